@@ -1,0 +1,3 @@
+from lowlight_cli.cli.app import main
+
+main()

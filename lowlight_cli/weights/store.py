@@ -1,0 +1,95 @@
+"""Weights on disk: `model.safetensors` plus `config.json` (architecture + sha256), nothing pickled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lowlight_cli.errors import WeightsError
+from lowlight_cli.models.agllnet import AgLLNet
+from lowlight_cli.models.config import AgLLNetConfig
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "lowlight-weights/1"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model: AgLLNet, directory: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write the weights and their config into `directory` (atomically); returns the directory."""
+    from safetensors.torch import save_file
+
+    from lowlight_cli.io.atomic import atomic_path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(directory / WEIGHTS_FILE) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt", "arch": model.config.arch})
+    config = {
+        "format": FORMAT,
+        "arch": model.config.arch,
+        "config": model.config.to_dict(),
+        "sha256": sha256_of(directory / WEIGHTS_FILE),
+        "metadata": metadata or {},
+    }
+    with atomic_path(directory / CONFIG_FILE) as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
+    return directory
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: missing; weights need a config.json beside model.safetensors") from None
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: unreadable config ({exc})") from None
+    if data.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not a lowlight weights config (format {data.get('format')!r})")
+    return data
+
+
+def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str | None = None) -> AgLLNet:
+    """Rebuild the network its config describes and load verified weights into it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    config = read_config(config_file)
+    if not weights_file.is_file():
+        raise WeightsError(f"{weights_file}: weights file not found")
+    actual = sha256_of(weights_file)
+    for expected in {expected_sha256, config.get("sha256")} - {None}:
+        if actual != expected:
+            raise WeightsError(f"{weights_file}: sha256 {actual[:12]}… does not match the expected {expected[:12]}…")
+    model = AgLLNet(AgLLNetConfig.from_dict(config["config"]))
+    try:
+        state = load_file(str(weights_file))
+    except SafetensorError as exc:
+        raise WeightsError(f"{weights_file}: not a valid safetensors file ({exc})") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise WeightsError(
+            f"{weights_file}: weights do not fit the config's network "
+            f"(missing {len(missing)}, unexpected {len(unexpected)} tensors)"
+        )
+    return model.eval()
+
+
+def load_model(ref: str | Path = "official", device: str | torch.device = "cpu") -> AgLLNet:
+    """Load weights by reference: a bundled name, a directory, a .safetensors file, or an hf:// address."""
+    from lowlight_cli.weights.registry import resolve
+
+    found = resolve(ref)
+    return load_checkpoint(found.weights_file, found.config_file, found.sha256).to(device)
