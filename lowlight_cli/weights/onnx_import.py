@@ -134,3 +134,24 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
                 raise WeightsError(f"{path}: no bias found for {layer}")
             layer.bias.copy_(bias)
     return model.eval()
+
+
+def compare_with_onnx(model: AgLLNet, onnx_path: str | Path, image: np.ndarray | None = None) -> dict[str, float]:
+    """Max abs difference per output between `model` and onnxruntime running the released graph.
+
+    `image` is HxWx3 in [0, 1] at the graph's fixed input size; random when omitted.
+    """
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    spec = session.get_inputs()[0]
+    _, _, h, w = spec.shape
+    if image is None:
+        image = np.random.default_rng(0).random((h, w, 3), dtype=np.float32)
+    x = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+    ref = session.run(None, {spec.name: x})[0][0].transpose(2, 0, 1)  # NHWC [E, A, R, X] -> CHW
+    with torch.inference_mode():
+        out = model.eval()(torch.from_numpy(x))
+    ours = {"enhanced": out.enhanced, "attention": out.attention, "reinforced": out.reinforced, "brightened": out.brightened}
+    slices = {"enhanced": slice(0, 3), "attention": slice(3, 4), "reinforced": slice(4, 7), "brightened": slice(7, 10)}
+    return {k: float(np.abs(ours[k][0].numpy() - ref[slices[k]]).max()) for k in ours}

@@ -11,7 +11,10 @@ from importlib import resources
 from pathlib import Path
 
 from lowlight_cli.errors import WeightsError
-from lowlight_cli.weights.store import CONFIG_FILE, WEIGHTS_FILE
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "lowlight-weights/1"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,7 @@ from lowlight_cli.errors import WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.config import AgLLNetConfig
 
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-FORMAT = "lowlight-weights/1"
+from lowlight_cli.weights.registry import CONFIG_FILE, FORMAT, WEIGHTS_FILE
 
 
 def sha256_of(path: Path) -> str:

@@ -1,0 +1,93 @@
+"""`lowlight enhance`: photos in, enhanced photos out.
+
+Examples:
+    lowlight enhance photo.jpg                     # writes photo_enhanced.jpg beside it
+    lowlight enhance shoot/ -r -o out/ --format png
+    lowlight enhance "night/*.tif" --save-maps --device cuda --half
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+
+
+class ImageFormat(str, Enum):
+    jpeg = "jpeg"
+    png = "png"
+    tiff = "tiff"
+    webp = "webp"
+    bmp = "bmp"
+
+
+@user_errors
+def enhance(
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders or glob patterns.", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (sub-folders kept). Default: beside each input.")] = None,
+    suffix: Annotated[Optional[str], typer.Option(help="Appended to output names. Default: _enhanced beside the input, none with -o.")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (default: skip them, so re-runs resume).")] = False,
+    fmt: Annotated[Optional[ImageFormat], typer.Option("--format", help="Output format. Default: the input's.")] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
+    save_maps: Annotated[bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")] = False,
+    weights: WeightsOpt = "official",
+    device: DeviceOpt = Device.auto,
+    half: HalfOpt = False,
+    tile: TileOpt = None,
+    backend: BackendOpt = BackendName.torch,
+    quiet: QuietOpt = False,
+) -> None:
+    """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.inference.files import enhance_items
+    from lowlight_cli.io.paths import DEFAULT_SUFFIX, collect_inputs
+
+    items = collect_inputs(inputs, recursive)
+    if suffix is None:
+        suffix = "" if output else DEFAULT_SUFFIX
+    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value)
+    if not quiet:
+        console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
+
+    done = skipped = 0
+    failures: list[str] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+        files_task = bar.add_task("images", total=len(items))
+        tiles_task = bar.add_task("tiles", total=None, visible=False)
+
+        def tile_progress(path: Path):
+            bar.update(tiles_task, description=f"  {path.name}", completed=0, total=None, visible=False)
+
+            def report(n: int, total: int) -> None:
+                bar.update(tiles_task, completed=n, total=total, visible=total > 1)
+
+            return report
+
+        for outcome in enhance_items(
+            enhancer, items, output, suffix, fmt.value if fmt else None, quality, overwrite, save_maps, tile_progress
+        ):
+            bar.advance(files_task)
+            if outcome.status == "failed":
+                failures.append(outcome.error or str(outcome.source))
+                console.print(f"[bold red]error:[/] {escape(failures[-1])}")
+            elif outcome.status == "skipped":
+                skipped += 1
+                if not quiet:
+                    console.print(f"[dim]skip {escape(str(outcome.output))} (exists; --overwrite to replace)[/]")
+            else:
+                done += 1
+                if not quiet:
+                    rate = outcome.megapixels / outcome.seconds if outcome.seconds else 0.0
+                    console.print(f"{escape(str(outcome.output))}  [dim]{outcome.seconds:.1f} s, {rate:.2f} MP/s[/]")
+    console.print(f"{done} enhanced, {skipped} skipped, {len(failures)} failed")
+    if failures:
+        raise typer.Exit(1)

@@ -1,0 +1,64 @@
+"""`lowlight weights ...`: list, verify and import model weights.
+
+Examples:
+    lowlight weights list
+    lowlight weights verify official
+    lowlight weights import-onnx agllnet_official_256x256.onnx --out weights/official
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+
+app = typer.Typer(help="List, verify, import (and fetch) model weights.", no_args_is_help=True)
+
+
+@app.command("list")
+@user_errors
+def list_weights() -> None:
+    """The bundled weights, with their sha256 and licence."""
+    from rich.table import Table
+
+    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS, resolve
+
+    table = Table("name", "default", "MB", "sha256", "licence", "summary")
+    for name, entry in BUNDLED.items():
+        found = resolve(name)
+        size = f"{found.weights_file.stat().st_size / 1e6:.2f}" if found.weights_file.is_file() else "missing"
+        table.add_row(name, "yes" if name == DEFAULT_WEIGHTS else "", size, entry.sha256[:12], entry.license, entry.summary)
+    console.print(table)
+
+
+@app.command("verify")
+@user_errors
+def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = "official") -> None:
+    """Check the sha256 and that the weights rebuild their network."""
+    from lowlight_cli.weights.store import load_model
+
+    model = load_model(ref)
+    params = sum(p.numel() for p in model.parameters())
+    console.print(f"{escape(ref)}: ok ({params:,} parameters, noise-net: {model.config.noise_net})")
+
+
+@app.command("import-onnx")
+@user_errors
+def import_onnx(
+    onnx_file: Annotated[Path, typer.Argument(help="The released model's ONNX conversion.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for model.safetensors + config.json.")] = Path("weights/imported"),
+    check: Annotated[bool, typer.Option(help="Compare with onnxruntime running the graph itself.")] = True,
+) -> None:
+    """Map the ONNX graph's weights onto the PyTorch AgLLNet and save them as safetensors."""
+    from lowlight_cli.weights.onnx_import import compare_with_onnx, import_official_onnx
+    from lowlight_cli.weights.store import save_model
+
+    model = import_official_onnx(onnx_file)
+    if check:
+        diffs = compare_with_onnx(model, onnx_file)
+        console.print("max |torch - onnxruntime|: " + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items()))
+    save_model(model, out, metadata={"source": onnx_file.name, "imported_by": "lowlight weights import-onnx"})
+    console.print(f"saved {escape(str(out))}")

@@ -1,0 +1,166 @@
+"""`Enhancer`: any-size RGB in, enhanced RGB out, with a global attention map and tiled local stages.
+
+The Attention-Net downsamples by 128 and so sees the whole image: it runs once per image (on a downscaled
+copy when the image is large; the map is smooth). The local stages then run on overlapping tiles whose
+margins exceed their receptive field, so tiling bounds memory without changing the look.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from lowlight_cli.inference.backends import Backend
+from lowlight_cli.inference.tiling import Blender, plan_tiles
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
+
+ATTENTION_MAX_SIDE = 2048
+"""Longer side above which the attention map is computed on a downscaled copy."""
+TILE_BUDGET_PIXELS = {"cpu": 3_000_000, "cuda": 8_000_000}
+"""Largest window (core + margins) one local pass may see, per device type; bounds peak memory."""
+BLEND = 16
+"""Half-width in pixels of the cross-fade between neighbouring tiles."""
+MIN_TILE = 128
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class EnhanceResult:
+    image: np.ndarray
+    """HxWx3 float32 in [0, 1]."""
+    attention: np.ndarray
+    """HxW float32 in [0, 1]: where the model brightened (large = was dark)."""
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
+    """Pad (..., H, W) at the bottom/right to multiples of `multiple` by reflection (edge for 1-px sides)."""
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    if not (ph or pw):
+        return x
+    pads = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
+    return np.pad(x, pads, mode="reflect" if min(h, w) > 1 else "edge")
+
+
+def _resize(x: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    """Resize (N, C, H, W) to size=(h, w) with OpenCV, channel by channel."""
+    import cv2
+
+    n, c = x.shape[:2]
+    out = np.empty((n, c, *size), np.float32)
+    for i in range(n):
+        for j in range(c):
+            out[i, j] = cv2.resize(x[i, j], (size[1], size[0]), interpolation=interpolation)
+    return out
+
+
+class Enhancer:
+    """Load weights once, enhance many images or frames.
+
+    Args:
+        weights: a bundled name, a weights folder, a .safetensors file or an hf:// address.
+        device: `auto` (CUDA when usable), `cpu` or `cuda[:N]`; `cuda` fails loudly when unusable.
+        half: fp16 on CUDA, with a NaN/inf guard that recomputes in fp32.
+        tile: tile core size in pixels; None picks one from the device's memory budget, 0 never tiles.
+        backend: `torch` (or `onnx`, see `lowlight_cli.inference.onnx_backend`).
+        attention_max_side: compute the attention map on a copy downscaled to this longer side.
+    """
+
+    def __init__(
+        self,
+        weights: str = DEFAULT_WEIGHTS,
+        *,
+        device: str = "auto",
+        half: bool = False,
+        tile: int | None = None,
+        backend: str | Backend = "torch",
+        attention_max_side: int = ATTENTION_MAX_SIDE,
+    ) -> None:
+        self.backend = backend if not isinstance(backend, str) else _make_backend(backend, weights, device, half)
+        self.tile = tile
+        self.attention_max_side = attention_max_side
+        self.margin = self.backend.local_radius
+
+    @property
+    def description(self) -> str:
+        tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
+        return f"{self.backend.description}, {tiling}"
+
+    def attention(self, rgb: np.ndarray) -> np.ndarray:
+        """The global attention map (H, W) of one HxWx3 image."""
+        return self._attention(_to_nchw(rgb))[0, 0]
+
+    def enhance(self, rgb: np.ndarray, attention: np.ndarray | None = None, progress: Progress | None = None) -> EnhanceResult:
+        """Enhance one HxWx3 float image in [0, 1]; pass `attention` (HxW) to reuse a precomputed map."""
+        batch = self.enhance_batch(rgb[None], None if attention is None else attention[None], progress)
+        return batch[0]
+
+    def enhance_batch(
+        self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
+    ) -> list[EnhanceResult]:
+        """Enhance N same-size frames (N, H, W, 3) in one pass per tile (video)."""
+        x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32)
+        h, w = x.shape[-2:]
+        att = self._attention(x) if attentions is None else attentions[:, None].astype(np.float32)
+        m = self.backend.local_multiple
+        out = self._local(pad_to_multiple(x, m), pad_to_multiple(att, m), progress)[:, :, :h, :w]
+        np.clip(out, 0.0, 1.0, out=out)
+        return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
+
+    def _attention(self, x: np.ndarray) -> np.ndarray:
+        import cv2
+
+        h, w = x.shape[-2:]
+        scale = min(1.0, self.attention_max_side / max(h, w))
+        small = x if scale == 1.0 else _resize(x, (max(1, round(h * scale)), max(1, round(w * scale))), cv2.INTER_AREA)
+        sh, sw = small.shape[-2:]
+        att = self.backend.attention(pad_to_multiple(small, self.backend.attention_multiple))[:, :, :sh, :sw]
+        return att if scale == 1.0 else _resize(att, (h, w), cv2.INTER_LINEAR)
+
+    def tile_size(self, height: int, width: int) -> int:
+        """Core size for a canvas; the whole canvas when it fits the memory budget or tiling is off."""
+        if self.tile == 0:
+            return max(height, width)
+        if self.tile:
+            return self.tile
+        budget = TILE_BUDGET_PIXELS.get(self.backend.device_type, TILE_BUDGET_PIXELS["cpu"])
+        if height * width <= budget:
+            return max(height, width)
+        return max(MIN_TILE, int(math.sqrt(budget)) - 2 * (self.margin + BLEND))
+
+    def _local(self, x: np.ndarray, att: np.ndarray, progress: Progress | None) -> np.ndarray:
+        n, _, h, w = x.shape
+        tiles = plan_tiles(h, w, self.tile_size(h, w), self.margin, BLEND, self.backend.local_multiple)
+        if len(tiles) == 1:
+            out = self.backend.local(x, att)
+            if progress:
+                progress(1, 1)
+            return out
+        blenders = [Blender(3, h, w) for _ in range(n)]
+        for i, t in enumerate(tiles):
+            rows, cols = slice(*t.rows.window), slice(*t.cols.window)
+            out = self.backend.local(np.ascontiguousarray(x[:, :, rows, cols]), np.ascontiguousarray(att[:, :, rows, cols]))
+            for blender, o in zip(blenders, out):
+                blender.add(t, o)
+            if progress:
+                progress(i + 1, len(tiles))
+        return np.stack([b.result() for b in blenders])
+
+
+def _to_nchw(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def _make_backend(name: str, weights: str, device: str, half: bool) -> Backend:
+    if name == "torch":
+        from lowlight_cli.inference.backends import TorchBackend
+        from lowlight_cli.weights.store import load_model
+
+        return TorchBackend(load_model(weights), device=device, half=half)
+    from lowlight_cli.errors import LowlightError
+
+    raise LowlightError(f"--backend {name}: unknown backend (available: torch)")

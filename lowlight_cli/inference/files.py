@@ -1,0 +1,78 @@
+"""Enhance files in a batch: one bad file is reported and skipped, never the end of the batch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Literal
+
+from lowlight_cli.errors import FileError
+from lowlight_cli.inference.enhancer import Enhancer, Progress
+from lowlight_cli.io.heatmap import write_heatmap
+from lowlight_cli.io.images import read_image, write_image
+from lowlight_cli.io.paths import InputItem, output_path
+
+MAP_SUFFIX = "_attention.png"
+"""Appended to an output's stem for the `--save-maps` heat-map."""
+
+
+@dataclass
+class FileOutcome:
+    source: Path
+    output: Path | None
+    status: Literal["done", "skipped", "failed"]
+    error: str | None = None
+    seconds: float = 0.0
+    megapixels: float = 0.0
+
+
+def map_path(output: Path) -> Path:
+    return output.with_name(output.stem + MAP_SUFFIX)
+
+
+def enhance_file(
+    enhancer: Enhancer,
+    source: Path,
+    output: Path,
+    fmt: str | None = None,
+    quality: int | None = None,
+    save_map: bool = False,
+    progress: Progress | None = None,
+) -> float:
+    """Read, enhance and write one image (atomically); returns its size in megapixels."""
+    rgb, meta = read_image(source)
+    result = enhancer.enhance(rgb, progress=progress)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_image(output, result.image, meta, fmt=fmt, quality=quality)
+    if save_map:
+        write_heatmap(map_path(output), result.attention)
+    return rgb.shape[0] * rgb.shape[1] / 1e6
+
+
+def enhance_items(
+    enhancer: Enhancer,
+    items: Iterable[InputItem],
+    out_dir: Path | None,
+    suffix: str,
+    fmt: str | None = None,
+    quality: int | None = None,
+    overwrite: bool = False,
+    save_maps: bool = False,
+    tile_progress: Callable[[Path], Progress] | None = None,
+) -> Iterator[FileOutcome]:
+    """Yield one outcome per input. Existing outputs are skipped unless `overwrite`, so a re-run resumes."""
+    for item in items:
+        start = time.perf_counter()
+        try:
+            dst = output_path(item, out_dir, suffix, fmt)
+            if dst.exists() and not overwrite:
+                yield FileOutcome(item.path, dst, "skipped")
+                continue
+            mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps,
+                              tile_progress(item.path) if tile_progress else None)
+            yield FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
+        except FileError as exc:
+            yield FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
+        except MemoryError:
+            yield FileOutcome(item.path, None, "failed", f"{item.path}: out of memory; retry with a smaller --tile")
