@@ -1,0 +1,95 @@
+"""`lowlight video`: night footage in, enhanced footage out, with audio, timing, rotation and colour kept.
+
+Examples:
+    lowlight video night.mp4 night_enhanced.mp4
+    lowlight video clip.mov out.mov --codec libx265 --pix-fmt yuv420p10le --crf 22
+    lowlight video long.mkv part.mkv --start 60 --end 75 --side-by-side
+    lowlight video master.mov lossless.mkv --codec ffv1
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+
+
+class VideoCodec(str, Enum):
+    libx264 = "libx264"
+    libx265 = "libx265"
+    libvpx_vp9 = "libvpx-vp9"
+    ffv1 = "ffv1"
+
+
+@user_errors
+def video(
+    source: Annotated[Path, typer.Argument(help="Input video (anything FFmpeg reads).", show_default=False)],
+    output: Annotated[Path, typer.Argument(help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm).", show_default=False)],
+    codec: Annotated[Optional[VideoCodec], typer.Option(help="Video encoder. Default: the source's codec family, else libx264.")] = None,
+    crf: Annotated[Optional[int], typer.Option(help="Constant quality (lower = better). Default: 18 x264, 20 x265, 24 vp9.")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Speed/size trade-off: x264/x265 ultrafast..veryslow, vp9 realtime|good|best.")] = None,
+    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="e.g. yuv420p, yuv420p10le, yuv444p. Default: the source's.")] = None,
+    start: Annotated[Optional[float], typer.Option(min=0, help="Process from this time (seconds).")] = None,
+    end: Annotated[Optional[float], typer.Option(min=0, help="Process up to this time (seconds).")] = None,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write a split screen: source left, enhanced right.")] = False,
+    temporal_smooth: Annotated[
+        bool, typer.Option("--temporal-smooth/--no-temporal-smooth", help="Smooth the attention map over time (less flicker).")
+    ] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
+    weights: WeightsOpt = "official",
+    device: DeviceOpt = Device.auto,
+    half: HalfOpt = False,
+    tile: TileOpt = None,
+    backend: BackendOpt = BackendName.torch,
+    quiet: QuietOpt = False,
+) -> None:
+    """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.video.pipeline import VIDEO_ATTENTION_MAX_SIDE, VideoOptions, enhance_video, plan
+
+    options = VideoOptions(
+        codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth
+    )
+    job = plan(source, output, options, overwrite)
+    info, settings = job.info, job.settings
+    enhancer = Enhancer(
+        weights, device=device.value, half=half, tile=tile, backend=backend.value, attention_max_side=VIDEO_ATTENTION_MAX_SIDE
+    )
+    if not quiet:
+        extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
+        console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
+        console.print(
+            f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> {settings.codec} {settings.pix_fmt} "
+            f"{' '.join(f'{k}={v}' for k, v in settings.options.items())}{escape(extra)}[/]"
+        )
+        if settings.note:
+            console.print(f"[yellow]note:[/] {escape(settings.note)}")
+
+    columns = (
+        TextColumn("frames"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[fps]:.2f} frames/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task("frames", total=info.expected_frames(start, end), fps=0.0)
+        started = bar.get_time()
+
+        def on_frames(done: int) -> None:
+            elapsed = bar.get_time() - started
+            bar.update(task, completed=done, fps=done / elapsed if elapsed else 0.0)
+
+        report = enhance_video(enhancer, job, on_frames)
+    console.print(
+        f"{escape(str(output))}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} frames/s); "
+        f"flicker {report.flicker_in:.4f} in, {report.flicker_out:.4f} out"
+    )

@@ -1,0 +1,279 @@
+"""`enhance_video`: decode thread -> batched inference -> encode thread, joined by bounded queues.
+
+Decoding and encoding (FFmpeg, which releases the GIL) overlap with inference (torch, which does too),
+and the queues bound memory to a few batches of frames. The output is written under a temporary
+name and renamed at the end, so an interrupted or failed run leaves nothing under the final name.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lowlight_cli.errors import FileError, LowlightError
+from lowlight_cli.video import codecs
+from lowlight_cli.video.probe import VideoInfo, probe
+from lowlight_cli.video.reader import SourceFrame, read
+from lowlight_cli.video.temporal import AttentionSmoother, flicker, luma
+
+VIDEO_ATTENTION_MAX_SIDE = 512
+"""Longer side of the copy the attention map is computed on: the map is smooth (the net downsamples by
+128), so a small copy looks the same and costs a fraction of a 1080p/4K pass."""
+MAX_BATCH = 8
+QUEUE_BATCHES = 2
+"""Batches each queue may hold: enough to keep the model busy while a batch is decoded or encoded."""
+DIVIDER = 2
+"""Width in pixels of the white line between the halves of a --side-by-side frame."""
+_END = object()
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    codec: str | None = None
+    crf: int | None = None
+    preset: str | None = None
+    pix_fmt: str | None = None
+    start: float | None = None
+    end: float | None = None
+    side_by_side: bool = False
+    temporal_smooth: bool = True
+
+
+@dataclass
+class VideoReport:
+    frames: int = 0
+    seconds: float = 0.0
+    scene_cuts: int = 0
+    luma_in: list[float] = field(default_factory=list)
+    luma_out: list[float] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+    @property
+    def flicker_in(self) -> float:
+        return flicker(self.luma_in)
+
+    @property
+    def flicker_out(self) -> float:
+        return flicker(self.luma_out)
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """A checked request: everything that can be wrong with the input or the options fails here, before the model loads."""
+
+    source: Path
+    output: Path
+    info: VideoInfo
+    settings: codecs.EncodeSettings
+    options: VideoOptions
+
+
+def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrite: bool = False) -> VideoJob:
+    source, output = Path(source), Path(output)
+    if output.exists() and source.exists() and output.resolve() == source.resolve():
+        raise FileError(output, "is the input; choose another output name (the input is never overwritten)")
+    info = probe(source)
+    if output.exists() and not overwrite:
+        raise FileError(output, "exists; use --overwrite to replace it")
+    if options.start is not None and options.end is not None and options.end <= options.start:
+        raise LowlightError(f"--end {options.end} must be after --start {options.start}")
+    settings = codecs.resolve(
+        info.codec, info.pix_fmt, info.width, info.height, options.codec, options.crf, options.preset, options.pix_fmt
+    )
+    job = VideoJob(source, output, info, settings, options)
+    _try_writer(job)
+    return job
+
+
+def _try_writer(job: VideoJob) -> None:
+    """Open (and discard) the output beside its final name: proves the folder is writable and that the
+    container takes the codec and every copied stream, before minutes of inference."""
+    import os
+    import tempfile
+
+    from lowlight_cli.video.writer import VideoWriter
+
+    try:
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{job.output.stem}.", suffix=f".check{job.output.suffix}", dir=job.output.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise FileError(job.output, f"cannot write here: {exc.strerror or exc}") from None
+    try:
+        VideoWriter(Path(name), job.info, job.settings, job.source).abort()
+    finally:
+        os.unlink(name)
+
+
+def batch_size(enhancer: "Enhancer", height: int, width: int) -> int:  # noqa: F821
+    """Frames per model call: as many as fit the same memory budget the tiler uses for one image."""
+    from lowlight_cli.inference.enhancer import TILE_BUDGET_PIXELS
+
+    budget = TILE_BUDGET_PIXELS.get(enhancer.backend.device_type, TILE_BUDGET_PIXELS["cpu"])
+    return max(1, min(MAX_BATCH, budget // (height * width)))
+
+
+def side_by_side(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+    """Same-size split screen: the source's left half, the enhanced right half, a thin white divider."""
+    out = enhanced.copy()
+    half = out.shape[1] // 2
+    out[:, :half] = source[:, :half]
+    out[:, max(0, half - DIVIDER // 2) : half + (DIVIDER + 1) // 2] = 1.0
+    return out
+
+
+def enhance_video(
+    enhancer: "Enhancer",  # noqa: F821
+    job: VideoJob,
+    on_frames: Callable[[int], None] | None = None,
+) -> VideoReport:
+    """Enhance `job.source` into `job.output`; `on_frames(n)` reports the frames finished so far."""
+    from lowlight_cli.io.atomic import atomic_path
+    from lowlight_cli.video.writer import VideoWriter
+
+    info, options = job.info, job.options
+    n = batch_size(enhancer, info.height, info.width)
+    smoother = AttentionSmoother() if options.temporal_smooth else None
+    report = VideoReport()
+    stop = threading.Event()
+    frames_in: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES * n)
+    frames_out: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES * n)
+    began = time.perf_counter()
+    try:
+        with atomic_path(job.output) as tmp:
+            writer = VideoWriter(tmp, info, job.settings, job.source)
+            decoder = _Worker(_decode, job, frames_in, stop)
+            encoder = _Worker(_encode, writer, frames_out, stop)
+            try:
+                batch: list[SourceFrame] = []
+                while True:
+                    item = _get(frames_in, decoder)
+                    if isinstance(item, SourceFrame):
+                        batch.append(item)
+                    elif item is not _END:
+                        _put(frames_out, item, encoder)
+                    if len(batch) == n or (item is _END and batch):
+                        _enhance_batch(enhancer, batch, smoother, options.side_by_side, report, frames_out, encoder)
+                        batch = []
+                        if on_frames:
+                            on_frames(report.frames)
+                    if item is _END:
+                        break
+                _put(frames_out, _END, encoder)
+                encoder.join()
+                encoder.check()
+            finally:
+                stop.set()
+                decoder.join(timeout=5)
+                encoder.join(timeout=5)
+    except OSError as exc:
+        raise FileError(job.output, f"cannot write: {exc.strerror or exc}") from None
+    report.seconds = time.perf_counter() - began
+    report.scene_cuts = smoother.cuts if smoother else 0
+    return report
+
+
+def _enhance_batch(
+    enhancer, batch: list[SourceFrame], smoother: AttentionSmoother | None, split: bool, report: VideoReport, out: queue.Queue, encoder
+) -> None:
+    maps = []
+    for f in batch:
+        a = enhancer.attention(f.rgb)
+        maps.append(smoother.update(f.rgb, a, f.time) if smoother else a)
+    results = enhancer.enhance_batch(np.stack([f.rgb for f in batch]), np.stack(maps))
+    for f, r in zip(batch, results):
+        image = side_by_side(f.rgb, r.image) if split else r.image
+        report.luma_in.append(float(luma(f.rgb).mean()))
+        report.luma_out.append(float(luma(image).mean()))
+        _put(out, (image, f.pts, f.duration), encoder)
+        report.frames += 1
+
+
+class _Worker(threading.Thread):
+    """A pipeline stage thread whose exception is re-raised in the main thread."""
+
+    def __init__(self, target, arg, q: queue.Queue, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.error: BaseException | None = None
+        self._run = lambda: target(arg, q, stop)
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # handed to the main thread
+            self.error = exc
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _decode(job: VideoJob, q: queue.Queue, stop: threading.Event) -> None:
+    for item in read(job.source, job.info, job.options.start, job.options.end):
+        if not _offer(q, item, stop):
+            return
+    _offer(q, _END, stop)
+
+
+def _encode(writer, q: queue.Queue, stop: threading.Event) -> None:
+    finished = False
+    try:
+        while not stop.is_set():
+            try:
+                item = q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is _END:
+                writer.close()
+                finished = True
+                return
+            if isinstance(item, tuple):
+                writer.write(*item)
+            else:
+                writer.copy(item)
+    finally:
+        if not finished:
+            writer.abort()
+
+
+def _offer(q: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put unless the pipeline is stopping (so a blocked stage never outlives an interrupted run)."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, producer: _Worker):
+    while True:
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            producer.check()
+            if not producer.is_alive() and q.empty():
+                producer.check()
+                raise LowlightError("the decoder stopped without finishing")
+
+
+def _put(q: queue.Queue, item, consumer: _Worker) -> None:
+    while True:
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            consumer.check()
+            if not consumer.is_alive():
+                raise LowlightError("the encoder stopped without finishing")

@@ -1,0 +1,75 @@
+"""Temporal stability: smooth the attention map across frames, reset it at scene cuts, and measure flicker.
+
+Per-frame enhancement flickers because the Attention-Net re-estimates "how dark is it" on every noisy
+frame. The map is smooth and slowly varying in real footage, so an exponential moving average over time
+removes the jitter; its time constant is in seconds so VFR footage is smoothed the same way as CFR.
+A scene cut restarts the average, otherwise the new shot would inherit the old shot's brightening.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+SMOOTHING_SECONDS = 0.3
+"""EMA time constant: long enough to average ~9 frames at 30 fps, short enough to follow a light switched on."""
+CUT_THRESHOLD = 0.5
+"""L1 distance (0..2) between consecutive frames' luminance histograms above which a frame starts a new shot."""
+THUMB_SIZE = (64, 36)
+HIST_BINS = 32
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Rec. 709 luma of an HxWx3 RGB array."""
+    return rgb @ LUMA
+
+
+def luma_histogram(rgb: np.ndarray) -> np.ndarray:
+    """Normalised luminance histogram of a small thumbnail: cheap, and insensitive to noise and small motion."""
+    import cv2
+
+    thumb = cv2.resize(luma(rgb), THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    hist, _ = np.histogram(thumb, bins=HIST_BINS, range=(0.0, 1.0))
+    return hist.astype(np.float32) / max(1, hist.sum())
+
+
+class AttentionSmoother:
+    """Exponential moving average of attention maps over time, restarted at scene cuts."""
+
+    def __init__(self, seconds: float = SMOOTHING_SECONDS, cut_threshold: float = CUT_THRESHOLD) -> None:
+        self.seconds = seconds
+        self.cut_threshold = cut_threshold
+        self.state: np.ndarray | None = None
+        self.last_time: float | None = None
+        self.last_hist: np.ndarray | None = None
+        self.cuts = 0
+
+    def update(self, rgb: np.ndarray, attention: np.ndarray, time: float) -> np.ndarray:
+        """Fold in the map of the frame shown at `time` seconds; returns the map to enhance that frame with."""
+        hist = luma_histogram(rgb)
+        cut = self.last_hist is not None and float(np.abs(hist - self.last_hist).sum()) > self.cut_threshold
+        if self.state is None or cut or self.state.shape != attention.shape:
+            self.cuts += cut
+            self.state = attention.astype(np.float32, copy=True)
+        else:
+            dt = max(0.0, time - (self.last_time if self.last_time is not None else time))
+            keep = math.exp(-dt / self.seconds) if self.seconds > 0 else 0.0
+            self.state *= keep
+            self.state += (1.0 - keep) * attention
+        self.last_time, self.last_hist = time, hist
+        return self.state.copy()
+
+
+def flicker(mean_luma: Sequence[float]) -> float:
+    """Mean frame-to-frame change of mean luminance, relative to the mean level (0 = perfectly steady).
+
+    Relative, so a brightened video is not penalised for being brighter: compare an output's figure
+    with its source's; on a static clip any excess over the source's is flicker the enhancement added.
+    """
+    values = np.asarray(mean_luma, np.float64)
+    if len(values) < 2 or values.mean() <= 0:
+        return 0.0
+    return float(np.abs(np.diff(values)).mean() / values.mean())

@@ -1,0 +1,114 @@
+"""Encode RGB frames with the source's timing, colour tags and rotation; mux copied packets verbatim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_cli.errors import FileError, LowlightError
+from lowlight_cli.video.codecs import EncodeSettings, bit_depth
+from lowlight_cli.video.probe import VideoInfo
+from lowlight_cli.video.reader import SourcePacket
+
+FASTSTART_FORMATS = ("mp4", "mov")
+"""Containers whose index we move to the front so editors and browsers can open the file at once."""
+
+
+class VideoWriter:
+    """One output file: the enhanced video stream plus stream copies of the source's audio and subtitles.
+
+    Only one thread may use an instance (FFmpeg muxers are not thread-safe): the pipeline's encode thread.
+    """
+
+    def __init__(self, path: Path, info: VideoInfo, settings: EncodeSettings, source: Path) -> None:
+        import av
+
+        options = {"movflags": "+faststart"} if path.suffix.lower().lstrip(".") in FASTSTART_FORMATS else {}
+        try:
+            self.container = av.open(str(path), "w", options=options)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise FileError(path, f"cannot write this kind of file: {exc}") from None
+        try:
+            self.stream = self._add_video(info, settings)
+            self.copies = self._add_copies(source)
+        except BaseException:
+            self.container.close()
+            raise
+        self.deep = bit_depth(settings.pix_fmt) > 8
+        self.info = info
+        self.pix_fmt = settings.pix_fmt
+
+    def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> "av.video.stream.VideoStream":  # noqa: F821
+        try:
+            stream = self.container.add_stream(
+                settings.codec, rate=info.rate or 30, width=info.width, height=info.height, options=settings.options
+            )
+        except ValueError as exc:
+            raise LowlightError(f"--codec {settings.codec}: {exc}; pick another codec or output extension") from None
+        stream.pix_fmt = settings.pix_fmt
+        stream.time_base = info.time_base
+        stream.codec_context.time_base = info.time_base
+        ctx = stream.codec_context
+        ctx.color_range, ctx.color_primaries = info.colors.range, info.colors.primaries
+        ctx.color_trc, ctx.colorspace = info.colors.trc, info.colors.space
+        if info.display_matrix:
+            stream.set_display_matrix(info.display_matrix)
+        return stream
+
+    def _add_copies(self, source: Path) -> dict[int, "av.stream.Stream"]:  # noqa: F821
+        """Output streams for the source's audio and subtitles; an output container that cannot hold one is an error."""
+        import av
+
+        copies = {}
+        with av.open(str(source)) as src:
+            self.container.metadata.update(src.metadata)  # creation time, GPS location, ...
+            for s in src.streams:
+                if s.type not in ("audio", "subtitle"):
+                    continue
+                try:
+                    out = self.container.add_stream_from_template(s)
+                except ValueError:
+                    name = s.codec_context.name if s.codec_context else "?"
+                    raise LowlightError(
+                        f"the output container cannot hold the {s.type} stream ({name}) without re-encoding it; "
+                        "use .mkv or .mov"
+                    ) from None
+                out.metadata.update(s.metadata)
+                out.disposition = s.disposition
+                copies[s.index] = out
+        return copies
+
+    def write(self, rgb: np.ndarray, pts: int, duration: int) -> None:
+        """Encode one HxWx3 float frame in [0, 1] at the given pts (the source's time base)."""
+        import av
+
+        scale = 65535 if self.deep else 255
+        arr = np.empty(rgb.shape, np.uint16 if self.deep else np.uint8)
+        np.multiply(rgb, scale, out=rgb)
+        np.rint(rgb, out=rgb)
+        arr[...] = rgb
+        frame = av.VideoFrame.from_ndarray(arr, format="rgb48le" if self.deep else "rgb24")
+        c = self.info.colors
+        frame = frame.reformat(
+            format=self.pix_fmt,
+            dst_colorspace=c.space,
+            dst_color_range=c.range,
+            dst_color_trc=c.trc,
+            dst_color_primaries=c.primaries,
+        )
+        frame.pts, frame.duration, frame.time_base = pts, duration, self.info.time_base
+        self.container.mux(self.stream.encode(frame))
+
+    def copy(self, item: SourcePacket) -> None:
+        """Mux an audio/subtitle packet from the source as-is (no decode, no re-encode)."""
+        item.packet.stream = self.copies[item.stream_index]
+        self.container.mux(item.packet)
+
+    def close(self) -> None:
+        """Flush the encoder and write the trailer; the file is complete only after this."""
+        self.container.mux(self.stream.encode(None))
+        self.container.close()
+
+    def abort(self) -> None:
+        self.container.close()
