@@ -1,0 +1,188 @@
+"""`lowlight synth` and `lowlight synth-merge`: build {low-light, normal} training pairs from photos.
+
+Examples:
+    lowlight synth --src coco --root ~/data/coco --workers 8 --report --preview grid.jpg
+    lowlight synth --src coco --root ~/data/coco --download        # fetch val2017 + annotations first
+    lowlight synth --src voc --root ~/data/VOCdevkit --shard 3/8 --out /shared/synth
+    lowlight synth --src "photos/**/*.jpg" --no-blur --gamma 2,4 --jpeg-quality 90
+    lowlight synth-merge /shared/synth                             # join the shards' manifests
+
+Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option left out keeps it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.synth.settings import DEFAULTS
+
+RangeOpt = Optional[str]
+
+
+def _range(name: str, value: Optional[str]) -> Optional[tuple[float, float]]:
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected LOW,HIGH, got {value!r}", param_hint=f"--{name.replace('_', '-')}") from None
+    if low > high:
+        raise typer.BadParameter(f"{low} > {high}", param_hint=f"--{name.replace('_', '-')}")
+    return low, high
+
+
+def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    try:
+        k, n = (int(v) for v in value.split("/"))
+    except ValueError:
+        raise typer.BadParameter(f"expected K/N, got {value!r}", param_hint="--shard") from None
+    if not 1 <= k <= n:
+        raise typer.BadParameter("K must be between 1 and N", param_hint="--shard")
+    return k, n
+
+
+def _default(field: str) -> str:
+    value = getattr(DEFAULTS, field)
+    return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
+
+
+def _rng_help(field: str, what: str) -> str:
+    return f"{what}, sampled per image from LOW,HIGH. Default {_default(field)}."
+
+
+@user_errors
+def synth(
+    src: Annotated[str, typer.Option("--src", help="coco, voc (both need --root), a folder, or a glob pattern.")],
+    root: Annotated[Optional[Path], typer.Option(help="Dataset root for --src coco / voc.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (re-runs resume in it).")] = Path("lowlight-synth"),
+    download: Annotated[bool, typer.Option(help="Fetch COCO into --root (default ./coco) first: resumable, MD5-checked.")] = False,
+    coco_parts: Annotated[str, typer.Option(help="COCO archives for --download, comma-separated (train2017 is 18 GB).")] = "val2017,annotations",
+    darkness: Annotated[Optional[bool], typer.Option("--darkness/--no-darkness", help="SLIC darkness filter (default on).")] = None,
+    bright_level: Annotated[Optional[float], typer.Option(help=f"Mean luma of a bright superpixel. Default {_default('bright_level')}.")] = None,
+    bright_fraction: Annotated[Optional[float], typer.Option(help=f"Share of bright superpixels to keep an image. Default {_default('bright_fraction')}.")] = None,
+    blur: Annotated[Optional[bool], typer.Option("--blur/--no-blur", help="Laplacian-variance blur filter (default on).")] = None,
+    blur_threshold: Annotated[Optional[float], typer.Option(help=f"Keep at this Laplacian variance or more. Default {_default('blur_threshold')}.")] = None,
+    colour: Annotated[Optional[bool], typer.Option("--colour/--no-colour", help="Colourfulness filter (default on).")] = None,
+    colour_threshold: Annotated[Optional[float], typer.Option(help=f"Hasler-Suesstrunk threshold. Default {_default('colour_threshold')}.")] = None,
+    alpha: Annotated[RangeOpt, typer.Option(help=_rng_help("alpha", "Linear gain inside the gamma"))] = None,
+    beta: Annotated[RangeOpt, typer.Option(help=_rng_help("beta", "Linear gain outside the gamma"))] = None,
+    gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("gamma", "Darkening gamma"))] = None,
+    sigma_s: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_s", "Signal-dependent noise level"))] = None,
+    sigma_c: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_c", "Signal-independent noise level"))] = None,
+    crf_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("crf_gamma", "Camera response gamma"))] = None,
+    jpeg_quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG-compress the noisy input at this quality (default: off).")] = None,
+    test_fraction: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=0, help="Consider only the first N sources (of this shard).")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: in this process).")] = 1,
+    shard: Annotated[Optional[str], typer.Option(help="K/N: handle the K-th of N disjoint parts (1-based); merge with synth-merge.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Print filter statistics and save OUT/report.{json,md}.")] = False,
+    preview: Annotated[Optional[Path], typer.Option(help="Write a picture grid of a few pairs to this file.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")] = False,
+) -> None:
+    """Synthesize {low-light, normal} pairs with attention, noise and contrast targets (AgLLNet's data)."""
+    from lowlight_cli.synth.manifest import journal_paths, read_jsonl
+    from lowlight_cli.synth.pipeline import run, select_sources
+    from lowlight_cli.synth.sources import open_source
+
+    ranges = {k: _range(k, v) for k, v in dict(alpha=alpha, beta=beta, gamma=gamma, sigma_s=sigma_s, sigma_c=sigma_c, crf_gamma=crf_gamma).items()}
+    given = dict(
+        darkness_filter=darkness, bright_level=bright_level, bright_fraction=bright_fraction, blur_filter=blur,
+        blur_threshold=blur_threshold, colour_filter=colour, colour_threshold=colour_threshold,
+        jpeg_quality=jpeg_quality, test_fraction=test_fraction, seed=seed, **ranges,
+    )
+    settings = dataclasses.replace(DEFAULTS, **{k: v for k, v in given.items() if v is not None})
+    part = _shard(shard)
+    if download:
+        if src != "coco":
+            raise typer.BadParameter("--download fetches COCO only; use it with --src coco", param_hint="--download")
+        root = root or Path("coco")
+        _download(root, tuple(p.strip() for p in coco_parts.split(",") if p.strip()), quiet)
+
+    total = sum(1 for _ in select_sources(open_source(src, root), part, limit))
+    summary = _run_with_progress(run, open_source(src, root), out, settings, workers, limit, part, total, quiet)
+    console.print(
+        f"{summary.written} pairs written, {summary.resumed} already done, {summary.rejected} rejected, "
+        f"{summary.failed} unreadable or failed -> {escape(str(out))}"
+    )
+    for line in summary.failures:
+        console.print(f"  [yellow]skipped:[/] {escape(line)}")
+    manifest, skipped = journal_paths(out, part)
+    pairs = list(read_jsonl(manifest))
+    if report:
+        from lowlight_cli.synth.report import build_report, to_markdown, write_report
+
+        data = build_report(pairs, list(read_jsonl(skipped)), settings)
+        console.print(to_markdown(data), markup=False)
+        json_path, md_path = write_report(data, out)
+        console.print(f"report: {escape(str(json_path))}, {escape(str(md_path))}")
+    if preview:
+        from lowlight_cli.synth.preview import write_preview
+
+        if not pairs:
+            console.print("[yellow]no pairs, no preview[/]")
+        else:
+            console.print(f"preview: {escape(str(write_preview(out, pairs, preview)))}")
+
+
+def _run_with_progress(run, sources, out, settings, workers, limit, part, total, quiet):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.2f} img/s" if task.speed else "", style="dim")
+
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pairs]} pairs"),
+        RateColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task("sources", total=total, pairs=0)
+        pairs = 0
+
+        def on_record(record: dict, resumed: bool) -> None:
+            nonlocal pairs
+            pairs += record["status"] == "pair"
+            bar.update(task, advance=1, pairs=pairs)
+
+        return run(sources, out, settings, workers=workers, limit=limit, shard=part, on_record=on_record)
+
+
+def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from lowlight_cli.synth.download import COCO, download_coco
+
+    unknown = sorted(set(parts) - set(COCO))
+    if unknown:
+        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param_hint="--coco-parts")
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=quiet) as bar:
+
+        def progress(name: str):
+            task = bar.add_task(name, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        download_coco(root, parts, progress)
+
+
+@user_errors
+def synth_merge(
+    out: Annotated[Path, typer.Argument(help="The synth folder the shards wrote into.")] = Path("lowlight-synth"),
+) -> None:
+    """Join the manifests of `lowlight synth --shard K/N` runs into OUT/manifest.jsonl and OUT/skipped.jsonl."""
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.synth.manifest import merge
+
+    if not out.is_dir():
+        raise LowlightError(f"{out}: no such folder")
+    pairs, skipped = merge(out)
+    console.print(f"merged: {pairs} pairs, {skipped} skipped sources -> {escape(str(out / 'manifest.jsonl'))}")

@@ -1,0 +1,62 @@
+"""Camera-pipeline noise (spec 1.3, after CBDNet): noise is added to the raw Bayer mosaic.
+
+sRGB --inverse CRF--> irradiance --mosaic--> raw + Poisson-Gaussian --demosaic (cv2)--> --CRF--> sRGB,
+optionally JPEG-compressed. The Poisson part uses CBDNet's heteroscedastic Gaussian approximation:
+variance = sigma_s**2 * x + sigma_c**2 for a raw value x in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BAYER = {"RGGB": "BayerBG2RGB", "BGGR": "BayerRG2RGB", "GRBG": "BayerGB2RGB", "GBRG": "BayerGR2RGB"}
+"""Pattern (top-left 2x2, row-major) -> the OpenCV conversion that demosaics it (checked in the tests)."""
+RAW_MAX = 65535
+"""The mosaic is quantised to 16 bits for cv2's demosaicing: far finer than the noise."""
+
+
+def mosaic(rgb: np.ndarray, pattern: str) -> np.ndarray:
+    """Keep one colour per pixel following the 2x2 Bayer `pattern`."""
+    raw = np.empty(rgb.shape[:2], rgb.dtype)
+    for k, (dy, dx) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        raw[dy::2, dx::2] = rgb[dy::2, dx::2, "RGB".index(pattern[k])]
+    return raw
+
+
+def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
+    """Bilinear demosaicing by OpenCV of a float mosaic in [0, 1]; returns float32 RGB."""
+    import cv2
+
+    raw16 = np.round(np.clip(raw, 0, 1) * RAW_MAX).astype(np.uint16)
+    return cv2.cvtColor(raw16, getattr(cv2, f"COLOR_{BAYER[pattern]}")).astype(np.float32) / RAW_MAX
+
+
+def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip float RGB through an in-memory JPEG at `quality`."""
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", to_uint8(rgb)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok, "JPEG encoding failed"
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+def camera_noise(
+    rgb: np.ndarray,
+    rng: np.random.Generator,
+    sigma_s: float,
+    sigma_c: float,
+    crf_gamma: float,
+    pattern: str,
+    jpeg_quality: int | None = None,
+) -> np.ndarray:
+    """Noisy version of float32 sRGB `rgb` in [0, 1] (HxWx3, even or odd size)."""
+    irradiance = np.power(np.clip(rgb, 0, 1), crf_gamma)
+    raw = mosaic(irradiance, pattern)
+    std = np.sqrt(sigma_s**2 * raw + sigma_c**2)
+    noisy_raw = raw + std * rng.standard_normal(raw.shape, dtype=np.float32)
+    noisy = np.power(demosaic(noisy_raw, pattern), 1.0 / crf_gamma).astype(np.float32)
+    return jpeg(noisy, jpeg_quality) if jpeg_quality else noisy

@@ -1,0 +1,51 @@
+"""A picture grid of a few pairs: normal / low / attention / noise / amplified, one pair per row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ("high", "low", "attention", "noise", "amplified")
+LABELS = ("normal", "low (noisy)", "attention GT", "noise x4 (abs)", "amplified")
+TILE_HEIGHT = 200
+NOISE_GAIN = 4.0
+"""Noise is small next to the image; |noise| * 4 makes it visible."""
+
+
+def _tile(out: Path, record: dict, kind: str) -> np.ndarray:
+    """BGR uint8 rendering of one stored array."""
+    import cv2
+
+    from lowlight_cli.synth.targets import decode_noise
+
+    pixels = cv2.imread(str(out / record["files"][kind]), cv2.IMREAD_UNCHANGED)
+    if kind == "attention":
+        pixels = cv2.cvtColor((pixels / 257).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    elif kind == "noise":
+        pixels = np.round(np.clip(np.abs(decode_noise(pixels)) * NOISE_GAIN, 0, 1) * 255).astype(np.uint8)
+    scale = TILE_HEIGHT / pixels.shape[0]
+    return cv2.resize(pixels, (round(pixels.shape[1] * scale), TILE_HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def write_preview(out: Path, records: list[dict], dest: Path, count: int = 4) -> Path:
+    """Write the grid for the first `count` pairs of `records` to `dest` (format from its suffix)."""
+    import cv2
+
+    from lowlight_cli.io.atomic import atomic_path
+
+    grid = [[_tile(out, record, kind) for kind in COLUMNS] for record in records[:count]]
+    if not grid:
+        raise ValueError("no pairs to preview")
+    rows = [np.hstack(tiles) for tiles in grid]
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    header = np.full((28, width, 3), 255, np.uint8)
+    x = 0
+    for label, tile in zip(LABELS, grid[0]):
+        cv2.putText(header, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+        x += tile.shape[1]
+    with atomic_path(dest) as tmp:
+        if not cv2.imwrite(str(tmp), np.vstack([header, *rows])):
+            raise OSError(f"cannot write {dest}")
+    return dest
