@@ -1,0 +1,278 @@
+"""`lowlight video`: timing, audio, rotation, colour and size survive; the output is brighter and steadier.
+
+Clips are generated here with PyAV (tiny, so the CPU model run stays short) and compared with the
+output by decoding both: frame pts, audio packet bytes, side data and colour tags.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lowlight_cli.cli.video import video
+
+av = pytest.importorskip("av")
+
+TB = Fraction(1, 12288)
+RATE = 24
+BT709 = 1
+
+
+def make_clip(
+    path: Path,
+    *,
+    size: tuple[int, int] = (64, 48),
+    frames: int = 8,
+    durations: list[int] | None = None,
+    audio: bool = True,
+    rotation: int | None = None,
+    pix_fmt: str = "yuv420p",
+    static: bool = False,
+    seed: int = 0,
+) -> Path:
+    """A dark scene (a moving lit box, or a static one with sensor-like noise), BT.709 limited-range tags,
+    and optionally a 440 Hz AAC tone. `durations` (in TB units per frame) makes it variable-frame-rate."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    out = av.open(str(path), "w")
+    v = out.add_stream("libx264", rate=RATE, width=w, height=h, options={"crf": "0" if static else "18"})
+    v.pix_fmt, v.time_base = pix_fmt, TB
+    v.codec_context.time_base = TB
+    v.color_range, v.color_primaries, v.color_trc, v.colorspace = 1, BT709, BT709, BT709
+    if rotation is not None:
+        v.set_display_rotation(rotation)
+    tone = out.add_stream("aac", rate=48000, layout="mono") if audio else None  # declared before muxing starts
+    step = TB.denominator // RATE
+    durations = durations or [step] * frames
+    x = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+    pts = 0
+    for i, d in enumerate(durations):
+        img = 0.03 + 0.08 * x * np.array([1.0, 0.8, 0.6], np.float32) + np.zeros((h, w, 3), np.float32)
+        x0 = w // 3 if static else (i * 5) % w
+        img[h // 3 : 2 * h // 3, x0 : x0 + w // 4] = (0.22, 0.14, 0.09)
+        if static:
+            img += rng.normal(0, 0.02, img.shape).astype(np.float32)
+        frame = av.VideoFrame.from_ndarray((np.clip(img, 0, 1) * 255).astype(np.uint8), format="rgb24")
+        frame = frame.reformat(format=pix_fmt, dst_colorspace=BT709, dst_color_range=1)
+        frame.pts, frame.duration, frame.time_base = pts, d, TB
+        out.mux(v.encode(frame))
+        pts += d
+    out.mux(v.encode())
+    if tone:
+        t = np.arange(int(48000 * pts * TB)) / 48000
+        samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 48000, 0
+        out.mux(tone.encode(frame))
+        out.mux(tone.encode())
+    out.close()
+    return path
+
+
+class Decoded:
+    """What a player would see: every frame's time, mean luma and tags, and the audio packets."""
+
+    def __init__(self, path: Path) -> None:
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            self.times, self.luma = [], []
+            for f in c.decode(v):
+                self.times.append(f.pts * f.time_base)
+                self.luma.append(float(f.to_ndarray(format="rgb24").astype(np.float32).mean()) / 255)
+                self.size, self.pix_fmt, self.rotation = (f.width, f.height), f.format.name, f.rotation
+                self.colors = (f.color_range, f.color_primaries, f.color_trc, f.colorspace)
+            self.duration = c.duration / av.time_base
+            c.seek(0)
+            audio = c.streams.audio
+            self.audio = [(p.pts * p.time_base, bytes(p)) for p in c.demux(audio[0]) if p.dts is not None] if audio else []
+
+
+def run_cli(*args: str):
+    app = typer.Typer()
+    app.command()(video)
+    return CliRunner().invoke(app, [*map(str, args), "--quiet"])
+
+
+@pytest.fixture(scope="module")
+def enhancer():
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.video.pipeline import VIDEO_ATTENTION_MAX_SIDE
+
+    return Enhancer(device="cpu", attention_max_side=VIDEO_ATTENTION_MAX_SIDE)
+
+
+def test_vfr_clip_keeps_every_timestamp_audio_and_colour_and_is_brighter(tmp_path):
+    step = TB.denominator // RATE
+    src = make_clip(tmp_path / "night.mp4", durations=[step, 2 * step, step, 3 * step, step, step, 2 * step, step])
+    out = tmp_path / "night_enhanced.mp4"
+    result = run_cli(src, out)
+    assert result.exit_code == 0, result.output
+    a, b = Decoded(src), Decoded(out)
+    assert len(b.times) == len(a.times) == 8
+    assert b.times == a.times  # exact pts, VFR gaps included
+    assert len(set(np.diff(a.times))) > 1
+    assert abs(b.duration - a.duration) < 1 / RATE
+    assert b.audio == a.audio and len(a.audio) > 10  # packet for packet: same bytes, same pts
+    assert b.colors == a.colors == (1, BT709, BT709, BT709)
+    assert b.size == a.size and b.pix_fmt == "yuv420p"
+    assert np.mean(b.luma) > 2 * np.mean(a.luma)
+    assert not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob(".*check*"))
+
+
+def test_rotated_odd_sized_clip_keeps_rotation_and_every_pixel(tmp_path):
+    src = make_clip(tmp_path / "phone.mp4", size=(45, 33), frames=5, rotation=90, pix_fmt="yuv444p", audio=False)
+    out = tmp_path / "phone_out.mp4"
+    result = run_cli(src, out)
+    assert result.exit_code == 0, result.output
+    a, b = Decoded(src), Decoded(out)
+    assert (b.rotation, b.size) == (a.rotation, a.size) == (90, (45, 33))
+    assert b.times == a.times and b.audio == []
+
+
+def test_odd_size_picks_444_for_h264_and_keeps_420_where_the_codec_allows():
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.video.codecs import resolve
+
+    assert resolve("h264", "yuv420p", 45, 33).pix_fmt == "yuv444p"
+    assert resolve("h264", "yuv420p10le", 45, 33, codec="libx265").pix_fmt == "yuv444p10le"
+    assert resolve("h264", "yuv420p", 45, 33, codec="ffv1").pix_fmt == "yuv420p"
+    assert resolve("h264", "yuv420p", 64, 48).pix_fmt == "yuv420p"
+    assert resolve("hevc", "yuv420p10le", 64, 48).codec == "libx265"
+    assert resolve("hevc", "yuv420p10le", 64, 48).pix_fmt == "yuv420p10le"
+    with pytest.raises(LowlightError, match="odd size"):
+        resolve("h264", "yuv420p", 45, 33, pix_fmt="yuv420p")
+    with pytest.raises(LowlightError, match="lossless"):
+        resolve("h264", "yuv420p", 64, 48, codec="ffv1", crf=10)
+
+
+def test_ten_bit_output_and_section_with_side_by_side(tmp_path):
+    src = make_clip(tmp_path / "clip.mp4", frames=10)
+    out = tmp_path / "part.mkv"
+    result = run_cli(src, out, "--start", 2 / RATE, "--end", 6 / RATE, "--side-by-side", "--codec", "libx265", "--pix-fmt", "yuv420p10le")
+    assert result.exit_code == 0, result.output
+    a, b = Decoded(src), Decoded(out)
+    assert len(b.times) == 4 and float(b.times[0]) == pytest.approx(0, abs=1e-3)
+    assert b.pix_fmt == "yuv420p10le"
+    with av.open(str(out)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(np.float32)
+    assert frame[:, 40:].mean() > 2 * frame[:, :30].mean()  # enhanced right half, source left half
+    assert 0 < len(b.audio) < len(a.audio)
+    assert b.audio[0][1] in {data for _, data in a.audio}
+
+
+def test_temporal_smoothing_reduces_flicker_on_a_static_noisy_clip(tmp_path, enhancer):
+    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+
+    src = make_clip(tmp_path / "static.mp4", frames=10, static=True, audio=False, seed=1)
+    flicker = {}
+    for smooth in (False, True):
+        job = plan(src, tmp_path / f"out_{smooth}.mp4", VideoOptions(temporal_smooth=smooth))
+        report = enhance_video(enhancer, job)
+        flicker[smooth] = report.flicker_out
+    added = {smooth: f - report.flicker_in for smooth, f in flicker.items()}  # beyond the source's own noise
+    assert flicker[True] < flicker[False]
+    assert added[False] > 0 and added[True] < 0.5 * added[False]
+
+
+def test_attention_smoother_averages_noise_and_restarts_at_a_cut():
+    from lowlight_cli.video.temporal import AttentionSmoother, flicker
+
+    rng = np.random.default_rng(1)
+    dark = np.full((36, 64, 3), 0.05, np.float32)
+    bright = np.full((36, 64, 3), 0.8, np.float32)
+    s = AttentionSmoother(seconds=0.3)
+    maps = [s.update(dark, 0.6 + rng.normal(0, 0.05, (36, 64)).astype(np.float32), i / 30) for i in range(30)]
+    assert np.std([m.mean() for m in maps[10:]]) < 0.01 and s.cuts == 0
+    after_cut = s.update(bright, np.full((36, 64), 0.1, np.float32), 1.0)
+    assert s.cuts == 1 and np.allclose(after_cut, 0.1)
+    assert flicker([1.0, 1.0, 1.0]) == 0.0 and flicker([1.0, 1.1, 1.0]) == pytest.approx(0.1 / (3.1 / 3))
+
+
+def test_interrupted_run_leaves_nothing_under_the_final_name(tmp_path, enhancer):
+    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+
+    src = make_clip(tmp_path / "clip.mp4", frames=8)
+    job = plan(src, tmp_path / "out.mp4", VideoOptions())
+
+    def interrupt(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        enhance_video(enhancer, job, interrupt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+
+
+def _audio_only(path: Path) -> Path:
+    with av.open(str(path), "w") as out:
+        a = out.add_stream("aac", rate=48000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 4800), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 48000, 0
+        out.mux(a.encode(frame))
+        out.mux(a.encode())
+    return path
+
+
+def _no_decoder(path: Path) -> Path:
+    """A Matroska file whose video stream is AVS3, a codec PyAV's FFmpeg can mux but not decode."""
+    with av.open(str(path), "w") as out:
+        s = out.add_mux_stream("avs3", rate=25, width=64, height=48)
+        s.time_base = Fraction(1, 25)
+        for i in range(3):
+            packet = av.Packet(bytes(64))
+            packet.stream, packet.pts, packet.dts, packet.time_base = s, i, i, s.time_base
+            out.mux(packet)
+    return path
+
+
+def _truncated(path: Path) -> Path:
+    make_clip(path, frames=8)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # the index (moov) is written last: half a file has none
+    return path
+
+
+def _empty(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: _audio_only(p / "song.m4a"), "no video stream"),
+        (lambda p: _truncated(p / "cut.mp4"), "truncated"),
+        (lambda p: _no_decoder(p / "avs3.mkv"), "unsupported video codec"),
+        (lambda p: _empty(p / "empty.mp4"), "not a readable video"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, make, message):
+    src = make(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    result = run_cli(src, tmp_path / "out.mp4")
+    assert result.exit_code == 1
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
+    src = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
+    data = src.read_bytes()
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    cases = [
+        ((src, src), "is the input"),
+        ((src, blocker), "exists; use --overwrite"),
+        ((src, blocker / "out.mp4"), "cannot write here"),
+        ((src, tmp_path / "out.webm", "--codec", "libx264"), "pick another codec or output extension"),
+        ((src, tmp_path / "out.mp4", "--pix-fmt", "yuv420p10le", "--codec", "libvpx-vp9"), "libvpx-vp9 here supports"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+    assert src.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "file.txt"]  # no output, no leftovers
