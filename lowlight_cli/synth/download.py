@@ -7,6 +7,7 @@ Range request. The archive is renamed to its final name only after its checksum 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import urllib.error
 import urllib.request
 import zipfile
@@ -66,10 +67,12 @@ def fetch(archive: Archive, dest: Path, progress: Optional[Progress] = None) -> 
                     have += len(chunk)
                     if progress:
                         progress(have, total)
+            if total is not None and have < total:  # read(n) returns b"" on a dropped connection
+                raise ConnectionError(f"got {have} of {total} bytes")
     except urllib.error.HTTPError as exc:
         if exc.code != 416:  # 416: the partial file is already complete
             raise LowlightError(f"{archive.url}: HTTP {exc.code} {exc.reason}") from None
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:  # connection lost, truncated body
         raise LowlightError(f"{archive.url}: download interrupted ({exc}); run again to resume") from None
     found = _md5(part)
     if found != archive.md5:

@@ -44,7 +44,12 @@ def amplify_contrast(
     from lowlight_cli.synth.noise import to_uint8
 
     stack = [to_uint8(np.power(high, g)) for g in np.geomspace(*gamma_range, exposures)]
-    fused = cv2.createMergeMertens().process(stack)
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # multi-threaded MergeMertens sums in a varying order: not reproducible
+    try:
+        fused = cv2.createMergeMertens().process(stack)
+    finally:
+        cv2.setNumThreads(threads)
     # detailEnhance works in Lab and expects BGR; Mertens is symmetric in the channels
     boosted = cv2.detailEnhance(to_uint8(fused)[..., ::-1].copy(), sigma_s=sigma_s, sigma_r=sigma_r)
     return boosted[..., ::-1].astype(np.float32) / 255.0

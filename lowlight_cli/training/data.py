@@ -1,0 +1,114 @@
+"""Training data for AgLLNet: pairs read from a `lowlight synth` folder, or synthesized on the fly.
+
+Both datasets yield dicts of float32 CHW tensors in [0, 1] with the same keys and aligned crops:
+
+    low        3xHxW  noisy low-light input
+    low_clean  3xHxW  low-light image before noise
+    high       3xHxW  normal-light ground truth
+    attention  1xHxW  ue-attention ground truth
+    noise      3xHxW  signed noise map, low - low_clean (in [-1, 1])
+    amplified  3xHxW  contrast-amplified target for Reinforce-Net
+
+Randomness (crop position, flips, on-the-fly synthesis) comes from torch's generator, so
+`torch.manual_seed` and DataLoader worker seeding make it reproducible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from lowlight_cli.synth.pairs import KINDS
+from lowlight_cli.synth.settings import DEFAULTS, SynthSettings
+
+
+def _crop_flip(arrays: dict[str, np.ndarray], crop: Optional[int], flip: bool) -> dict[str, np.ndarray]:
+    """The same random crop (reflect-padded when the image is smaller) and flips for every HxW[xC] array."""
+    h, w = next(iter(arrays.values())).shape[:2]
+    if crop:
+        ph, pw = max(crop - h, 0), max(crop - w, 0)
+        if ph or pw:
+            arrays = {k: np.pad(a, ((0, ph), (0, pw)) + ((0, 0),) * (a.ndim - 2), mode="reflect") for k, a in arrays.items()}
+            h, w = h + ph, w + pw
+        y = int(torch.randint(h - crop + 1, ()))
+        x = int(torch.randint(w - crop + 1, ()))
+        arrays = {k: a[y : y + crop, x : x + crop] for k, a in arrays.items()}
+    vertical, horizontal = (torch.rand(2) < 0.5).tolist() if flip else (False, False)
+    arrays = {k: a[::-1] if vertical else a for k, a in arrays.items()}
+    return {k: a[:, ::-1] if horizontal else a for k, a in arrays.items()}
+
+
+def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """HxW[xC] arrays -> float32 CxHxW tensors."""
+    chw = {k: a[None] if a.ndim == 2 else a.transpose(2, 0, 1) for k, a in arrays.items()}
+    return {k: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for k, a in chw.items()}
+
+
+def read_pair(root: Path, record: dict) -> dict[str, np.ndarray]:
+    """The six stored arrays of one manifest record as float32 HxWxC (attention HxW)."""
+    import cv2
+
+    from lowlight_cli.synth.targets import decode_noise
+
+    arrays = {}
+    for kind in KINDS:
+        pixels = cv2.imread(str(root / record["files"][kind]), cv2.IMREAD_UNCHANGED)
+        if pixels is None:
+            raise OSError(f"cannot read {root / record['files'][kind]}")
+        if kind == "attention":
+            arrays[kind] = pixels.astype(np.float32) / 65535
+        elif kind == "noise":
+            arrays[kind] = decode_noise(pixels[..., ::-1])
+        else:
+            arrays[kind] = pixels[..., ::-1].astype(np.float32) / 255
+    return arrays
+
+
+class SynthPairs(Dataset):
+    """Pairs of a `lowlight synth` output folder (its manifest), one split, randomly cropped and flipped.
+
+    `crop=None` returns whole images (batch size 1, or for validation).
+    """
+
+    def __init__(self, root: str | Path, split: str = "train", crop: Optional[int] = 256, flip: bool = True) -> None:
+        from lowlight_cli.synth.manifest import load_pairs
+
+        self.root = Path(root)
+        self.records = [r for r in load_pairs(self.root) if r["split"] == split]
+        self.crop, self.flip = crop, flip
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return _tensors(_crop_flip(read_pair(self.root, self.records[index]), self.crop, self.flip))
+
+
+class OnTheFlyPairs(Dataset):
+    """Pairs synthesized on every access from a folder (or glob) of normal-light photos, so training
+    needs no pairs on disk. Each access draws fresh parameters; the candidate filters are not applied
+    (point it at photos that are already well exposed, or at a synth run's `train/high` folder)."""
+
+    def __init__(
+        self, source: str | Path, crop: Optional[int] = 256, flip: bool = True, settings: SynthSettings = DEFAULTS
+    ) -> None:
+        from lowlight_cli.synth.sources import folder_or_glob
+
+        self.paths = [s.path for s in folder_or_glob(str(source))]
+        self.crop, self.flip, self.settings = crop, flip, settings
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        from lowlight_cli.synth.pairs import synthesize
+        from lowlight_cli.synth.pipeline import decode
+
+        high = _crop_flip({"high": decode(self.paths[index])}, self.crop, self.flip)["high"]
+        rng = np.random.default_rng(int(torch.randint(2**62, ())))
+        pair = synthesize(np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings)
+        return _tensors({k: getattr(pair, k) for k in KINDS})

@@ -1,0 +1,332 @@
+"""`lowlight synth`: filters, synthesis ranges, determinism across workers, resume, shards, corrupt
+sources, COCO download (local HTTP server) and the training loader."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import http.server
+import io
+import json
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lowlight_cli.errors import FileError
+from lowlight_cli.synth.manifest import load_pairs, merge, read_jsonl
+from lowlight_cli.synth.pipeline import run, shard_of
+from lowlight_cli.synth.select import evaluate
+from lowlight_cli.synth.settings import DEFAULTS
+from lowlight_cli.synth.sources import folder_or_glob
+
+PHOTOS = Path(__file__).parent / "data" / "synth"
+N_GOOD = 6
+
+
+def good_image(seed: int, h: int = 96, w: int = 128) -> np.ndarray:
+    """Bright, sharp, colourful: colour gradients plus fine texture (uint8 RGB)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    hue = rng.uniform(0, 1, 3)
+    base = 0.55 + 0.35 * np.stack([np.sin(6 * x + 6 * hue[i] + 2 * i * y) for i in range(3)], axis=2)
+    texture = rng.uniform(-0.12, 0.12, (h, w, 1))
+    return np.round(np.clip(base + texture, 0, 1) * 255).astype(np.uint8)
+
+
+def _save(path: Path, rgb: np.ndarray) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(path)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """A folder of good photos in two sub-folders, one grey photo, a zero-byte and a truncated JPEG."""
+    root = tmp_path_factory.mktemp("photos")
+    for i in range(N_GOOD):
+        _save(root / f"set{i % 2}" / f"img{i}.png", good_image(i))
+    _save(root / "grey.png", np.repeat(good_image(99).mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8))
+    (root / "empty.jpg").write_bytes(b"")
+    buf = io.BytesIO()
+    from PIL import Image
+
+    Image.fromarray(good_image(7)).save(buf, format="JPEG")
+    (root / "truncated.jpg").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    return root
+
+
+@pytest.fixture(scope="module")
+def baseline(photos, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("baseline")
+    run(folder_or_glob(str(photos)), out, DEFAULTS, workers=0)
+    return out
+
+
+def tree_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+# ---- candidate selection
+
+
+def test_filters_reject_dark_blurred_grey_and_keep_good():
+    import cv2
+
+    good = good_image(1)
+    assert evaluate(good, DEFAULTS).failed == ()
+    assert evaluate((good * 0.15).astype(np.uint8), DEFAULTS).failed[0] == "darkness"  # (and less contrast)
+    assert evaluate(cv2.GaussianBlur(good, (0, 0), 3), DEFAULTS).failed == ("blur",)
+    grey = np.repeat(good.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    assert evaluate(grey, DEFAULTS).failed == ("colour",)
+    off = dataclasses.replace(DEFAULTS, darkness_filter=False, blur_filter=False, colour_filter=False)
+    assert evaluate(grey, off).kept and evaluate(grey, off).metrics == {}
+
+
+@pytest.mark.parametrize(
+    "name, failed", [("000000000785.jpg", ()), ("000000022705.jpg", ("darkness",)), ("000000050811.jpg", ("blur",))]
+)
+def test_filters_on_real_photos(name, failed):
+    from lowlight_cli.synth.pipeline import decode
+
+    assert evaluate(decode(PHOTOS / name), DEFAULTS).failed == failed
+
+
+# ---- synthesis
+
+
+@pytest.mark.parametrize("pattern", ["RGGB", "BGGR", "GRBG", "GBRG"])
+def test_bayer_mosaic_demosaic_round_trip(pattern):
+    from lowlight_cli.synth.noise import demosaic, mosaic
+
+    flat = np.broadcast_to(np.float32([0.8, 0.4, 0.1]), (8, 8, 3))
+    np.testing.assert_allclose(demosaic(mosaic(flat, pattern), pattern)[2:-2, 2:-2], flat[2:-2, 2:-2], atol=1e-4)
+
+
+def test_pairs_are_darker_with_parameters_in_range_and_consistent_targets(baseline):
+    from lowlight_cli.training.data import read_pair
+
+    pairs = load_pairs(baseline)
+    assert len(pairs) == N_GOOD
+    for record in pairs:
+        p = record["params"]
+        for name in ("alpha", "beta", "gamma", "sigma_s", "sigma_c", "crf_gamma"):
+            low, high = getattr(DEFAULTS, name)
+            assert low <= p[name] <= high, (name, p[name])
+        a = read_pair(baseline, record)
+        assert a["low_clean"].mean() < a["high"].mean() and a["low"].mean() < a["high"].mean()
+        expected = np.clip(p["beta"] * (p["alpha"] * a["high"]) ** p["gamma"], 0, 1)
+        assert np.abs(a["low_clean"] - expected).max() <= 1 / 255 + 1e-6
+        np.testing.assert_allclose(a["noise"], a["low"] - a["low_clean"], atol=3e-5)
+        assert a["noise"].std() > 0.001
+        assert 0 <= a["attention"].min() and a["attention"].max() <= 1 and a["attention"].mean() > 0.2
+        assert {k: v.shape[:2] for k, v in a.items()} == {k: (96, 128) for k in a}
+
+
+# ---- pipeline
+
+
+def test_output_is_byte_identical_for_one_and_two_workers(photos, tmp_path):
+    sources = lambda: folder_or_glob(str(photos))  # noqa: E731
+    run(sources(), tmp_path / "w1", DEFAULTS, workers=1)
+    run(sources(), tmp_path / "w2", DEFAULTS, workers=2)
+    one, two = tree_bytes(tmp_path / "w1"), tree_bytes(tmp_path / "w2")
+    assert sum(k.endswith(".png") for k in one) == 6 * N_GOOD
+    assert one == two
+
+
+def test_corrupt_sources_are_skipped_and_reported(baseline):
+    from lowlight_cli.synth.report import build_report, to_markdown
+
+    skipped = list(read_jsonl(baseline / "skipped.jsonl"))
+    failed = {r["source"] for r in skipped if r["status"] == "failed"}
+    assert failed == {"empty.jpg", "truncated.jpg"}
+    report = build_report(load_pairs(baseline), skipped, DEFAULTS)
+    assert report["sources"] == N_GOOD + 3 and report["pairs"] == N_GOOD
+    assert report["filters"]["colour"]["examples"] == ["grey.png"]
+    assert "truncated.jpg" in to_markdown(report)
+
+
+def test_resume_after_kill_skips_finished_pairs(photos, baseline, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(baseline, out)
+    pairs = load_pairs(out)
+    (out / pairs[1]["files"]["noise"]).unlink()  # killed after writing a few files of this pair
+    manifest = out / "manifest.jsonl"
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest.write_text("".join(lines[:3]) + lines[3][:40])  # pairs 4.. not journaled, last line torn
+    (out / "train" / "low" / ".leftover.part.png").write_bytes(b"junk")
+    summary = run(folder_or_glob(str(photos)), out, DEFAULTS, workers=0)
+    assert summary.written == N_GOOD - 2 and summary.resumed == 2 + 1 and summary.failed == 2
+    assert sorted(manifest.read_text().splitlines()) == sorted(l.rstrip("\n") for l in lines)
+    expected = {k: v for k, v in tree_bytes(baseline).items() if k.endswith(".png")}
+    assert {k: v for k, v in tree_bytes(out).items() if k.endswith(".png") and "part" not in k} == expected
+
+
+def test_shards_partition_the_source_and_merge_matches_an_unsharded_run(photos, baseline, tmp_path):
+    rels = [s.rel for s in folder_or_glob(str(photos))]
+    parts = [{r for r in rels if shard_of(r, 3) == k} for k in (1, 2, 3)]
+    assert sum(map(len, parts)) == len(rels) and set().union(*parts) == set(rels)
+    for k in (1, 2, 3):
+        run(folder_or_glob(str(photos)), tmp_path, DEFAULTS, workers=0, shard=(k, 3))
+        done = {r["source"] for r in read_jsonl(tmp_path / f"manifest.shard-{k}-of-3.jsonl")}
+        done |= {r["source"] for r in read_jsonl(tmp_path / f"skipped.shard-{k}-of-3.jsonl")}
+        assert done == parts[k - 1]
+    assert merge(tmp_path) == (N_GOOD, 3)
+    assert sorted((tmp_path / "manifest.jsonl").read_text().splitlines()) == sorted(
+        (baseline / "manifest.jsonl").read_text().splitlines()
+    )
+
+
+def test_other_settings_in_the_same_folder_are_refused(photos, baseline):
+    from lowlight_cli.errors import LowlightError
+
+    with pytest.raises(LowlightError, match="seed"):
+        run(folder_or_glob(str(photos)), baseline, dataclasses.replace(DEFAULTS, seed=1), workers=0, limit=1)
+
+
+def test_sources_coco_and_voc_layouts(tmp_path):
+    from lowlight_cli.synth.sources import coco, voc
+
+    for rel in ("coco/val2017/b.jpg", "coco/train2017/a.jpg", "coco/annotations/x.json", "v/VOCdevkit/VOC2012/JPEGImages/c.jpg"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    assert [s.rel for s in coco(tmp_path / "coco")] == ["train2017/a.jpg", "val2017/b.jpg"]
+    assert [s.rel for s in voc(tmp_path / "v")] == ["VOC2012/JPEGImages/c.jpg"]
+
+
+# ---- loader
+
+
+def test_synth_loader_returns_aligned_crops(baseline):
+    import torch
+
+    from lowlight_cli.training.data import OnTheFlyPairs, SynthPairs
+
+    torch.manual_seed(0)
+    data = SynthPairs(baseline, crop=64)
+    assert len(data) == N_GOOD
+    for i in range(len(data)):
+        item = data[i]
+        shapes = {k: tuple(v.shape) for k, v in item.items()}
+        assert shapes == {"low": (3, 64, 64), "low_clean": (3, 64, 64), "high": (3, 64, 64),
+                          "attention": (1, 64, 64), "noise": (3, 64, 64), "amplified": (3, 64, 64)}
+        assert all(v.dtype == torch.float32 for v in item.values())
+        # the same crop and flip everywhere: the targets still agree pixel by pixel
+        torch.testing.assert_close(item["noise"], item["low"] - item["low_clean"], atol=3e-5, rtol=0)
+        hi, lo = item["high"].amax(0), item["low_clean"].amax(0)
+        torch.testing.assert_close(item["attention"][0], ((hi - lo).abs() / (hi + 1e-4)).clamp(0, 1), atol=0.02, rtol=0)
+    fly = OnTheFlyPairs(PHOTOS, crop=48)
+    item = fly[0]
+    assert len(fly) == 3 and item["attention"].shape == (1, 48, 48) and item["amplified"].shape == (3, 48, 48)
+    assert item["low"].mean() < item["high"].mean()
+
+
+# ---- download
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one payload with Range support; the first full request is cut off halfway."""
+
+    payload = b""
+    ranges: list[str] = []
+    cut_first = True
+
+    def do_GET(self):  # noqa: N802
+        start = 0
+        header = self.headers.get("Range")
+        type(self).ranges.append(header or "")
+        if header:
+            start = int(header.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(self.payload) - 1}/{len(self.payload)}")
+        else:
+            self.send_response(200)
+        body = self.payload[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if type(self).cut_first and not header:
+            type(self).cut_first = False
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def server():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("val2017/000000000001.jpg", np.random.default_rng(0).bytes(200_000))
+    _RangeHandler.payload, _RangeHandler.ranges, _RangeHandler.cut_first = buf.getvalue(), [], True
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/val2017.zip", hashlib.md5(buf.getvalue()).hexdigest()
+    httpd.shutdown()
+
+
+def test_download_resumes_with_range_and_verifies(server, tmp_path):
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.synth.download import Archive, fetch, unpack
+
+    url, md5 = server
+    dest = tmp_path / "zips" / "val2017.zip"
+    with pytest.raises(LowlightError, match="interrupted"):
+        fetch(Archive(url, md5), dest)
+    part = dest.with_name("val2017.zip.part")
+    half = part.stat().st_size
+    assert 0 < half < len(_RangeHandler.payload) and not dest.exists()
+    seen = []
+    fetch(Archive(url, md5), dest, lambda done, total: seen.append((done, total)))
+    assert _RangeHandler.ranges == ["", f"bytes={half}-"]
+    assert dest.read_bytes() == _RangeHandler.payload and not part.exists()
+    assert seen[-1] == (len(_RangeHandler.payload), len(_RangeHandler.payload))
+    unpack(dest, tmp_path)
+    assert (tmp_path / "val2017" / "000000000001.jpg").stat().st_size == 200_000
+
+
+def test_download_checksum_mismatch_is_rejected(server, tmp_path):
+    from lowlight_cli.synth.download import Archive, fetch
+
+    url, _ = server
+    _RangeHandler.cut_first = False
+    dest = tmp_path / "val2017.zip"
+    with pytest.raises(FileError, match="checksum mismatch"):
+        fetch(Archive(url, "0" * 32), dest)
+    assert not dest.exists() and not dest.with_name("val2017.zip.part").exists()
+
+
+# ---- command line
+
+
+def test_cli_synth_report_preview_and_merge(photos, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli import synth
+
+    app = typer.Typer()
+    app.command("synth")(synth.synth)
+    app.command("synth-merge")(synth.synth_merge)
+    out = tmp_path / "out"
+    args = ["synth", "--src", str(photos / "set0"), "--out", str(out), "--workers", "0", "--gamma", "2,3",
+            "--shard", "1/1", "--report", "--preview", str(tmp_path / "grid.png"), "--limit", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 pairs written" in result.output and (out / "report.md").exists() and (tmp_path / "grid.png").exists()
+    assert all(2 <= r["params"]["gamma"] <= 3 for r in read_jsonl(out / "manifest.shard-1-of-1.jsonl"))
+    result = CliRunner().invoke(app, ["synth-merge", str(out)])
+    assert result.exit_code == 0 and len(load_pairs(out)) == 2
+    bad = CliRunner().invoke(app, ["synth", "--src", str(photos), "--shard", "3/2", "--out", str(out)])
+    assert bad.exit_code != 0
+    assert json.loads((out / "settings.json").read_text())["gamma"] == [2.0, 3.0]
