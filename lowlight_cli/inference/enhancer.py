@@ -66,7 +66,7 @@ class Enhancer:
         device: `auto` (CUDA when usable), `cpu` or `cuda[:N]`; `cuda` fails loudly when unusable.
         half: fp16 on CUDA, with a NaN/inf guard that recomputes in fp32.
         tile: tile core size in pixels; None picks one from the device's memory budget, 0 never tiles.
-        backend: `torch` (or `onnx`, see `lowlight_cli.inference.onnx_backend`).
+        backend: `torch`, `onnx` or `onnx-tensorrt` (see `lowlight_cli.inference.onnx_backend`), or a Backend.
         attention_max_side: compute the attention map on a copy downscaled to this longer side.
     """
 
@@ -156,11 +156,17 @@ def _to_nchw(rgb: np.ndarray) -> np.ndarray:
 
 
 def _make_backend(name: str, weights: str, device: str, half: bool) -> Backend:
+    """`torch`, or `onnx` / `onnx-tensorrt` (onnxruntime on the exported graphs; torch is never imported)."""
     if name == "torch":
         from lowlight_cli.inference.backends import TorchBackend
         from lowlight_cli.weights.store import load_model
 
         return TorchBackend(load_model(weights), device=device, half=half)
+    if name in ("onnx", "onnx-tensorrt"):
+        from lowlight_cli.inference.onnx_backend import OnnxBackend
+        from lowlight_cli.weights.registry import resolve_onnx
+
+        return OnnxBackend(resolve_onnx(weights), device=device, half=half, tensorrt=name == "onnx-tensorrt")
     from lowlight_cli.errors import LowlightError
 
-    raise LowlightError(f"--backend {name}: unknown backend (available: torch)")
+    raise LowlightError(f"--backend {name}: unknown backend (available: torch, onnx, onnx-tensorrt)")

@@ -6,15 +6,22 @@ config.json, a path to a .safetensors file (config.json beside it), or `hf://own
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lowlight_cli.errors import WeightsError
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 FORMAT = "lowlight-weights/1"
+ONNX_DIR = "onnx"
+"""Sub-folder of a weights folder holding its exported ONNX graphs (see `lowlight export`)."""
+ONNX_MANIFEST = "manifest.json"
+ONNX_FORMAT = "lowlight-onnx/1"
 
 
 @dataclass(frozen=True)
@@ -69,3 +76,61 @@ def resolve(ref: str | Path) -> ResolvedWeights:
         return ResolvedWeights(path, path.with_name(CONFIG_FILE), None, str(path))
     names = ", ".join(BUNDLED)
     raise WeightsError(f"weights {text!r}: not a bundled name ({names}), a weights folder or a .safetensors file")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def graph_file(stage: str, precision: str) -> str:
+    """File name of one exported stage: attention.onnx, local.fp16.onnx, ..."""
+    return f"{stage}.onnx" if precision == "fp32" else f"{stage}.{precision}.onnx"
+
+
+@dataclass(frozen=True)
+class OnnxGraphs:
+    """A verified ONNX export: graph paths per precision and stage, and the architecture they came from."""
+
+    folder: Path
+    graphs: dict[str, dict[str, Path]]
+    """precision ("fp32", "fp16") -> stage ("attention", "local") -> file."""
+    config: dict[str, Any]
+    """The exported model's `AgLLNetConfig.to_dict()` (size multiples and tiling margin derive from it)."""
+
+
+def resolve_onnx(ref: str | Path) -> OnnxGraphs:
+    """The ONNX export of a weights reference, without torch: a bundled name's `onnx/` folder, a weights
+    folder's `onnx/` sub-folder, or an export folder itself; every graph's sha256 is checked."""
+    text = str(ref)
+    if text in BUNDLED:
+        folder = bundled_dir() / BUNDLED[text].folder / ONNX_DIR
+        expected_source = BUNDLED[text].sha256 or None
+    else:
+        base = Path(text).expanduser() if not text.startswith("hf://") else resolve(text).weights_file.parent
+        folder = base if (base / ONNX_MANIFEST).is_file() else base / ONNX_DIR
+        expected_source = None
+    manifest_path = folder / ONNX_MANIFEST
+    if not manifest_path.is_file():
+        raise WeightsError(f"weights {text!r}: no ONNX export found; run `lowlight export --weights {text}`")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"{manifest_path}: unreadable ONNX manifest ({exc})") from None
+    if manifest.get("format") != ONNX_FORMAT:
+        raise WeightsError(f"{manifest_path}: not a lowlight ONNX manifest (format {manifest.get('format')!r})")
+    if expected_source and manifest.get("source_sha256") != expected_source:
+        raise WeightsError(f"{folder}: the ONNX graphs were exported from other weights; re-run `lowlight export`")
+    graphs: dict[str, dict[str, Path]] = {}
+    for precision, stages in manifest["graphs"].items():
+        for stage, entry in stages.items():
+            path = folder / entry["file"]
+            if not path.is_file():
+                raise WeightsError(f"{path}: ONNX graph listed in the manifest is missing")
+            if sha256_of(path) != entry["sha256"]:
+                raise WeightsError(f"{path}: sha256 does not match the manifest (damaged or edited)")
+            graphs.setdefault(precision, {})[stage] = path
+    return OnnxGraphs(folder, graphs, manifest["config"])

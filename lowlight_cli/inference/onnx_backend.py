@@ -1,0 +1,120 @@
+"""onnxruntime execution of the exported attention and local graphs; imports neither torch nor the model.
+
+Providers are chosen explicitly (onnxruntime-gpu otherwise silently runs on the CPU), and the ones a
+session actually got are reported, because "available" does not mean "loaded" (missing CUDA libraries).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from lowlight_cli.errors import DeviceError
+from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.weights.registry import OnnxGraphs
+
+CPU, CUDA, TENSORRT = "CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider"
+SHORT = {CPU: "cpu", CUDA: "cuda", TENSORRT: "tensorrt"}
+
+
+def _device_id(device: str) -> int:
+    return int(device.partition(":")[2] or 0)
+
+
+def choose_providers(device: str, tensorrt: bool, available: list[str], half: bool = False) -> list[tuple[str, dict]]:
+    """Priority-ordered (provider, options): TensorRT only when asked, CUDA for cuda/auto, CPU always last.
+
+    An explicit `cuda` (or TensorRT) that this onnxruntime build cannot provide fails loudly.
+    """
+    want_gpu = device.startswith("cuda") or tensorrt or (device == "auto" and CUDA in available)
+    if not want_gpu:
+        return [(CPU, {})]
+    missing = [p for p in ([TENSORRT] if tensorrt else []) + [CUDA] if p not in available]
+    if missing:
+        raise DeviceError(
+            f"--device {device}: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "
+            "install the `gpu` extra (onnxruntime-gpu) and not the `cpu` one, or use --device cpu"
+        )
+    gpu = _device_id(device)
+    providers: list[tuple[str, dict]] = []
+    if tensorrt:
+        cache = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "lowlight" / "tensorrt"
+        trt = {"device_id": gpu, "trt_fp16_enable": half, "trt_engine_cache_enable": True}
+        providers.append((TENSORRT, {**trt, "trt_engine_cache_path": str(cache)}))
+    return providers + [(CUDA, {"device_id": gpu}), (CPU, {})]
+
+
+class OnnxBackend:
+    """The `Backend` protocol on onnxruntime; fp16 graphs (CUDA only) fall back to fp32 on NaN/inf output."""
+
+    def __init__(
+        self, graphs: OnnxGraphs, device: str = "auto", half: bool = False, tensorrt: bool = False, threads: int = 0
+    ) -> None:
+        import onnxruntime as ort
+
+        self._ort = ort
+        providers = choose_providers(device, tensorrt, ort.get_available_providers(), half)
+        self.device_type = "cpu" if providers[0][0] == CPU else "cuda"
+        self.device_id = _device_id(device)
+        if half and self.device_type != "cuda":
+            raise DeviceError("--half needs a CUDA device (onnxruntime's CPU provider has no fp16 convolutions)")
+        if half and "fp16" not in graphs.graphs:
+            raise DeviceError(f"--half: {graphs.folder} has no fp16 graphs; re-export with `lowlight export --fp16`")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        self._open = lambda path: ort.InferenceSession(str(path), options, providers=providers)
+        self.precision = "fp16" if half else "fp32"
+        self._graphs = graphs
+        self._sessions: dict[tuple[str, str], object] = {}
+        in_use = self._session("attention", self.precision).get_providers()
+        if self.device_type == "cuda" and CUDA not in in_use:
+            raise DeviceError(
+                f"--device {device}: onnxruntime could not load CUDA (providers in use: {', '.join(in_use)}); "
+                "check that the CUDA and cuDNN versions match the onnxruntime-gpu wheel"
+            )
+        cfg = AgLLNetConfig.from_dict(graphs.config)
+        self.attention_multiple = cfg.attention_multiple
+        self.local_multiple = cfg.local_multiple
+        self.local_radius = cfg.local_radius
+        precision = "float16 (NaN guard: fp32 fallback)" if half else "float32"
+        used = "+".join(SHORT.get(p, p) for p in in_use)
+        self.description = f"onnxruntime {ort.__version__} [{used}], {precision}"
+        self.fp32_fallbacks = 0
+
+    def _session(self, stage: str, precision: str):
+        """Sessions are created on first use, so the fp32 fallback graphs cost nothing until needed."""
+        key = (stage, precision)
+        if key not in self._sessions:
+            self._sessions[key] = self._open(self._graphs.graphs[precision][stage])
+        return self._sessions[key]
+
+    def _run(self, stage: str, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        out = self._run_session(self._session(stage, self.precision), feeds)
+        if self.precision != "fp32" and not np.isfinite(out).all():
+            self.fp32_fallbacks += 1
+            if self.fp32_fallbacks == 1:
+                warnings.warn("fp16 produced NaN/inf; recomputing affected tiles in fp32", stacklevel=3)
+            out = self._run_session(self._session(stage, "fp32"), feeds)
+        return out
+
+    def _run_session(self, session, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        if self.device_type == "cpu":
+            return session.run(None, feeds)[0]
+        # IO binding: inputs are copied to the GPU once and the output stays there until the final copy back.
+        ort = self._ort
+        binding = session.io_binding()
+        for name, array in feeds.items():
+            binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(array, "cuda", self.device_id))
+        binding.bind_output(session.get_outputs()[0].name, "cuda", self.device_id)
+        session.run_with_iobinding(binding)
+        return binding.copy_outputs_to_cpu()[0]
+
+    def attention(self, image: np.ndarray) -> np.ndarray:
+        return self._run("attention", {"image": image})
+
+    def local(self, image: np.ndarray, attention: np.ndarray) -> np.ndarray:
+        return self._run("local", {"image": image, "attention": attention})

@@ -1,0 +1,127 @@
+"""Export a model's two stages (global attention, tiled local stages) as ONNX graphs for onnxruntime.
+
+Two graphs rather than one because the Enhancer runs them separately: attention once per (downscaled)
+image, the local stages tile by tile. Batch, height and width are dynamic. The fp16 variant keeps float32
+inputs and outputs (casts inside), so the backend swaps graphs without touching its buffers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from lowlight_cli.models.agllnet import AgLLNet
+from lowlight_cli.weights.registry import ONNX_FORMAT, ONNX_MANIFEST, graph_file, sha256_of
+
+DEFAULT_OPSET = 17
+STAGES: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "attention": (("image",), lambda m, x: m.attention(x)),
+    "local": (("image", "attention"), lambda m, x, a: m.local(x, a).reinforced),
+}
+"""Stage name -> (input names, how the model computes its one output)."""
+
+
+class _Stage(nn.Module):
+    """One stage of `model` as a module with plain tensor inputs/outputs (what the exporter traces)."""
+
+    def __init__(self, model: AgLLNet, stage: str, half: bool) -> None:
+        super().__init__()
+        self.model, self.fn, self.half = model, STAGES[stage][1], half
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        if self.half:
+            return self.fn(self.model, *(x.half() for x in inputs)).float()
+        return self.fn(self.model, *inputs)
+
+
+def _example(stage: str, multiple: int) -> tuple[torch.Tensor, ...]:
+    """The smallest valid input: tracing runs the model once, and fp16 convolutions on the CPU are slow."""
+    x = torch.rand(1, 3, multiple, multiple)
+    return (x,) if stage == "attention" else (x, torch.rand(1, 1, multiple, multiple))
+
+
+def export_stage(model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False) -> None:
+    """Trace one stage to `path` with dynamic (N, H, W) and check it with onnx.checker."""
+    import onnx
+
+    names = STAGES[stage][0]
+    axes = {0: "batch", 2: "height", 3: "width"}
+    module = _Stage(copy.deepcopy(model).half() if half else model, stage, half).eval()
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and constant-folding notes
+        torch.onnx.export(
+            module,
+            _example(stage, model.config.attention_multiple),
+            str(path),
+            dynamo=False,
+            opset_version=opset,
+            input_names=list(names),
+            output_names=["output"],
+            dynamic_axes={name: axes for name in (*names, "output")},
+        )
+    onnx.checker.check_model(str(path), full_check=True)
+
+
+def export_onnx(
+    model: AgLLNet, out_dir: str | Path, opset: int = DEFAULT_OPSET, fp16: bool = False, source_sha256: str | None = None
+) -> Path:
+    """Write attention/local graphs (fp32, plus fp16 when asked) and a manifest with their sha256."""
+    from lowlight_cli.io.atomic import atomic_path
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval().cpu()
+    graphs: dict[str, dict[str, dict[str, str]]] = {}
+    for precision in ("fp32", "fp16") if fp16 else ("fp32",):
+        graphs[precision] = {}
+        for stage in STAGES:
+            name = graph_file(stage, precision)
+            with atomic_path(out_dir / name) as tmp:
+                export_stage(model, stage, tmp, opset, half=precision == "fp16")
+            graphs[precision][stage] = {"file": name, "sha256": sha256_of(out_dir / name)}
+    manifest = {
+        "format": ONNX_FORMAT,
+        "opset": opset,
+        "config": model.config.to_dict(),
+        "source_sha256": source_sha256,
+        "graphs": graphs,
+    }
+    with atomic_path(out_dir / ONNX_MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    return out_dir
+
+
+def compare_stages(model: AgLLNet, out_dir: Path, image: np.ndarray | None = None, precision: str = "fp32") -> dict[str, float]:
+    """Max |torch - onnxruntime| per stage on random inputs (batch 2, not square) and on `image` (HxWx3).
+
+    The image is cropped to multiples of the attention grid; the local stage gets torch's attention map.
+    """
+    import onnxruntime as ort
+
+    m = model.config.attention_multiple
+    rng = np.random.default_rng(0)
+    inputs = {"random": rng.random((2, 3, m, 2 * m), dtype=np.float32)}
+    if image is not None:
+        h, w = image.shape[0] // m * m, image.shape[1] // m * m
+        inputs["image"] = np.ascontiguousarray(image[:h, :w].transpose(2, 0, 1)[None], dtype=np.float32)
+    sessions = {
+        stage: ort.InferenceSession(str(out_dir / graph_file(stage, precision)), providers=["CPUExecutionProvider"])
+        for stage in STAGES
+    }
+    diffs = {}
+    with torch.inference_mode():
+        for kind, x in inputs.items():
+            a = model.attention(torch.from_numpy(x))
+            ref = {"attention": a, "local": model.local(torch.from_numpy(x), a).reinforced}
+            feeds = {"attention": {"image": x}, "local": {"image": x, "attention": a.numpy()}}
+            for stage, session in sessions.items():
+                out = session.run(None, feeds[stage])[0]
+                diffs[f"{stage}/{kind}"] = float(np.abs(out - ref[stage].numpy()).max())
+    return diffs

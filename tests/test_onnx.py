@@ -1,0 +1,147 @@
+"""ONNX export and the onnxruntime backend: parity with PyTorch, providers, fp16 guard, torch-free start."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import SAMPLE, load_rgb
+
+from lowlight_cli.errors import DeviceError, WeightsError
+from lowlight_cli.inference.onnx_backend import CPU, CUDA, TENSORRT, OnnxBackend, choose_providers
+from lowlight_cli.weights.registry import BUNDLED, ONNX_MANIFEST, resolve_onnx
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A randomly initialised network (not the official one) and its fp32 export."""
+    import torch
+
+    from lowlight_cli.models.agllnet import AgLLNet
+    from lowlight_cli.weights.onnx_export import export_onnx
+
+    torch.manual_seed(0)
+    model = AgLLNet().eval()
+    return model, export_onnx(model, tmp_path_factory.mktemp("onnx"))
+
+
+def test_export_is_checked_dynamic_and_matches_torch(exported):
+    from lowlight_cli.weights.onnx_export import compare_stages
+
+    model, folder = exported
+    graphs = resolve_onnx(folder)
+    assert set(graphs.graphs) == {"fp32"}
+    session = ort.InferenceSession(str(graphs.graphs["fp32"]["local"]), providers=[CPU])
+    assert [d for d in session.get_inputs()[0].shape] == ["batch", 3, "height", "width"]
+    diffs = compare_stages(model, folder, load_rgb(SAMPLE, (384, 256)))
+    assert set(diffs) == {"attention/random", "local/random", "attention/image", "local/image"}
+    assert max(diffs.values()) <= 1e-4, diffs
+
+
+def test_bundled_graphs_are_the_bundled_weights(official_model):
+    from lowlight_cli.weights.onnx_export import compare_stages
+
+    graphs = resolve_onnx("official")  # also checks every graph's sha256 and the source weights' sha256
+    manifest = json.loads((graphs.folder / ONNX_MANIFEST).read_text())
+    assert manifest["source_sha256"] == BUNDLED["official"].sha256
+    diffs = compare_stages(official_model, graphs.folder, load_rgb(SAMPLE, (256, 128)))
+    assert max(diffs.values()) <= 1e-4, diffs
+
+
+def test_enhancer_onnx_matches_torch_through_the_shared_tiling(official_model):
+    from lowlight_cli.inference.backends import TorchBackend
+    from lowlight_cli.inference.enhancer import Enhancer
+
+    rgb = load_rgb(SAMPLE, (134, 98))  # not multiples of anything: padding and cropping are exercised
+    onnx = Enhancer("official", backend="onnx", device="cpu", tile=80)
+    torch_ = Enhancer(backend=TorchBackend(official_model, device="cpu"), tile=80)
+    assert onnx.tile_size(100, 136) == 80 and onnx.margin == torch_.margin
+    a, b = onnx.enhance(rgb), torch_.enhance(rgb)
+    assert a.image.shape == rgb.shape
+    assert np.abs(a.image - b.image).max() <= 1e-4
+    assert np.abs(a.attention - b.attention).max() <= 1e-4
+    assert "cpu" in onnx.description and "float32" in onnx.description
+
+
+def test_onnx_enhance_command_never_imports_torch(tmp_path):
+    from PIL import Image
+
+    src = tmp_path / "dark.png"
+    Image.fromarray((load_rgb(SAMPLE, (96, 64)) * 255).astype(np.uint8)).save(src)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from lowlight_cli.cli.app import app
+        app(["enhance", {str(src)!r}, "--backend", "onnx", "--device", "cpu", "-q"], standalone_mode=False)
+        print("TORCH:", sorted(m for m in sys.modules if m.split(".")[0] == "torch"))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "TORCH: []" in done.stdout
+    assert (tmp_path / "dark_enhanced.png").is_file()
+
+
+def test_provider_lists_are_explicit():
+    everything = [TENSORRT, CUDA, CPU]
+    assert choose_providers("cpu", False, everything) == [(CPU, {})]
+    assert choose_providers("auto", False, [CPU]) == [(CPU, {})]
+    assert [p for p, _ in choose_providers("auto", False, everything)] == [CUDA, CPU]
+    chain = choose_providers("cuda:1", True, everything, half=True)
+    assert [p for p, _ in chain] == [TENSORRT, CUDA, CPU]
+    assert chain[0][1]["trt_fp16_enable"] and chain[1][1] == {"device_id": 1}
+
+
+def test_explicit_cuda_without_the_cuda_provider_fails_loudly():
+    with pytest.raises(DeviceError, match="CUDAExecutionProvider"):
+        choose_providers("cuda", False, [CPU])
+    with pytest.raises(DeviceError, match="TensorrtExecutionProvider"):
+        choose_providers("auto", True, [CUDA, CPU])
+    if CUDA not in ort.get_available_providers():
+        with pytest.raises(DeviceError):
+            OnnxBackend(resolve_onnx("official"), device="cuda")
+
+
+def test_half_is_refused_on_the_cpu():
+    with pytest.raises(DeviceError, match="CUDA"):
+        OnnxBackend(resolve_onnx("official"), device="cpu", half=True)
+
+
+def test_fp16_nan_is_recomputed_in_fp32():
+    backend = OnnxBackend(resolve_onnx("official"), device="cpu")
+    backend.precision = "fp16"  # the CPU provider runs fp16 graphs too, so the guard is testable here
+    black, saturated = np.zeros((1, 3, 32, 32), np.float32), np.ones((1, 1, 32, 32), np.float32)
+    with pytest.warns(UserWarning, match="fp16"):  # fp16: 0 / (1.00001 - 1) = 0 / 0
+        out = backend.local(black, saturated)
+    assert backend.fp32_fallbacks == 1 and np.isfinite(out).all()
+
+
+def test_damaged_or_missing_exports_are_refused(exported, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(exported[1], tmp_path / "onnx")
+    with open(copy / "local.onnx", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(WeightsError, match="sha256"):
+        resolve_onnx(copy)
+    with pytest.raises(WeightsError, match="lowlight export"):
+        resolve_onnx(tmp_path / "nothing-here")
+
+
+@pytest.mark.cuda
+def test_cuda_provider_with_io_binding_matches_cpu():
+    if CUDA not in ort.get_available_providers():
+        pytest.skip("onnxruntime has no CUDAExecutionProvider here (install the gpu extra)")
+    graphs = resolve_onnx("official")
+    x = load_rgb(SAMPLE, (256, 128)).transpose(2, 0, 1)[None].copy()
+    cpu, gpu = OnnxBackend(graphs, device="cpu"), OnnxBackend(graphs, device="cuda")
+    assert "cuda" in gpu.description
+    assert np.abs(cpu.attention(x) - gpu.attention(x)).max() <= 1e-3
+    a = cpu.attention(x)
+    assert np.abs(cpu.local(x, a) - gpu.local(x, a)).max() <= 1e-3
