@@ -323,7 +323,8 @@ def test_cli_synth_report_preview_and_merge(photos, tmp_path):
             "--shard", "1/1", "--report", "--preview", str(tmp_path / "grid.png"), "--limit", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "2 pairs written" in result.output and (out / "report.md").exists() and (tmp_path / "grid.png").exists()
+    assert "2 pairs written" in result.output and (tmp_path / "grid.png").exists()
+    assert all((out / name).exists() for name in ("report.md", "report.json", "report-filters.png", "report-params.png"))
     assert all(2 <= r["params"]["gamma"] <= 3 for r in read_jsonl(out / "manifest.shard-1-of-1.jsonl"))
     result = CliRunner().invoke(app, ["synth-merge", str(out)])
     assert result.exit_code == 0 and len(load_pairs(out)) == 2

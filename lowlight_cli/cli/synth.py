@@ -117,12 +117,16 @@ def synth(
     manifest, skipped = journal_paths(out, part)
     pairs = list(read_jsonl(manifest))
     if report:
+        from lowlight_cli.synth.plots import filter_histograms, param_histograms
         from lowlight_cli.synth.report import build_report, to_markdown, write_report
 
-        data = build_report(pairs, list(read_jsonl(skipped)), settings)
+        rejected = list(read_jsonl(skipped))
+        data = build_report(pairs, rejected, settings)
         console.print(to_markdown(data), markup=False)
-        json_path, md_path = write_report(data, out)
-        console.print(f"report: {escape(str(json_path))}, {escape(str(md_path))}")
+        written = [*write_report(data, out), filter_histograms(pairs + [r for r in rejected if "metrics" in r], settings, out / "report-filters.png")]
+        if pairs:
+            written.append(param_histograms(pairs, settings, out / "report-params.png"))
+        console.print(f"report: {', '.join(escape(str(p)) for p in written)}")
     if preview:
         from lowlight_cli.synth.preview import write_preview
 

@@ -24,18 +24,27 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     return dict(zip(("min", "p5", "median", "p95", "max"), (round(float(v), 4) for v in q)))
 
 
+def _rules(s: SynthSettings) -> dict[str, str]:
+    return {
+        "darkness": f"keep if >= {s.bright_fraction:.0%} of ~{s.superpixels} superpixels have mean luma >= {s.bright_level:g}",
+        "blur": f"keep if Laplacian variance >= {s.blur_threshold:g}",
+        "colour": f"keep if colourfulness >= {s.colour_threshold:g}",
+    }
+
+
 def build_report(pairs: list[dict], skipped: list[dict], settings: SynthSettings) -> dict:
     """Counts per filter (an image failing two filters counts for both), examples, failures,
     distributions of the filter metrics and of the sampled parameters."""
     rejected = [r for r in skipped if r["status"] == "rejected"]
     failed = [r for r in skipped if r["status"] == "failed"]
     evaluated = pairs + rejected
-    filters = {}
+    filters, rules = {}, _rules(settings)
     for name in FILTERS:
         hits = [r["source"] for r in rejected if name in r["failed"]]
         filters[name] = {
             "enabled": getattr(settings, f"{name}_filter"),
             "threshold": getattr(settings, THRESHOLDS[name]),
+            "rule": rules[name],
             "rejected": len(hits),
             "only_this": sum(1 for r in rejected if r["failed"] == [name]),
             "examples": hits[:EXAMPLES],
@@ -60,13 +69,13 @@ def to_markdown(report: dict) -> str:
         f"{report['sources']} sources: {report['pairs']} pairs ({report['train']} train, {report['test']} test), "
         f"{report['rejected']} rejected, {len(report['failed'])} unreadable or failed.",
         "",
-        "| filter | threshold | rejected | only by this filter | metric p5 / median / p95 | examples |",
+        "| filter | rule | rejected | only by this filter | metric p5 / median / p95 | examples |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, f in report["filters"].items():
         d = f["distribution"]
         dist = f"{d['p5']:g} / {d['median']:g} / {d['p95']:g}" if d else "-"
-        state = f"{f['threshold']:g}" if f["enabled"] else "off"
+        state = f["rule"] if f["enabled"] else "off"
         lines.append(f"| {name} | {state} | {f['rejected']} | {f['only_this']} | {dist} | {', '.join(f['examples'])} |")
     if report["failed"]:
         lines += ["", "Unreadable or failed sources:", *(f"- {r['source']}: {r['reason']}" for r in report["failed"])]
