@@ -1,21 +1,23 @@
-"""`lowlight weights ...`: list, verify and import model weights.
+"""`lowlight weights ...`: list, verify, import, pull and push model weights.
 
 Examples:
     lowlight weights list
     lowlight weights verify official
+    lowlight weights pull hf://me/agllnet@v1/model.safetensors
+    lowlight weights push runs/mine me/agllnet-mine
     lowlight weights import-onnx agllnet_official_256x256.onnx --out weights/official
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 
-app = typer.Typer(help="List, verify, import (and fetch) model weights.", no_args_is_help=True)
+app = typer.Typer(help="List, verify, import, pull and push model weights.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -62,3 +64,35 @@ def import_onnx(
         console.print("max |torch - onnxruntime|: " + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items()))
     save_model(model, out, metadata={"source": onnx_file.name, "imported_by": "lowlight weights import-onnx"})
     console.print(f"saved {escape(str(out))}")
+
+
+@app.command("pull")
+@user_errors
+def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo[@revision]/model.safetensors")]) -> None:
+    """Fetch Hub weights into the standard Hugging Face cache and verify them (later runs work offline)."""
+    from lowlight_cli.weights.hub import resolve_hub
+    from lowlight_cli.weights.store import load_checkpoint
+
+    found = resolve_hub(ref)
+    model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
+    params = sum(p.numel() for p in model.parameters())
+    console.print(f"{escape(ref)}: ok ({params:,} parameters), cached at {escape(str(found.weights_file.parent))}")
+    console.print(f"commit {escape(found.weights_file.parent.name)}: pin it with hf://…@<commit>/… for reproducible runs")
+
+
+@app.command("push")
+@user_errors
+def push(
+    ref: Annotated[str, typer.Argument(help="Weights to upload: a weights folder or a bundled name.")],
+    repo_id: Annotated[str, typer.Argument(help="Hub repository, owner/name (created if missing).")],
+    revision: Annotated[Optional[str], typer.Option(help="Branch to commit to. Default: main.")] = None,
+    private: Annotated[bool, typer.Option(help="Create the repository as private.")] = False,
+    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message.")] = None,
+) -> None:
+    """Upload config.json, model.safetensors, a model card (and exported ONNX graphs) in one commit."""
+    from lowlight_cli.weights.hub import push as push_weights
+    from lowlight_cli.weights.store import load_model
+
+    load_model(ref)  # never publish weights that do not load
+    pinned = push_weights(ref, repo_id, revision=revision, private=private, message=message)
+    console.print(f"pushed; use --weights {escape(pinned)}")

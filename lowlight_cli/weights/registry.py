@@ -65,6 +65,10 @@ def bundled_dir() -> Path:
 
 def resolve(ref: str | Path) -> ResolvedWeights:
     text = str(ref)
+    if text.startswith("hf://"):
+        from lowlight_cli.weights.hub import resolve_hub
+
+        return resolve_hub(text)
     if text in BUNDLED:
         entry = BUNDLED[text]
         folder = bundled_dir() / entry.folder
@@ -104,13 +108,17 @@ class OnnxGraphs:
 
 def resolve_onnx(ref: str | Path) -> OnnxGraphs:
     """The ONNX export of a weights reference, without torch: a bundled name's `onnx/` folder, a weights
-    folder's `onnx/` sub-folder, or an export folder itself; every graph's sha256 is checked."""
+    folder's (or Hub repository's) `onnx/` sub-folder, or an export folder itself; every sha256 is checked."""
     text = str(ref)
     if text in BUNDLED:
         folder = bundled_dir() / BUNDLED[text].folder / ONNX_DIR
         expected_source = BUNDLED[text].sha256 or None
+    elif text.startswith("hf://"):
+        from lowlight_cli.weights.hub import download_onnx
+
+        folder, expected_source = download_onnx(text), None
     else:
-        base = Path(text).expanduser() if not text.startswith("hf://") else resolve(text).weights_file.parent
+        base = Path(text).expanduser()
         folder = base if (base / ONNX_MANIFEST).is_file() else base / ONNX_DIR
         expected_source = None
     manifest_path = folder / ONNX_MANIFEST

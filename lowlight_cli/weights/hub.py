@@ -1,0 +1,186 @@
+"""Weights on the Hugging Face Hub: `hf://owner/repo[@revision]/path/model.safetensors`.
+
+Files land in huggingface_hub's standard cache, so `HF_HOME`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE` and
+`HF_ENDPOINT` behave as users of other HF tools expect; a reference whose files are cached works offline.
+A file's sha256 is checked against the one the Hub recorded for it, and the weights against their
+config.json (by the loader), so neither a damaged cache nor a mismatched pair goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lowlight_cli.errors import WeightsError
+from lowlight_cli.weights.registry import (
+    CONFIG_FILE,
+    ONNX_DIR,
+    ONNX_MANIFEST,
+    WEIGHTS_FILE,
+    ResolvedWeights,
+    resolve,
+    sha256_of,
+)
+
+PREFIX = "hf://"
+ETAG_TIMEOUT = 10.0
+"""Seconds to wait for the Hub's answer before falling back to the cache (never hang on a dead network)."""
+_REF = re.compile(r"hf://(?P<repo>[\w.-]+/[\w.-]+?)(?:@(?P<rev>[^/]+))?/(?P<file>.+)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class HubRef:
+    repo_id: str
+    revision: str | None
+    """Branch, tag or commit; None means the default branch (not reproducible: pin a commit)."""
+    filename: str
+
+    def sibling(self, name: str) -> str:
+        """Path in the repository of `name` in the same folder as the weights file."""
+        return str(PurePosixPath(self.filename).parent / name).removeprefix("./")
+
+    def __str__(self) -> str:
+        return f"{PREFIX}{self.repo_id}{'@' + self.revision if self.revision else ''}/{self.filename}"
+
+
+def parse_ref(text: str) -> HubRef:
+    match = _REF.fullmatch(text)
+    if not match:
+        raise WeightsError(f"{text!r}: expected hf://owner/repo[@revision]/file, e.g. hf://me/agllnet@v1/model.safetensors")
+    return HubRef(match["repo"], match["rev"], match["file"])
+
+
+def _endpoint() -> str | None:
+    """HF_ENDPOINT as set now (huggingface_hub reads it only once, at import)."""
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def download(ref: HubRef, filename: str) -> Path:
+    """One file of `ref`'s repository at its revision, from the cache or the Hub; its Hub sha256 checked."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    from lowlight_cli import __version__
+
+    where = f"{PREFIX}{ref.repo_id}@{ref.revision or 'main'}/{filename}"
+    try:
+        path = Path(
+            hf_hub_download(
+                ref.repo_id,
+                filename,
+                revision=ref.revision,
+                endpoint=_endpoint(),
+                etag_timeout=ETAG_TIMEOUT,
+                library_name="lowlight",
+                library_version=__version__,
+            )
+        )
+    except LocalEntryNotFoundError:
+        raise WeightsError(
+            f"{where}: not in the local cache and the Hub cannot be reached"
+            f"{' (HF_HUB_OFFLINE is set)' if _offline() else ''}; fetch it once online with `lowlight weights pull`"
+        ) from None
+    except RepositoryNotFoundError:
+        raise WeightsError(f"{where}: no such repository on the Hub (or it is private: set HF_TOKEN)") from None
+    except RevisionNotFoundError:
+        raise WeightsError(f"{where}: no such revision (branch, tag or commit) in {ref.repo_id}") from None
+    except EntryNotFoundError:
+        raise WeightsError(f"{where}: no such file at that revision") from None
+    except (HfHubHTTPError, OSError) as exc:
+        raise WeightsError(f"{where}: download failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
+    # The cache stores each file as blobs/<etag>; for LFS files (weights, graphs) the etag is their sha256.
+    recorded = path.resolve().name
+    if _SHA256.fullmatch(recorded) and sha256_of(path) != recorded:
+        raise WeightsError(f"{where}: sha256 does not match the Hub's record {recorded[:12]}… (damaged download?)")
+    return path
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return constants.is_offline_mode()
+
+
+def resolve_hub(text: str) -> ResolvedWeights:
+    """Fetch (or find in the cache) the weights file and the config.json beside it."""
+    ref = parse_ref(text)
+    weights = download(ref, ref.filename)
+    config = download(ref, ref.sibling(CONFIG_FILE))
+    recorded = weights.resolve().name
+    return ResolvedWeights(weights, config, recorded if _SHA256.fullmatch(recorded) else None, text)
+
+
+def download_onnx(text: str) -> Path:
+    """The exported graphs stored beside the weights (`onnx/` in the repository), for `--backend onnx`."""
+    ref = parse_ref(text)
+    manifest = download(ref, ref.sibling(f"{ONNX_DIR}/{ONNX_MANIFEST}"))
+    for stages in json.loads(manifest.read_text())["graphs"].values():
+        for entry in stages.values():
+            download(ref, ref.sibling(f"{ONNX_DIR}/{entry['file']}"))
+    return manifest.parent
+
+
+def model_card(config: dict, weights: Path, source: str) -> str:
+    """README.md for the Hub: what the weights are, their sha256, how to use them with lowlight."""
+    cfg = config["config"]
+    return f"""---
+library_name: lowlight
+license: other
+tags: [low-light-image-enhancement, agllnet, image-to-image]
+---
+
+# AgLLNet weights for `lowlight`
+
+Attention-guided low-light enhancement (Lv, Li & Lu, IJCV 2021), {'with' if cfg.get('noise_net') else 'without'}
+a Noise-Net, pushed from `{source}` by `lowlight weights push`.
+
+| file | sha256 |
+| --- | --- |
+| `{WEIGHTS_FILE}` | `{sha256_of(weights)}` |
+
+`{CONFIG_FILE}` holds the architecture (`lowlight_cli.models.config.AgLLNetConfig`) and the sha256 above;
+the loader refuses weights that do not match it. See the source weights' own card for licence and training data.
+
+```bash
+pip install "lowlight[cpu]"
+lowlight enhance photo.jpg --weights hf://<owner>/<repo>@<commit>/{WEIGHTS_FILE}
+```
+"""
+
+
+def push(ref: str, repo_id: str, revision: str | None = None, private: bool = False, message: str | None = None) -> str:
+    """Upload config.json, model.safetensors, a model card (and onnx/ if exported) in one commit.
+
+    Returns the commit-pinned hf:// reference of the uploaded weights.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    found = resolve(ref)
+    config = json.loads(found.config_file.read_text())
+    files = {CONFIG_FILE: found.config_file, WEIGHTS_FILE: found.weights_file}
+    onnx = found.weights_file.parent / ONNX_DIR
+    if (onnx / ONNX_MANIFEST).is_file():
+        files |= {f"{ONNX_DIR}/{p.name}": p for p in sorted(onnx.iterdir()) if p.suffix in (".onnx", ".json")}
+    card = model_card(config, found.weights_file, str(ref)).encode()
+    operations = [CommitOperationAdd(name, str(path)) for name, path in files.items()]
+    operations.append(CommitOperationAdd("README.md", card))
+    api = HfApi(endpoint=_endpoint(), library_name="lowlight")
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        info = api.create_commit(
+            repo_id, operations, commit_message=message or f"lowlight weights push {ref}", revision=revision
+        )
+    except (HfHubHTTPError, OSError) as exc:
+        raise WeightsError(f"push to {repo_id}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+    return f"{PREFIX}{repo_id}@{info.oid}/{WEIGHTS_FILE}"
