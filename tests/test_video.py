@@ -33,10 +33,11 @@ def make_clip(
     rotation: int | None = None,
     pix_fmt: str = "yuv420p",
     static: bool = False,
+    subtitles: bool = False,
     seed: int = 0,
 ) -> Path:
     """A dark scene (a moving lit box, or a static one with sensor-like noise), BT.709 limited-range tags,
-    and optionally a 440 Hz AAC tone. `durations` (in TB units per frame) makes it variable-frame-rate."""
+    optionally a 440 Hz AAC tone and (MKV) two SubRip cues. `durations` (in TB units per frame) makes it VFR."""
     w, h = size
     rng = np.random.default_rng(seed)
     out = av.open(str(path), "w")
@@ -47,6 +48,7 @@ def make_clip(
     if rotation is not None:
         v.set_display_rotation(rotation)
     tone = out.add_stream("aac", rate=48000, layout="mono") if audio else None  # declared before muxing starts
+    subs = out.add_mux_stream("subrip") if subtitles else None
     step = TB.denominator // RATE
     durations = durations or [step] * frames
     x = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
@@ -70,6 +72,12 @@ def make_clip(
         frame.sample_rate, frame.pts = 48000, 0
         out.mux(tone.encode(frame))
         out.mux(tone.encode())
+    if subs:
+        subs.time_base = Fraction(1, 1000)
+        for i, text in enumerate((b"a car passes", b"the street is quiet")):
+            cue = av.Packet(text)
+            cue.stream, cue.pts, cue.dts, cue.duration, cue.time_base = subs, i * 100, i * 100, 100, subs.time_base
+            out.mux(cue)
     out.close()
     return path
 
@@ -88,8 +96,13 @@ class Decoded:
                 self.colors = (f.color_range, f.color_primaries, f.color_trc, f.colorspace)
             self.duration = c.duration / av.time_base
             c.seek(0)
-            audio = c.streams.audio
-            self.audio = [(p.pts * p.time_base, bytes(p)) for p in c.demux(audio[0]) if p.dts is not None] if audio else []
+            self.audio = self._packets(c, c.streams.audio)
+            c.seek(0)
+            self.subtitles = self._packets(c, c.streams.subtitles)
+
+    @staticmethod
+    def _packets(container, streams) -> list:
+        return [(p.pts * p.time_base, bytes(p)) for p in container.demux(streams[0]) if p.dts is not None] if streams else []
 
 
 def run_cli(*args: str):
@@ -124,14 +137,16 @@ def test_vfr_clip_keeps_every_timestamp_audio_and_colour_and_is_brighter(tmp_pat
     assert not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob(".*check*"))
 
 
-def test_rotated_odd_sized_clip_keeps_rotation_and_every_pixel(tmp_path):
-    src = make_clip(tmp_path / "phone.mp4", size=(45, 33), frames=5, rotation=90, pix_fmt="yuv444p", audio=False)
-    out = tmp_path / "phone_out.mp4"
+def test_rotated_odd_sized_mkv_keeps_rotation_every_pixel_and_subtitles(tmp_path):
+    src = make_clip(tmp_path / "phone.mkv", size=(45, 33), frames=5, rotation=90, pix_fmt="yuv444p", subtitles=True)
+    out = tmp_path / "phone_out.mkv"
     result = run_cli(src, out)
     assert result.exit_code == 0, result.output
     a, b = Decoded(src), Decoded(out)
     assert (b.rotation, b.size) == (a.rotation, a.size) == (90, (45, 33))
-    assert b.times == a.times and b.audio == []
+    assert b.times == a.times
+    assert b.subtitles == a.subtitles and len(a.subtitles) == 2
+    assert b.audio == a.audio and a.audio
 
 
 def test_odd_size_picks_444_for_h264_and_keeps_420_where_the_codec_allows():
@@ -196,7 +211,7 @@ def test_attention_smoother_averages_noise_and_restarts_at_a_cut():
 def test_interrupted_run_leaves_nothing_under_the_final_name(tmp_path, enhancer):
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
-    src = make_clip(tmp_path / "clip.mp4", frames=8)
+    src = make_clip(tmp_path / "clip.mp4", frames=3)
     job = plan(src, tmp_path / "out.mp4", VideoOptions())
 
     def interrupt(done: int) -> None:

@@ -183,8 +183,15 @@ def enhance_video(
 
 
 def _enhance_batch(
-    enhancer, batch: list[SourceFrame], smoother: AttentionSmoother | None, split: bool, report: VideoReport, out: queue.Queue, encoder
+    enhancer: "Enhancer",  # noqa: F821
+    batch: list[SourceFrame],
+    smoother: AttentionSmoother | None,
+    split: bool,
+    report: VideoReport,
+    out: queue.Queue,
+    encoder: "_Worker",
 ) -> None:
+    """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass."""
     maps = []
     for f in batch:
         a = enhancer.attention(f.rgb)
@@ -264,7 +271,6 @@ def _get(q: queue.Queue, producer: _Worker):
         except queue.Empty:
             producer.check()
             if not producer.is_alive() and q.empty():
-                producer.check()
                 raise LowlightError("the decoder stopped without finishing")
 
 

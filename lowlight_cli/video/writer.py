@@ -83,11 +83,7 @@ class VideoWriter:
         """Encode one HxWx3 float frame in [0, 1] at the given pts (the source's time base)."""
         import av
 
-        scale = 65535 if self.deep else 255
-        arr = np.empty(rgb.shape, np.uint16 if self.deep else np.uint8)
-        np.multiply(rgb, scale, out=rgb)
-        np.rint(rgb, out=rgb)
-        arr[...] = rgb
+        arr = np.rint(rgb * (65535 if self.deep else 255)).astype(np.uint16 if self.deep else np.uint8)
         frame = av.VideoFrame.from_ndarray(arr, format="rgb48le" if self.deep else "rgb24")
         c = self.info.colors
         frame = frame.reformat(
