@@ -64,6 +64,7 @@ def video(
     )
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
+        extra += f", rotated {info.rotation} deg" if info.rotation else ""
         console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
         console.print(
             f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> {settings.codec} {settings.pix_fmt} "
@@ -91,5 +92,5 @@ def video(
         report = enhance_video(enhancer, job, on_frames)
     console.print(
         f"{escape(str(output))}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} frames/s); "
-        f"flicker {report.flicker_in:.4f} in, {report.flicker_out:.4f} out"
+        f"flicker {report.flicker_in:.4f} in, {report.flicker_out:.4f} out; {report.scene_cuts} scene cuts"
     )
