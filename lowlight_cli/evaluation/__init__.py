@@ -1,0 +1,1 @@
+"""Evaluation: metrics, classical baselines, and `lowlight eval` over paired test data."""

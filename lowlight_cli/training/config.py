@@ -1,0 +1,174 @@
+"""`TrainConfig`: every setting of a training run, from a YAML file plus `key=value` overrides.
+
+The resolved config is written to the run folder (config.yaml), so a run can always be reproduced and
+`--resume` continues with the settings it started with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+from lowlight_cli.errors import LowlightError
+from lowlight_cli.training.losses import TERMS, LossWeights
+
+STAGES = {
+    "attention": ("attention",),
+    "noise": ("noise",),
+    "enhance": ("enhance", "reinforce"),
+    "joint": TERMS,
+}
+"""Stage name -> loss terms it optimises; each stage trains only the sub-networks those terms reach."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    """attention, noise, enhance (Enhancement- and Reinforce-Net) or joint (everything)."""
+    steps: int
+    lr: Optional[float] = None
+    """Peak learning rate of this stage; default: the run's `lr`."""
+
+    def __post_init__(self) -> None:
+        if self.name not in STAGES:
+            raise LowlightError(f"config: unknown stage {self.name!r}; known: {', '.join(STAGES)}")
+        if self.steps < 1:
+            raise LowlightError(f"config: stage {self.name} needs at least 1 step")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run. Defaults: fine-tune the Noise-Net variant from the official weights."""
+
+    data: str = "lowlight-synth"
+    """A `lowlight synth` output folder (data_mode=pairs) or a folder/glob of normal photos (onthefly)."""
+    data_mode: str = "pairs"
+    val_data: Optional[str] = None
+    """Synth folder whose `test` split validates; default: `data` when data_mode=pairs."""
+    out: str = "runs/agllnet"
+    init: str = "official"
+    """Weights to start from (bundled name, folder, hf://...) or `scratch`."""
+    noise_net: bool = True
+    """Build the paper's Noise-Net variant (from official weights: extra inputs zero-initialised)."""
+    model: dict[str, Any] = field(default_factory=dict)
+    """AgLLNetConfig overrides for `init: scratch` (e.g. smaller widths)."""
+    stages: tuple[Stage, ...] = (Stage("joint", 1000),)
+    crop: int = 128
+    """Training crop side; a multiple of the model's `attention_multiple` (128 for the released widths)."""
+    batch: int = 4
+    """Per process; the effective batch is batch x processes."""
+    workers: int = 2
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    """cosine (to min_lr_ratio x lr), step (x step_gamma every step_size steps) or constant; per stage."""
+    min_lr_ratio: float = 0.01
+    step_size: int = 1000
+    step_gamma: float = 0.5
+    warmup: int = 0
+    """Linear warm-up steps at the start of each stage."""
+    grad_clip: float = 1.0
+    """Max global gradient norm (0: off)."""
+    ema: float = 0.999
+    """Decay of the weights' exponential moving average used for validation and export (0: off)."""
+    amp: bool = True
+    """bf16 autocast on CUDA (ignored on the CPU)."""
+    channels_last: bool = True
+    reinforce_target: str = "amplified"
+    """Reinforce-Net target: the contrast-amplified image (paper) or the normal image `high`."""
+    losses: LossWeights = field(default_factory=LossWeights)
+    vgg_weights: Optional[str] = None
+    """VGG-19 features safetensors (path or hf://); without it the perceptual term is dropped."""
+    val_every: int = 100
+    val_images: int = 8
+    val_crop: int = 256
+    ckpt_every: int = 100
+    log_every: int = 10
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.data_mode not in ("pairs", "onthefly"):
+            raise LowlightError(f"config: data_mode must be pairs or onthefly, not {self.data_mode!r}")
+        if self.schedule not in ("cosine", "step", "constant"):
+            raise LowlightError(f"config: schedule must be cosine, step or constant, not {self.schedule!r}")
+        if self.reinforce_target not in ("amplified", "high"):
+            raise LowlightError(f"config: reinforce_target must be amplified or high, not {self.reinforce_target!r}")
+
+    @property
+    def total_steps(self) -> int:
+        return sum(s.steps for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stages"] = [asdict(s) for s in self.stages]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        _reject_unknown(cls, data, "config")
+        if "losses" in data:
+            _reject_unknown(LossWeights, data["losses"], "losses")
+            data["losses"] = LossWeights(**data["losses"])
+        if "stages" in data:
+            data["stages"] = tuple(Stage(**s) for s in data["stages"])
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise LowlightError(f"config: {exc}") from None
+
+    def save(self, path: Path) -> None:
+        import yaml
+
+        from lowlight_cli.io.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def _reject_unknown(cls: type, data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise LowlightError(f"{where}: expected a mapping, got {data!r}")
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise LowlightError(f"{where}: unknown keys {sorted(unknown)}")
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply `a.b=value` in place; the value is parsed as YAML (numbers, booleans, lists, mappings)."""
+    import yaml
+
+    key, sep, text = assignment.partition("=")
+    if not sep or not key:
+        raise LowlightError(f"override {assignment!r}: expected key=value")
+    *parents, leaf = key.strip().split(".")
+    node = data
+    for name in parents:
+        node = node.setdefault(name, {})
+        if not isinstance(node, dict):
+            raise LowlightError(f"override {assignment!r}: {name} is not a section")
+    node[leaf] = yaml.safe_load(text)
+
+
+def load_config(path: Optional[Path] = None, overrides: tuple[str, ...] = ()) -> TrainConfig:
+    """Defaults, then the YAML file, then each override in order."""
+    import yaml
+
+    data = TrainConfig().to_dict()
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise LowlightError(f"{path}: cannot read config ({exc})") from None
+        _reject_unknown(TrainConfig, loaded, str(path))
+        for key, value in loaded.items():
+            if key == "losses":
+                _reject_unknown(LossWeights, value, f"{path}: losses")
+                data["losses"].update(value)
+            else:
+                data[key] = value
+    for assignment in overrides:
+        apply_override(data, assignment)
+    return TrainConfig.from_dict(data)
