@@ -244,6 +244,25 @@ def _no_decoder(path: Path) -> Path:
     return path
 
 
+def test_file_cut_after_a_front_index_is_reported_as_truncated(tmp_path):
+    from lowlight_cli.errors import FileError
+    from lowlight_cli.video.probe import probe
+    from lowlight_cli.video.reader import read
+
+    src = make_clip(tmp_path / "clip.mp4", frames=24)
+    fast = tmp_path / "fast.mp4"
+    with av.open(str(src)) as i, av.open(str(fast), "w", options={"movflags": "+faststart"}) as o:
+        streams = {s.index: o.add_stream_from_template(s) for s in i.streams}
+        for packet in i.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                o.mux(packet)
+    fast.write_bytes(fast.read_bytes()[: int(fast.stat().st_size * 0.6)])  # index intact, media data cut
+    info = probe(fast)
+    with pytest.raises(FileError, match=r"truncated: only \d+ of the 24 frames"):
+        list(read(fast, info))
+
+
 def _truncated(path: Path) -> Path:
     make_clip(path, frames=8)
     data = path.read_bytes()
