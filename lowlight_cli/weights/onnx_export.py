@@ -47,6 +47,26 @@ def _example(stage: str, multiple: int) -> tuple[torch.Tensor, ...]:
     return (x,) if stage == "attention" else (x, torch.rand(1, 1, multiple, multiple))
 
 
+def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
+    """A copy in which every stride-1 transposed conv is the equivalent conv (flipped kernel, full padding).
+
+    Same function, but onnxruntime's CPU provider runs ConvTranspose through a col2im buffer of
+    k*k*C_out floats per pixel (about 1 GB per megapixel for the 7x7 decoders), while plain convs get its
+    blocked direct kernels: the local graph's peak memory falls about 3x (docs/performance.md).
+    """
+    model = copy.deepcopy(model)
+    for parent in list(model.modules()):
+        for name, m in list(parent.named_children()):
+            if type(m) is nn.ConvTranspose2d and m.stride == (1, 1) and m.output_padding == (0, 0) and m.groups == 1:
+                pad = tuple(d * (k - 1) - p for d, k, p in zip(m.dilation, m.kernel_size, m.padding))
+                conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, padding=pad, dilation=m.dilation)
+                with torch.no_grad():
+                    conv.weight.copy_(m.weight.transpose(0, 1).flip(2, 3))
+                    conv.bias.copy_(m.bias)
+                setattr(parent, name, conv)
+    return model
+
+
 def export_stage(model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False) -> None:
     """Trace one stage to `path` with dynamic (N, H, W) and check it with onnx.checker."""
     import onnx
@@ -77,7 +97,7 @@ def export_onnx(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = model.eval().cpu()
+    model = deconvs_as_convs(model.eval().cpu())
     graphs: dict[str, dict[str, dict[str, str]]] = {}
     for precision in ("fp32", "fp16") if fp16 else ("fp32",):
         graphs[precision] = {}

@@ -1,0 +1,69 @@
+"""`lowlight bench`: which backend, precision and tile size is fastest on this machine.
+
+Examples:
+    lowlight bench                                          # torch and onnx, fp32, auto tiles, 0.5/2/8 MP on CPU
+    lowlight bench --backends onnx --tiles auto,1024,2048 --sizes 2,8
+    lowlight bench --device cuda --precisions fp32,fp16 --sizes 2,8,24 --video clip.mp4
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.options import Device, DeviceOpt, WeightsOpt
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v]
+
+
+@user_errors
+def bench(
+    backends: Annotated[str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")] = "torch,onnx",
+    precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (fp16 needs CUDA).")] = "fp32",
+    tiles: Annotated[str, typer.Option(help="Comma-separated tile core sizes in px, or auto.")] = "auto",
+    sizes: Annotated[Optional[str], typer.Option(help="Megapixels, comma-separated. Default: 0.5,2,8 (CPU), 0.5,2,8,24 (CUDA).")] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per case (median reported).")] = 1,
+    video: Annotated[Optional[Path], typer.Option(help="Also measure video fps (decode + enhance + encode) on this clip.")] = None,
+    video_seconds: Annotated[float, typer.Option(help="Seconds of --video to process.")] = 1.0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path("bench"),
+    weights: WeightsOpt = "official",
+    device: DeviceOpt = Device.auto,
+) -> None:
+    """Measure MP/s and peak memory per backend x precision x tile x size, and video fps; write Markdown + JSON."""
+    from lowlight_cli.bench import DEFAULT_SIZES, Case, markdown, run_isolated, video_fps, write_reports
+
+    device_type = "cuda" if device.value == "cuda" else "cpu"
+    if device.value == "auto":
+        import onnxruntime
+
+        device_type = "cuda" if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else "cpu"
+    size_list = _floats(sizes) if sizes else list(DEFAULT_SIZES[device_type])
+    tile_list = [None if t == "auto" else int(t) for t in tiles.split(",") if t]
+    cases = [
+        Case(b, p, t, s)
+        for s in size_list
+        for b in backends.split(",")
+        for p in precisions.split(",")
+        for t in tile_list
+        if not (p == "fp16" and device_type == "cpu")
+    ]
+    results = []
+    for i, case in enumerate(cases, 1):
+        console.print(f"[dim]{i}/{len(cases)} {case}[/]")
+        results.append(run_isolated(case, weights, device.value, repeats))
+        console.print(f"  {results[-1].mp_per_s:.3f} MP/s, peak RSS {results[-1].peak_rss_mib:.0f} MiB")
+    videos = []
+    if video:
+        for b in backends.split(","):
+            for p in precisions.split(","):
+                if not (p == "fp16" and device_type == "cpu"):
+                    videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
+    md, js = write_reports(out, results, videos, "lowlight bench " + " ".join(sys.argv[2:]))
+    typer.echo(markdown(results, videos))
+    console.print(f"wrote {escape(str(md))} and {escape(str(js))}")

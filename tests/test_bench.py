@@ -1,0 +1,63 @@
+"""`lowlight bench` on tiny inputs: the numbers are measured, isolated per case, and reported as Markdown + JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lowlight_cli.bench import Case, image_size, markdown, run_case
+
+pytest.importorskip("onnxruntime")
+
+
+def test_standard_sizes_and_others():
+    assert image_size(2.0) == (1920, 1080) and image_size(24.0) == (6000, 4000)
+    w, h = image_size(0.06)
+    assert abs(w * h - 60_000) < 400 and abs(w / h - 1.5) < 0.02
+
+
+def test_a_case_reports_throughput_tiles_and_memory():
+    result = run_case(Case("onnx", "fp32", 160, 0.06), "official", "cpu", repeats=1)
+    assert (result.width, result.height) == image_size(0.06)
+    assert result.tiles == 2 * 2  # 200 rows and 300 columns in cores of at most 160 px
+    assert result.mp_per_s == pytest.approx(0.06 / result.seconds, rel=0.02)
+    assert 50 < result.peak_rss_mib < 8000 and result.peak_cuda_mib is None
+    assert "onnxruntime" in result.description
+    assert "| onnx | fp32 | 160 | 300x200 (0.06 MP) | 4 |" in markdown([result], [])
+
+
+def test_bench_command_writes_markdown_and_json(tmp_path):
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(app, ["bench", "--backends", "onnx", "--sizes", "0.02", "--device", "cpu", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "bench.json").read_text())
+    assert data["hardware"] and data["date"] and data["command"].startswith("lowlight bench")
+    [row] = data["images"]
+    assert row["case"]["backend"] == "onnx" and row["mp_per_s"] > 0 and row["peak_rss_mib"] > 0
+    assert "| onnx | fp32 | auto |" in (out / "bench.md").read_text()
+
+
+@pytest.mark.slow
+def test_video_fps_includes_decode_and_encode(tmp_path):
+    from lowlight_cli.bench import video_fps
+
+    av = pytest.importorskip("av")
+    import numpy as np
+
+    clip = tmp_path / "clip.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((96, 128, 3), 10 * i, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    report = video_fps(clip, "onnx", "fp32", "official", "cpu", 10.0, tmp_path)
+    assert report["frames"] == 5 and report["fps"] > 0 and report["size"] == "128x96"
+    assert not (tmp_path / "bench_onnx_fp32.mp4").exists()
+
