@@ -1,0 +1,104 @@
+"""Evaluation: metrics, baselines, pair discovery, reports and the `lowlight eval` command."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lowlight_cli.evaluation.baselines import BASELINES
+from lowlight_cli.evaluation.metrics import psnr, ssim
+
+
+def test_metrics_match_their_definitions():
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 0.8
+    assert psnr(x + 0.1, x) == pytest.approx(20.0, abs=1e-4)  # MSE 0.01
+    assert ssim(x, x) == pytest.approx(1.0) and ssim(x * 0.5, x) < 0.99
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_baselines_brighten_a_dark_image_and_keep_its_shape(name):
+    rng = np.random.default_rng(0)
+    dark = (rng.uniform(0, 1, (48, 64, 3)) ** 3 * 0.2).astype(np.float32)
+    out = BASELINES[name](dark)
+    assert out.shape == dark.shape and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= 1
+    assert out.mean() > 1.5 * dark.mean()
+
+
+def lol_folder(root: Path, n: int = 2) -> Path:
+    """A LOL-layout folder: `high` photos and their darkened `low` versions, same names."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for sub in ("low", "high"):
+        (root / sub).mkdir(parents=True)
+    yy, xx = np.mgrid[0:72, 0:100] / 100
+    for i in range(n):
+        high = np.stack([xx, yy, 1 - xx], axis=2) * rng.uniform(0.6, 1, 3)
+        Image.fromarray((high * 255).astype(np.uint8)).save(root / "high" / f"{i}.png")
+        Image.fromarray((high**2.5 * 0.4 * 255).astype(np.uint8)).save(root / "low" / f"{i}.png")
+    return root
+
+
+def tiny_weights(root: Path) -> Path:
+    from lowlight_cli.models.agllnet import AgLLNet
+    from lowlight_cli.models.config import AgLLNetConfig
+    from lowlight_cli.weights.store import save_model
+
+    torch.manual_seed(0)
+    config = AgLLNetConfig.from_dict({"attention_channels": [4, 4], "fem_layers": 2, "fem_channels": 4,
+                                      "branches": ["can", "resnet"], "branch_attention": [False, True],
+                                      "can_channels": 4, "can_dilations": [1, 2]})
+    return save_model(AgLLNet(config), root / "tiny")
+
+
+def test_find_samples_reads_lol_folders_and_synth_test_splits(tmp_path):
+    import sys
+
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.evaluation.evaluate import find_samples
+
+    lol = lol_folder(tmp_path / "lol")
+    assert [s.name for s in find_samples(lol)] == ["0.png", "1.png"]
+    (lol / "low" / "2.png").write_bytes((lol / "low" / "0.png").read_bytes())
+    with pytest.raises(LowlightError, match="no high/ image"):
+        find_samples(lol)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _synthdata import make_synth_dir
+
+    synth = make_synth_dir(tmp_path / "s", images=4)
+    samples = find_samples(synth, "train") + find_samples(synth, "test")
+    assert len(samples) == 4 and all(s.low.is_file() and s.high.is_file() for s in samples)
+
+
+def test_cli_eval_writes_per_image_rows_and_their_means(tmp_path):
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+
+    lol = lol_folder(tmp_path / "lol")
+    weights = tiny_weights(tmp_path)
+    out = tmp_path / "report"
+    args = ["eval", "--data", str(lol), "--weights", str(weights), "--baseline", "gamma", "--baseline", "lime",
+            "--device", "cpu", "-o", str(out), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with open(out / "per_image.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["method"], r["image"]) for r in rows] == [
+        (m, i) for i in ("0.png", "1.png") for m in ("gamma", "lime", str(weights))]
+    with open(out / "summary.csv", newline="") as f:
+        summary = {r["method"]: r for r in csv.DictReader(f)}
+    for method, s in summary.items():
+        mine = [float(r["psnr"]) for r in rows if r["method"] == method]
+        assert float(s["psnr"]) == pytest.approx(np.mean(mine)) and int(s["images"]) == 2
+        assert float(s["seconds"]) > 0
+    assert float(summary["gamma"]["psnr"]) > float(summary[str(weights)]["psnr"])  # a random net loses
+    assert {r["lpips"] for r in rows} <= {"n/a"} or all(float(r["lpips"]) >= 0 for r in rows)
+    assert "| gamma | 2 |" in (out / "summary.md").read_text()
+    bad = CliRunner().invoke(app, ["eval", "--data", str(lol), "--baseline", "retinex", "-o", str(out)])
+    assert bad.exit_code == 1 and "retinex" in bad.output
