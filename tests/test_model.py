@@ -83,6 +83,7 @@ def test_weights_for_another_architecture_are_rejected(tmp_path):
         load_model(tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", [AgLLNetConfig.official(), AgLLNetConfig.noise_variant()])
 def test_local_radius_bounds_the_true_receptive_field(variant):
     """Perturbing one pixel must not change outputs farther away than `local_radius` (tiling relies on it)."""

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from lowlight_cli.errors import LowlightError
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable)
 
 

@@ -90,4 +90,6 @@ def enhance(
                     console.print(f"{escape(str(outcome.output))}  [dim]{outcome.seconds:.1f} s, {rate:.2f} MP/s[/]")
     console.print(f"{done} enhanced, {skipped} skipped, {len(failures)} failed")
     if failures:
+        for line in failures:
+            console.print(f"  [red]failed:[/] {escape(line)}")
         raise typer.Exit(1)

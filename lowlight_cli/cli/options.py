@@ -17,6 +17,7 @@ class Device(str, Enum):
 class BackendName(str, Enum):
     torch = "torch"
     onnx = "onnx"
+    onnx_tensorrt = "onnx-tensorrt"
 
 
 WeightsOpt = Annotated[
@@ -28,5 +29,7 @@ TileOpt = Annotated[
     Optional[int],
     typer.Option("--tile", min=0, help="Tile core size in px for the local stages; default: from the memory budget; 0: never tile."),
 ]
-BackendOpt = Annotated[BackendName, typer.Option("--backend", help="torch, or onnx (onnxruntime).")]
+BackendOpt = Annotated[
+    BackendName, typer.Option("--backend", help="torch, onnx (onnxruntime), or onnx-tensorrt (TensorRT first).")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")]

@@ -39,7 +39,7 @@ BUNDLED: dict[str, BundledWeights] = {
         BundledWeights(
             "official",
             "official",
-            "",
+            "4c593ec41b1f717970916bb90ce1ff0e51bf7d2032749dd2ee18042d0f76f285",
             "The authors' released AgLLNet (no Noise-Net), imported from its ONNX conversion",
             "MIT (c) 2021 Yu Li",
         ),

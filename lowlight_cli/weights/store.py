@@ -76,7 +76,11 @@ def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str 
         state = load_file(str(weights_file))
     except SafetensorError as exc:
         raise WeightsError(f"{weights_file}: not a valid safetensors file ({exc})") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # tensor shapes that disagree with the config
+        first = str(exc).split("\n")[1].strip() if "\n" in str(exc) else str(exc)
+        raise WeightsError(f"{weights_file}: weights do not fit the config's network ({first})") from None
     if missing or unexpected:
         raise WeightsError(
             f"{weights_file}: weights do not fit the config's network "
