@@ -16,6 +16,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
 class ImageFormat(str, Enum):
@@ -36,7 +37,7 @@ def enhance(
     fmt: Annotated[Optional[ImageFormat], typer.Option("--format", help="Output format. Default: the input's.")] = None,
     quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
     save_maps: Annotated[bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")] = False,
-    weights: WeightsOpt = "official",
+    weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
     tile: TileOpt = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,7 @@ from lowlight_cli.errors import WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.config import AgLLNetConfig
 
-from lowlight_cli.weights.registry import CONFIG_FILE, FORMAT, WEIGHTS_FILE
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from lowlight_cli.weights.registry import CONFIG_FILE, DEFAULT_WEIGHTS, FORMAT, WEIGHTS_FILE, sha256_of
 
 
 def save_model(model: AgLLNet, directory: str | Path, metadata: dict[str, Any] | None = None) -> Path:
@@ -89,7 +80,7 @@ def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str 
     return model.eval()
 
 
-def load_model(ref: str | Path = "official", device: str | torch.device = "cpu") -> AgLLNet:
+def load_model(ref: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> AgLLNet:
     """Load weights by reference: a bundled name, a directory, a .safetensors file, or an hf:// address."""
     from lowlight_cli.weights.registry import resolve
 
