@@ -114,9 +114,8 @@ def run_cli(*args: str):
 @pytest.fixture(scope="module")
 def enhancer():
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.video.pipeline import VIDEO_ATTENTION_MAX_SIDE
 
-    return Enhancer(device="cpu", attention_max_side=VIDEO_ATTENTION_MAX_SIDE)
+    return Enhancer(device="cpu")
 
 
 def test_vfr_clip_keeps_every_timestamp_audio_and_colour_and_is_brighter(tmp_path):

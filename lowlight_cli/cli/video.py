@@ -52,16 +52,14 @@ def video(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.video.pipeline import VIDEO_ATTENTION_MAX_SIDE, VideoOptions, enhance_video, plan
+    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
     options = VideoOptions(
         codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth
     )
     job = plan(source, output, options, overwrite)
     info, settings = job.info, job.settings
-    enhancer = Enhancer(
-        weights, device=device.value, half=half, tile=tile, backend=backend.value, attention_max_side=VIDEO_ATTENTION_MAX_SIDE
-    )
+    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value)
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""

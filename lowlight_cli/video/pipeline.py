@@ -22,9 +22,6 @@ from lowlight_cli.video.probe import VideoInfo, probe
 from lowlight_cli.video.reader import SourceFrame, read
 from lowlight_cli.video.temporal import AttentionSmoother, flicker, luma
 
-VIDEO_ATTENTION_MAX_SIDE = 512
-"""Longer side of the copy the attention map is computed on: the map is smooth (the net downsamples by
-128), so a small copy looks the same and costs a fraction of a 1080p/4K pass."""
 MAX_BATCH = 8
 QUEUE_BATCHES = 2
 """Batches each queue may hold: enough to keep the model busy while a batch is decoded or encoded."""
