@@ -309,3 +309,16 @@ def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
         assert result.exit_code == 1 and message in result.output, (args, result.output)
     assert src.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "file.txt"]  # no output, no leftovers
+
+
+def test_progress_total_is_estimated_when_the_container_states_no_frame_count(tmp_path):
+    from dataclasses import replace
+
+    from lowlight_cli.video.probe import probe
+
+    mp4 = probe(make_clip(tmp_path / "a.mp4", frames=12, audio=False))
+    mkv = probe(make_clip(tmp_path / "a.mkv", frames=12, audio=False))
+    assert mp4.frames == 12 and mp4.expected_frames() == 12
+    assert mkv.frames is None and mkv.expected_frames() == 12  # from duration x rate
+    assert mkv.expected_frames(start=0.25) == 6
+    assert replace(mkv, duration=None).expected_frames() is None  # the bar then counts without a total
