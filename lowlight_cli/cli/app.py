@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli import __version__
-from lowlight_cli.cli import enhance, weights
+from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, video, weights
 
 app = typer.Typer(
     name="lowlight",
@@ -39,7 +39,14 @@ def _root(
 
 
 app.command("enhance", no_args_is_help=True)(enhance.enhance)
+app.command("video", no_args_is_help=True)(video.video)
 app.add_typer(weights.app, name="weights")
+app.command("export")(export.export)
+app.command("bench")(bench.bench)
+app.command("synth")(synth.synth)
+app.command("synth-merge")(synth.synth_merge)
+app.command("train")(train.train)
+app.command("eval")(eval_.eval_)
 
 
 def main() -> None:
