@@ -35,3 +35,33 @@ def test_not_an_onnx_file_is_named(tmp_path):
 
     with pytest.raises(FileError, match="model.onnx"):
         import_official_onnx(bad)
+
+
+def _official_graph_at(side: int, path) -> None:
+    """The released graph re-sized to side x side: its seven nearest-neighbour Resize nodes have fixed sizes."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(OFFICIAL_ONNX))
+    k = side // 256
+    sizes = {n.input[3] for n in graph.graph.node if n.op_type == "Resize"}
+    for init in graph.graph.initializer:
+        if init.name in sizes:
+            value = numpy_helper.to_array(init).copy()
+            value[2:] *= k
+            init.CopyFrom(numpy_helper.from_array(value, init.name))
+    for value_info in (*graph.graph.input, *graph.graph.output):
+        for dim in value_info.type.tensor_type.shape.dim:
+            if dim.dim_value == 256:
+                dim.dim_value = side
+    del graph.graph.value_info[:]
+    onnx.save(graph, str(path))
+
+
+def test_port_matches_the_official_graph_beyond_its_export_size(tmp_path):
+    """At 512x512 (four 128-px attention cells a side) the port still computes the authors' graph, so the
+    faint steps the attention map shows on 128-px boundaries are the released model's, not the port's."""
+    graph = tmp_path / "official_512.onnx"
+    _official_graph_at(512, graph)
+    diffs = compare_with_onnx(load_model("official"), graph, load_rgb(SAMPLE, (512, 512)))
+    assert max(diffs.values()) <= 1e-4, diffs
