@@ -16,6 +16,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import Device, DeviceOpt, WeightsOpt
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
 def _floats(text: str) -> list[float]:
@@ -32,7 +33,7 @@ def bench(
     video: Annotated[Optional[Path], typer.Option(help="Also measure video fps (decode + enhance + encode) on this clip.")] = None,
     video_seconds: Annotated[float, typer.Option(help="Seconds of --video to process.")] = 1.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path("bench"),
-    weights: WeightsOpt = "official",
+    weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
 ) -> None:
     """Measure MP/s and peak memory per backend x precision x tile x size, and video fps; write Markdown + JSON."""

@@ -15,6 +15,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import WeightsOpt
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
 """Max |torch fp32 - onnxruntime| accepted by the export check, per graph precision."""
@@ -22,7 +23,7 @@ TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
 
 @user_errors
 def export(
-    weights: WeightsOpt = "official",
+    weights: WeightsOpt = DEFAULT_WEIGHTS,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: the weights folder's onnx/.")] = None,
     opset: Annotated[int, typer.Option(min=11, help="ONNX opset.")] = 17,
     fp16: Annotated[bool, typer.Option("--fp16", help="Also write fp16 graphs (float32 I/O) for --half on CUDA.")] = False,

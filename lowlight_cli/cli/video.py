@@ -17,6 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
 class VideoCodec(str, Enum):
@@ -41,7 +42,7 @@ def video(
         bool, typer.Option("--temporal-smooth/--no-temporal-smooth", help="Smooth the attention map over time (less flicker).")
     ] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
-    weights: WeightsOpt = "official",
+    weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
     tile: TileOpt = None,

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 app = typer.Typer(help="List, verify, import, pull and push model weights.", no_args_is_help=True)
 
@@ -26,7 +27,7 @@ def list_weights() -> None:
     """The bundled weights, with their sha256 and licence."""
     from rich.table import Table
 
-    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS, resolve
+    from lowlight_cli.weights.registry import BUNDLED, resolve
 
     table = Table("name", "default", "MB", "sha256", "licence", "summary")
     for name, entry in BUNDLED.items():
@@ -38,7 +39,7 @@ def list_weights() -> None:
 
 @app.command("verify")
 @user_errors
-def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = "official") -> None:
+def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = DEFAULT_WEIGHTS) -> None:
     """Check the sha256 and that the weights rebuild their network."""
     from lowlight_cli.weights.store import load_model
 
