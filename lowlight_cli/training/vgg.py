@@ -44,13 +44,12 @@ class VGGFeatures(nn.Module):
 
 def vgg_file(source: str) -> Path:
     """A local path, or `hf://owner/repo[@revision]/file` fetched through the Hugging Face cache."""
-    if not source.startswith("hf://"):
-        return Path(source).expanduser()
-    from huggingface_hub import hf_hub_download
+    from lowlight_cli.weights.hub import PREFIX, download, parse_ref
 
-    owner, name, *rest = source[len("hf://") :].split("/")
-    name, _, revision = name.partition("@")
-    return Path(hf_hub_download(f"{owner}/{name}", "/".join(rest), revision=revision or None))
+    if not source.startswith(PREFIX):
+        return Path(source).expanduser()
+    ref = parse_ref(source)
+    return download(ref, ref.filename)
 
 
 def load_vgg(source: Optional[str]) -> Optional[VGGFeatures]:

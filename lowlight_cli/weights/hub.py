@@ -81,6 +81,7 @@ def download(ref: HubRef, filename: str) -> Path:
                 revision=ref.revision,
                 endpoint=_endpoint(),
                 etag_timeout=ETAG_TIMEOUT,
+                local_files_only=_offline(),
                 library_name="lowlight",
                 library_version=__version__,
             )
@@ -106,9 +107,10 @@ def download(ref: HubRef, filename: str) -> Path:
 
 
 def _offline() -> bool:
+    """HF_HUB_OFFLINE as set now, not only at huggingface_hub's import (like `_endpoint`)."""
     from huggingface_hub import constants
 
-    return constants.is_offline_mode()
+    return constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
 
 
 def resolve_hub(text: str) -> ResolvedWeights:
