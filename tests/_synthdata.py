@@ -1,4 +1,4 @@
-"""A tiny `lowlight synth` folder for training and evaluation tests, made by the real pipeline."""
+"""Tiny `lowlight synth` and LOL-layout folders for training and evaluation tests, made by the real pipeline."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ def make_synth_dir(root: Path, images: int = 8) -> Path:
                                       "--no-colour", "--test-fraction", "0.3", "--workers", "0", "-q"])
     assert result.exit_code == 0, result.output
     return out
+
+
+def make_lol_dir(root: Path, n: int = 2) -> Path:
+    """A LOL-layout folder: `high` photos and their darkened `low` versions, same names."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for sub in ("low", "high"):
+        (root / sub).mkdir(parents=True)
+    yy, xx = np.mgrid[0:72, 0:100] / 100
+    for i in range(n):
+        high = np.stack([xx, yy, 1 - xx], axis=2) * rng.uniform(0.6, 1, 3)
+        Image.fromarray((high * 255).astype(np.uint8)).save(root / "high" / f"{i}.png")
+        Image.fromarray((high**2.5 * 0.4 * 255).astype(np.uint8)).save(root / "low" / f"{i}.png")
+    return root

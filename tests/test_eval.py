@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ import torch
 
 from lowlight_cli.evaluation.baselines import BASELINES
 from lowlight_cli.evaluation.metrics import psnr, ssim
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _synthdata import make_lol_dir as lol_folder  # noqa: E402
 
 
 def test_metrics_match_their_definitions():
@@ -29,21 +33,6 @@ def test_baselines_brighten_a_dark_image_and_keep_its_shape(name):
     assert out.mean() > 1.5 * dark.mean()
 
 
-def lol_folder(root: Path, n: int = 2) -> Path:
-    """A LOL-layout folder: `high` photos and their darkened `low` versions, same names."""
-    from PIL import Image
-
-    rng = np.random.default_rng(1)
-    for sub in ("low", "high"):
-        (root / sub).mkdir(parents=True)
-    yy, xx = np.mgrid[0:72, 0:100] / 100
-    for i in range(n):
-        high = np.stack([xx, yy, 1 - xx], axis=2) * rng.uniform(0.6, 1, 3)
-        Image.fromarray((high * 255).astype(np.uint8)).save(root / "high" / f"{i}.png")
-        Image.fromarray((high**2.5 * 0.4 * 255).astype(np.uint8)).save(root / "low" / f"{i}.png")
-    return root
-
-
 def tiny_weights(root: Path) -> Path:
     from lowlight_cli.models.agllnet import AgLLNet
     from lowlight_cli.models.config import AgLLNetConfig
@@ -57,8 +46,6 @@ def tiny_weights(root: Path) -> Path:
 
 
 def test_find_samples_reads_lol_folders_and_synth_test_splits(tmp_path):
-    import sys
-
     from lowlight_cli.errors import LowlightError
     from lowlight_cli.evaluation.evaluate import find_samples
 
@@ -67,12 +54,22 @@ def test_find_samples_reads_lol_folders_and_synth_test_splits(tmp_path):
     (lol / "low" / "2.png").write_bytes((lol / "low" / "0.png").read_bytes())
     with pytest.raises(LowlightError, match="no high/ image"):
         find_samples(lol)
-    sys.path.insert(0, str(Path(__file__).parent))
     from _synthdata import make_synth_dir
 
     synth = make_synth_dir(tmp_path / "s", images=4)
     samples = find_samples(synth, "train") + find_samples(synth, "test")
     assert len(samples) == 4 and all(s.low.is_file() and s.high.is_file() for s in samples)
+
+
+def test_lol_split_holds_out_the_pairs_that_training_never_sees(tmp_path):
+    from lowlight_cli.evaluation.evaluate import find_samples
+    from lowlight_cli.training.data import RealPairs, real_split
+
+    lol = lol_folder(tmp_path / "lol", n=12)
+    everything = [s.name for s in find_samples(lol)]
+    train, test = ([s.name for s in find_samples(lol, split)] for split in ("train", "test"))
+    assert len(everything) == 12 and sorted(train + test) == everything and test and not set(train) & set(test)
+    assert all(real_split(n) == "test" for n in test) and RealPairs(lol, "train", crop=None).names == train
 
 
 def test_cli_eval_writes_per_image_rows_and_their_means(tmp_path):

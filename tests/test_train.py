@@ -163,6 +163,37 @@ def test_noise_variant_from_official_style_weights_starts_at_the_same_output():
 
 
 # -- training --------------------------------------------------------------------------------------
+def test_noise_loss_skips_pairs_whose_noise_is_unknown():
+    from lowlight_cli.training.losses import noise_loss
+
+    batch = batch_of(n=3)
+    pred = batch["noise"].abs() + torch.tensor([0.0, 0.0, 5.0]).view(3, 1, 1, 1)  # third one far off
+    assert float(noise_loss(pred, batch["noise"])) > 1.0
+    assert float(noise_loss(pred, batch["noise"], torch.tensor([[1.0], [1.0], [0.0]]))) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_path):
+    from _synthdata import make_lol_dir
+
+    from lowlight_cli.synth.targets import attention_map
+    from lowlight_cli.training.data import RealPairs, SynthPairs
+    from lowlight_cli.training.trainer import Trainer
+
+    lol = make_lol_dir(tmp_path / "lol", n=12)
+    real = RealPairs(lol, "train", crop=None, flip=False)
+    item = real[0]
+    assert item.keys() == SynthPairs(synth_dir, crop=32)[0].keys() and float(item["noise_known"]) == 0.0
+    low, high = (item[k].permute(1, 2, 0).numpy() for k in ("low", "high"))
+    np.testing.assert_allclose(item["attention"][0].numpy(), attention_map(high, low), atol=1e-6)
+    assert float(item["low"].mean()) < 0.5 * float(item["high"].mean())
+
+    cfg = tiny_config(synth_dir, tmp_path / "run", real_data=str(lol), stages=[{"name": "joint", "steps": 3}])
+    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    assert len(trainer._dataset(train=True)) == len(SynthPairs(synth_dir)) + len(real)
+    trainer.fit()
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+
+
 def test_training_reduces_the_loss_on_a_tiny_set(synth_dir, tmp_path):
     from lowlight_cli.training.trainer import Trainer
 

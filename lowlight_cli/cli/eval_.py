@@ -26,7 +26,9 @@ def eval_(
     baselines: Annotated[
         Optional[list[str]], typer.Option("--baseline", help="Classical baseline: gamma, clahe or lime (repeatable).")
     ] = None,
-    split: Annotated[str, typer.Option("--split", help="Split of a synth manifest.")] = "test",
+    split: Annotated[
+        Optional[str], typer.Option("--split", help="Synth: train/test (default test). LOL layout: train/test (held-out rule of training) or all (default).")
+    ] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N pairs.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for per_image.csv, summary.csv, summary.md.")] = Path(
         "eval"

@@ -28,18 +28,22 @@ class Sample:
     high: Path
 
 
-def find_samples(data: Path, split: str = "test") -> list[Sample]:
-    """The pairs of a LOL-layout folder, or of a synth folder's `split`."""
+def find_samples(data: Path, split: Optional[str] = None) -> list[Sample]:
+    """The pairs of a LOL-layout folder (all of them unless `split` is `train` or `test`, the held-out
+    rule of `training.data.real_split`), or of a synth folder's `split` (default `test`)."""
     data = Path(data)
     if (data / "low").is_dir() and (data / "high").is_dir():
-        samples = [Sample(p.name, p, data / "high" / p.name) for p in sorted((data / "low").iterdir())
-                   if p.is_file() and not p.name.startswith(".")]
-        missing = [s.name for s in samples if not s.high.is_file()]
-        if missing:
-            raise LowlightError(f"{data}: no high/ image for {missing[:3]}")
+        from lowlight_cli.training.data import real_pair_names
+
+        unpaired = [p.name for p in (data / "low").iterdir() if p.is_file() and not (data / "high" / p.name).is_file()]
+        if unpaired:
+            raise LowlightError(f"{data}: no high/ image for {sorted(unpaired)[:3]}")
+        samples = [Sample(n, data / "low" / n, data / "high" / n) for n in real_pair_names(data, split or "all")
+                   if not n.startswith(".")]
     else:
         from lowlight_cli.synth.manifest import load_pairs
 
+        split = split or "test"
         samples = [Sample(r["id"], data / r["files"]["low"], data / r["files"]["high"])
                    for r in load_pairs(data) if r["split"] == split]
     if not samples:

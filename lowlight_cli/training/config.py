@@ -46,6 +46,9 @@ class TrainConfig:
     data_mode: str = "pairs"
     val_data: Optional[str] = None
     """Synth folder whose `test` split validates; default: `data` when data_mode=pairs."""
+    real_data: Optional[str] = None
+    """Real pairs (LOL layout: low/ + high/) mixed into training, their `train` split only (see
+    `training.data.real_split`); the noise term skips them, their noise being unknown."""
     out: str = "runs/agllnet"
     init: str = "official"
     """Weights to start from (bundled name, folder, hf://...) or `scratch`."""

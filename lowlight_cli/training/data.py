@@ -8,6 +8,11 @@ Both datasets yield dicts of float32 CHW tensors in [0, 1] with the same keys an
     attention  1xHxW  ue-attention ground truth
     noise      3xHxW  signed noise map, low - low_clean (in [-1, 1])
     amplified  3xHxW  contrast-amplified target for Reinforce-Net
+    noise_known 1     1 for synthetic pairs, 0 for real pairs (their noise is unknown; the noise loss skips them)
+
+`RealPairs` adds real photographed pairs (LOL layout: same-named images in `low/` and `high/`); a fixed
+hash of each name assigns it to the `train` or `test` split, so fine-tuning and `lowlight eval --split`
+agree on which pairs were held out.
 
 Randomness (crop position, flips, on-the-fly synthesis) comes from torch's generator, so
 `torch.manual_seed` and DataLoader worker seeding make it reproducible.
@@ -15,6 +20,7 @@ Randomness (crop position, flips, on-the-fly synthesis) comes from torch's gener
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Optional
 
@@ -42,10 +48,26 @@ def _crop_flip(arrays: dict[str, np.ndarray], crop: Optional[int], flip: bool) -
     return {k: a[:, ::-1] if horizontal else a for k, a in arrays.items()}
 
 
-def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    """HxW[xC] arrays -> float32 CxHxW tensors."""
+def _tensors(arrays: dict[str, np.ndarray], noise_known: bool = True) -> dict[str, torch.Tensor]:
+    """HxW[xC] arrays -> float32 CxHxW tensors, plus the `noise_known` flag."""
     chw = {k: a[None] if a.ndim == 2 else a.transpose(2, 0, 1) for k, a in arrays.items()}
-    return {k: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for k, a in chw.items()}
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for k, a in chw.items()}
+    return {**tensors, "noise_known": torch.tensor([float(noise_known)])}
+
+
+REAL_TEST_EVERY = 5
+"""About one real pair in REAL_TEST_EVERY is held out as `test`, chosen by a hash of its file name."""
+
+
+def real_split(name: str) -> str:
+    """`test` or `train` for a real pair, from its file name alone (stable when pairs are added)."""
+    return "test" if zlib.crc32(name.encode()) % REAL_TEST_EVERY == 0 else "train"
+
+
+def real_pair_names(root: Path, split: str = "all") -> list[str]:
+    """Names present in both `root/low` and `root/high`, of one split (`train`, `test`) or `all`."""
+    names = sorted(p.name for p in (root / "low").iterdir() if p.is_file() and (root / "high" / p.name).is_file())
+    return names if split == "all" else [n for n in names if real_split(n) == split]
 
 
 def read_pair(root: Path, record: dict) -> dict[str, np.ndarray]:
@@ -86,6 +108,41 @@ class SynthPairs(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return _tensors(_crop_flip(read_pair(self.root, self.records[index]), self.crop, self.flip))
+
+
+class RealPairs(Dataset):
+    """Real photographed pairs (LOL layout), one split, with the targets the losses need: the attention map
+    from the spec's formula on the (noisy) low image, the contrast-amplified target of `high`, and a zero
+    noise map flagged unknown. Decoded images are cached, so each pair is read and amplified once per worker."""
+
+    def __init__(self, root: str | Path, split: str = "train", crop: Optional[int] = 256, flip: bool = True,
+                 settings: SynthSettings = DEFAULTS) -> None:
+        self.root = Path(root)
+        if not ((self.root / "low").is_dir() and (self.root / "high").is_dir()):
+            raise FileNotFoundError(f"{self.root}: expected low/ and high/ folders of same-named images")
+        self.names = real_pair_names(self.root, split)
+        self.crop, self.flip, self.settings = crop, flip, settings
+        self._cache: dict[int, dict[str, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _arrays(self, index: int) -> dict[str, np.ndarray]:
+        from lowlight_cli.synth.pipeline import decode
+        from lowlight_cli.synth.targets import amplify_contrast, attention_map
+
+        if index not in self._cache:
+            name, st = self.names[index], self.settings
+            low, high = (decode(self.root / part / name).astype(np.float32) / 255 for part in ("low", "high"))
+            if low.shape != high.shape:
+                raise ValueError(f"{self.root / 'low' / name}: {low.shape[:2]} differs from high/ {high.shape[:2]}")
+            amplified = amplify_contrast(high, st.exposures, st.exposure_gamma, st.detail_sigma_s, st.detail_sigma_r)
+            self._cache[index] = {"high": high, "low": low, "low_clean": low, "attention": attention_map(high, low),
+                                  "noise": np.zeros_like(low), "amplified": amplified}
+        return self._cache[index]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return _tensors(_crop_flip(self._arrays(index), self.crop, self.flip), noise_known=False)
 
 
 class OnTheFlyPairs(Dataset):

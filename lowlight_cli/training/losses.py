@@ -48,9 +48,16 @@ def attention_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(pred, target)
 
 
-def noise_loss(pred: torch.Tensor, signed_noise: torch.Tensor) -> torch.Tensor:
-    """The Noise-Net predicts a magnitude (ReLU output), so it is compared with |low - low_clean|."""
-    return F.l1_loss(pred, signed_noise.abs())
+def noise_loss(pred: torch.Tensor, signed_noise: torch.Tensor, known: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The Noise-Net predicts a magnitude (ReLU output), so it is compared with |low - low_clean|.
+
+    `known` (N x 1) masks out samples whose noise is unknown (real pairs); the mean runs over the rest.
+    """
+    error = (pred - signed_noise.abs()).abs().flatten(1).mean(1)
+    if known is None:
+        return error.mean()
+    known = known.flatten().to(error.dtype)
+    return (error * known).sum() / known.sum().clamp(min=1)
 
 
 def bright_loss(pred: torch.Tensor, target: torch.Tensor, under: float) -> torch.Tensor:
@@ -102,7 +109,7 @@ class AgLLNetLoss(nn.Module):
         if "attention" in terms and w.attention:
             parts["attention"] = attention_loss(preds["attention"], batch["attention"])
         if "noise" in terms and w.noise and "noise" in preds:
-            parts["noise"] = noise_loss(preds["noise"], batch["noise"])
+            parts["noise"] = noise_loss(preds["noise"], batch["noise"], batch.get("noise_known"))
         if "enhance" in terms and w.enhance:
             parts["enhance"] = self.image_loss(preds["enhanced"], batch["high"])
             if w.region:

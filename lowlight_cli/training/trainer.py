@@ -202,7 +202,7 @@ class Trainer:
         return self.ema.module if self.ema is not None else self.model
 
     def _dataset(self, train: bool) -> torch.utils.data.Dataset:
-        from lowlight_cli.training.data import OnTheFlyPairs, SynthPairs
+        from lowlight_cli.training.data import OnTheFlyPairs, RealPairs, SynthPairs
 
         cfg = self.cfg
         if not train:
@@ -210,6 +210,8 @@ class Trainer:
         if cfg.data_mode == "onthefly":
             return OnTheFlyPairs(cfg.data, crop=cfg.crop)
         data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
+        if cfg.real_data:
+            data = torch.utils.data.ConcatDataset([data, RealPairs(cfg.real_data, split="train", crop=cfg.crop)])
         if len(data) < cfg.batch * self.dist.world:
             raise LowlightError(f"{cfg.data}: {len(data)} training pairs, fewer than one batch per process")
         return data
@@ -348,7 +350,8 @@ class Trainer:
     def train_step(self, forward: nn.Module, batch: dict, terms, params, optimizer) -> dict[str, float]:
         cfg, device = self.cfg, self.dist.device
         fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-        batch = {k: v.to(device, non_blocking=True).contiguous(memory_format=fmt) for k, v in batch.items()}
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        batch = {k: v.contiguous(memory_format=fmt) if v.ndim == 4 else v for k, v in batch.items()}
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda"):
             preds = forward(batch["low"])
         parts = self.loss({k: v.float() for k, v in preds.items()}, batch, terms, cfg.reinforce_target)
@@ -396,7 +399,7 @@ class Trainer:
                     scheduler.step()
                     self.step += 1
                     rate = (self.step - tic_step) / (time.perf_counter() - tic)
-                    progress.update(self.step, f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e6:.2f} Mpx/s")
+                    progress.update(self.step, f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e3:.3g} kpx/s")
                     if main and (self.step % cfg.log_every == 0 or self.step == total):
                         self._log("train.csv", TRAIN_COLUMNS, {"step": self.step, "stage": stage.name,
                                   "lr": scheduler.get_last_lr()[0], **parts, "steps_per_s": rate})
