@@ -193,17 +193,21 @@ def test_temporal_smoothing_reduces_flicker_on_a_static_noisy_clip(tmp_path, enh
     assert added[False] > 0 and added[True] < 0.5 * added[False]
 
 
-def test_attention_smoother_averages_noise_and_restarts_at_a_cut():
-    from lowlight_cli.video.temporal import AttentionSmoother, flicker
+def test_temporal_smoother_averages_maps_and_gains_and_restarts_at_a_cut():
+    from lowlight_cli.video.temporal import TemporalSmoother, flicker
 
     rng = np.random.default_rng(1)
     dark = np.full((36, 64, 3), 0.05, np.float32)
     bright = np.full((36, 64, 3), 0.8, np.float32)
-    s = AttentionSmoother(seconds=0.3)
+    s = TemporalSmoother(seconds=0.3)
     maps = [s.update(dark, 0.6 + rng.normal(0, 0.05, (36, 64)).astype(np.float32), i / 30) for i in range(30)]
     assert np.std([m.mean() for m in maps[10:]]) < 0.01 and s.cuts == 0
+    gains = 8 + rng.normal(0, 0.5, 30)  # each frame brightened by a jittering factor
+    steady = [float(s.steady(dark, dark * np.float32(g)).mean()) / 0.05 for g in gains]
+    assert np.std(steady[10:]) < 0.25 * np.std(gains[10:]) and abs(np.mean(steady[10:]) - 8) < 0.5
     after_cut = s.update(bright, np.full((36, 64), 0.1, np.float32), 1.0)
     assert s.cuts == 1 and np.allclose(after_cut, 0.1)
+    assert np.allclose(s.steady(bright, bright * 0.5), 0.4)  # a new shot starts from its own gain
     assert flicker([1.0, 1.0, 1.0]) == 0.0 and flicker([1.0, 1.1, 1.0]) == pytest.approx(0.1 / (3.1 / 3))
 
 

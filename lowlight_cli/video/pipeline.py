@@ -20,7 +20,7 @@ from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.video import codecs
 from lowlight_cli.video.probe import VideoInfo, probe
 from lowlight_cli.video.reader import SourceFrame, read
-from lowlight_cli.video.temporal import AttentionSmoother, flicker, luma
+from lowlight_cli.video.temporal import TemporalSmoother, flicker, luma
 
 MAX_BATCH = 8
 QUEUE_BATCHES = 2
@@ -139,7 +139,7 @@ def enhance_video(
 
     info, options = job.info, job.options
     n = batch_size(enhancer, info.height, info.width)
-    smoother = AttentionSmoother() if options.temporal_smooth else None
+    smoother = TemporalSmoother() if options.temporal_smooth else None
     report = VideoReport()
     stop = threading.Event()
     frames_in: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES * n)
@@ -182,20 +182,22 @@ def enhance_video(
 def _enhance_batch(
     enhancer: "Enhancer",  # noqa: F821
     batch: list[SourceFrame],
-    smoother: AttentionSmoother | None,
+    smoother: TemporalSmoother | None,
     split: bool,
     report: VideoReport,
     out: queue.Queue,
     encoder: "_Worker",
 ) -> None:
-    """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass."""
+    """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass,
+    then each frame's brightening gain smoothed over time."""
     maps = []
     for f in batch:
         a = enhancer.attention(f.rgb)
         maps.append(smoother.update(f.rgb, a, f.time) if smoother else a)
     results = enhancer.enhance_batch(np.stack([f.rgb for f in batch]), np.stack(maps))
     for f, r in zip(batch, results):
-        image = side_by_side(f.rgb, r.image) if split else r.image
+        image = smoother.steady(f.rgb, r.image) if smoother else r.image
+        image = side_by_side(f.rgb, image) if split else image
         report.luma_in.append(float(luma(f.rgb).mean()))
         report.luma_out.append(float(luma(image).mean()))
         _put(out, (image, f.pts, f.duration), encoder)

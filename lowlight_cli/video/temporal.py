@@ -1,9 +1,14 @@
-"""Temporal stability: smooth the attention map across frames, reset it at scene cuts, and measure flicker.
+"""Temporal stability: smooth the attention map and the brightening gain across frames, reset both at
+scene cuts, and measure flicker.
 
-Per-frame enhancement flickers because the Attention-Net re-estimates "how dark is it" on every noisy
-frame. The map is smooth and slowly varying in real footage, so an exponential moving average over time
-removes the jitter; its time constant is in seconds so VFR footage is smoothed the same way as CFR.
-A scene cut restarts the average, otherwise the new shot would inherit the old shot's brightening.
+Per-frame enhancement flickers for two reasons. The Attention-Net re-estimates "how dark is it" on every
+noisy frame (the main cause with the `official` weights), and the local stages, the Noise-Net above all,
+respond to each frame's fresh noise with a slightly different overall brightening (the main cause with
+`agllnet-noise`). Both are slowly varying in real footage, so exponential moving averages over time remove
+the jitter: of the attention map before the local stages, and of the frame's brightening gain (mean output
+luma over mean input luma) after them, the frame being rescaled to the smoothed gain. Time constants are in
+seconds so VFR footage is smoothed the same way as CFR. A scene cut restarts both averages, otherwise the
+new shot would inherit the old shot's brightening.
 """
 
 from __future__ import annotations
@@ -36,8 +41,12 @@ def luma_histogram(rgb: np.ndarray) -> np.ndarray:
     return hist.astype(np.float32) / max(1, hist.sum())
 
 
-class AttentionSmoother:
-    """Exponential moving average of attention maps over time, restarted at scene cuts."""
+class TemporalSmoother:
+    """Exponential moving averages of attention maps and brightening gains over time, restarted at scene cuts.
+
+    Call `update` for each frame in display order, then `steady` for the same frames in the same order
+    (the local stages may run in between, on a whole batch).
+    """
 
     def __init__(self, seconds: float = SMOOTHING_SECONDS, cut_threshold: float = CUT_THRESHOLD) -> None:
         self.seconds = seconds
@@ -46,6 +55,8 @@ class AttentionSmoother:
         self.last_time: float | None = None
         self.last_hist: np.ndarray | None = None
         self.cuts = 0
+        self.gain: float | None = None
+        self._keeps: list[float] = []
 
     def update(self, rgb: np.ndarray, attention: np.ndarray, time: float) -> np.ndarray:
         """Fold in the map of the frame shown at `time` seconds; returns the map to enhance that frame with."""
@@ -53,6 +64,7 @@ class AttentionSmoother:
         cut = self.last_hist is not None and float(np.abs(hist - self.last_hist).sum()) > self.cut_threshold
         if self.state is None or cut or self.state.shape != attention.shape:
             self.cuts += cut
+            keep = 0.0
             self.state = attention.astype(np.float32, copy=True)
         else:
             dt = max(0.0, time - (self.last_time if self.last_time is not None else time))
@@ -60,7 +72,15 @@ class AttentionSmoother:
             self.state *= keep
             self.state += (1.0 - keep) * attention
         self.last_time, self.last_hist = time, hist
+        self._keeps.append(keep)
         return self.state.copy()
+
+    def steady(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+        """The enhanced frame rescaled to the smoothed brightening gain (for the oldest frame not yet steadied)."""
+        keep = self._keeps.pop(0)
+        gain = float(luma(enhanced).mean()) / max(float(luma(source).mean()), 1e-6)
+        self.gain = gain if self.gain is None or keep == 0.0 else keep * self.gain + (1.0 - keep) * gain
+        return np.clip(enhanced * np.float32(self.gain / max(gain, 1e-6)), 0.0, 1.0)
 
 
 def flicker(mean_luma: Sequence[float]) -> float:
