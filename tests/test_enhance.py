@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
 from conftest import SAMPLE, load_rgb
 
@@ -37,8 +38,15 @@ def enhancer() -> Enhancer:
     return Enhancer("official", device="cpu", tile=0)
 
 
-def test_dark_noisy_image_gets_brighter_and_cleaner(enhancer):
+@pytest.fixture(scope="module", params=sorted(BUNDLED))
+def bundled(request) -> tuple[str, Enhancer]:
+    """Each bundled weights' name and an untiled enhancer on it."""
+    return request.param, Enhancer(request.param, device="cpu", tile=0)
+
+
+def test_dark_noisy_image_gets_brighter_and_cleaner(bundled):
     """On a darkened, noisy smooth scene the output is ~3x brighter with far less noise than plain scaling."""
+    _, enhancer = bundled
     h, w = 256, 384
     y, x = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
     scene = np.stack([0.6 * x + 0.2, 0.5 * y + 0.3, 0.4 * (1 - x) + 0.3], -1).astype(np.float32)
@@ -59,10 +67,28 @@ def test_output_size_equals_input_size(enhancer, size):
     assert np.isfinite(res.image).all() and 0 <= res.image.min() and res.image.max() <= 1
 
 
-def test_tiled_matches_untiled_on_a_1024x768_photo(enhancer):
+def test_default_weights_beat_official_on_noisy_synthetic_pairs():
+    """Where the paper says noise-awareness matters: real photos darkened with camera noise (seeds fixed).
+    Like on the 22-pair test split of docs/benchmarks.md (20 of 22 better, +4.1 dB on average), not every
+    pair improves, so the test asks for most of them and a clear average gain."""
+    from lowlight_cli.synth.pairs import synthesize
+    from lowlight_cli.synth.settings import DEFAULTS
+
+    assert DEFAULT_WEIGHTS != "official"
+    ours, official = Enhancer(device="cpu", tile=0), Enhancer("official", device="cpu", tile=0)
+    gains = []
+    for i, photo in enumerate(sorted((Path(__file__).parent / "data" / "synth").glob("*.jpg"))):
+        for seed in (i, 10 + i):
+            pair = synthesize(load_rgb(photo), np.random.default_rng(seed), DEFAULTS)
+            gains.append(_psnr(ours.enhance(pair.low).image, pair.high) - _psnr(official.enhance(pair.low).image, pair.high))
+    assert sum(g > 0 for g in gains) >= 4 and np.mean(gains) > 1.5, gains
+
+
+def test_tiled_matches_untiled_on_a_1024x768_photo(bundled):
+    name, untiled = bundled
     rgb = load_rgb(SAMPLE, (1024, 768))
-    whole = enhancer.enhance(rgb).image
-    tiled = Enhancer("official", device="cpu", tile=256)
+    whole = untiled.enhance(rgb).image
+    tiled = Enhancer(name, device="cpu", tile=256)
     calls: list[tuple[int, int]] = []
     result = tiled.enhance(rgb, progress=lambda n, total: calls.append((n, total))).image
     assert calls[-1][0] == calls[-1][1] > 1  # really tiled

@@ -44,13 +44,15 @@ def test_export_is_checked_dynamic_and_matches_torch(exported):
     assert max(diffs.values()) <= 1e-4, diffs
 
 
-def test_bundled_graphs_are_the_bundled_weights(official_model):
+@pytest.mark.parametrize("name", sorted(BUNDLED))
+def test_bundled_graphs_are_the_bundled_weights(name):
     from lowlight_cli.weights.onnx_export import compare_stages
+    from lowlight_cli.weights.store import load_model
 
-    graphs = resolve_onnx("official")  # also checks every graph's sha256 and the source weights' sha256
+    graphs = resolve_onnx(name)  # also checks every graph's sha256 and the source weights' sha256
     manifest = json.loads((graphs.folder / ONNX_MANIFEST).read_text())
-    assert manifest["source_sha256"] == BUNDLED["official"].sha256
-    diffs = compare_stages(official_model, graphs.folder, load_rgb(SAMPLE, (256, 128)))
+    assert manifest["source_sha256"] == BUNDLED[name].sha256
+    diffs = compare_stages(load_model(name), graphs.folder, load_rgb(SAMPLE, (256, 128)))
     assert max(diffs.values()) <= 1e-4, diffs
 
 

@@ -215,8 +215,9 @@ def test_synth_loader_returns_aligned_crops(baseline):
         item = data[i]
         shapes = {k: tuple(v.shape) for k, v in item.items()}
         assert shapes == {"low": (3, 64, 64), "low_clean": (3, 64, 64), "high": (3, 64, 64),
-                          "attention": (1, 64, 64), "noise": (3, 64, 64), "amplified": (3, 64, 64)}
-        assert all(v.dtype == torch.float32 for v in item.values())
+                          "attention": (1, 64, 64), "noise": (3, 64, 64), "amplified": (3, 64, 64),
+                          "noise_known": (1,)}
+        assert all(v.dtype == torch.float32 for v in item.values()) and float(item["noise_known"]) == 1.0
         # the same crop and flip everywhere: the targets still agree pixel by pixel
         torch.testing.assert_close(item["noise"], item["low"] - item["low_clean"], atol=3e-5, rtol=0)
         hi, lo = item["high"].amax(0), item["low_clean"].amax(0)

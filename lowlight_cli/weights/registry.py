@@ -43,9 +43,16 @@ BUNDLED: dict[str, BundledWeights] = {
             "The authors' released AgLLNet (no Noise-Net), imported from its ONNX conversion",
             "MIT (c) 2021 Yu Li",
         ),
+        BundledWeights(
+            "agllnet-noise",
+            "agllnet-noise",
+            "4d4a55079540c9a48754d8394b9ceb7667b8699672a79725565a1ec5bedc335e",
+            "Ours: the paper's Noise-Net variant fine-tuned from `official` on synthetic and real pairs",
+            "MIT; trained on research-only data, see its model card",
+        ),
     )
 }
-DEFAULT_WEIGHTS = "official"
+DEFAULT_WEIGHTS = "agllnet-noise"
 """What `lowlight enhance` uses without --weights; chosen by the measurements in docs/benchmarks.md."""
 
 
