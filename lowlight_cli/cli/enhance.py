@@ -16,6 +16,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
@@ -41,7 +42,7 @@ def enhance(
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
     tile: TileOpt = None,
-    backend: BackendOpt = BackendName.torch,
+    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     quiet: QuietOpt = False,
 ) -> None:
     """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""

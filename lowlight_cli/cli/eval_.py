@@ -15,6 +15,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import BackendOpt, BackendName, Device, DeviceOpt, QuietOpt
+from lowlight_cli.inference import DEFAULT_BACKEND
 
 
 @user_errors
@@ -33,7 +34,7 @@ def eval_(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for per_image.csv, summary.csv, summary.md.")] = Path(
         "eval"
     ),
-    backend: BackendOpt = BackendName.torch,
+    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
 ) -> None:

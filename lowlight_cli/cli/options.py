@@ -15,6 +15,7 @@ class Device(str, Enum):
 
 
 class BackendName(str, Enum):
+    auto = "auto"
     torch = "torch"
     onnx = "onnx"
     onnx_tensorrt = "onnx-tensorrt"
@@ -30,6 +31,6 @@ TileOpt = Annotated[
     typer.Option("--tile", min=0, help="Tile core size in px for the local stages; default: from the memory budget; 0: never tile."),
 ]
 BackendOpt = Annotated[
-    BackendName, typer.Option("--backend", help="torch, onnx (onnxruntime), or onnx-tensorrt (TensorRT first).")
+    BackendName, typer.Option("--backend", help="auto (onnx where it has graphs and cannot lose the GPU, else torch), torch, onnx (onnxruntime), or onnx-tensorrt (TensorRT first).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")]

@@ -17,6 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
@@ -46,7 +47,7 @@ def video(
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
     tile: TileOpt = None,
-    backend: BackendOpt = BackendName.torch,
+    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     quiet: QuietOpt = False,
 ) -> None:
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""

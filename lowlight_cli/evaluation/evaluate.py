@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from lowlight_cli.errors import LowlightError
+from lowlight_cli.inference import DEFAULT_BACKEND
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
@@ -51,7 +52,7 @@ def find_samples(data: Path, split: Optional[str] = None) -> list[Sample]:
     return samples
 
 
-def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str = "torch",
+def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str = DEFAULT_BACKEND,
                  device: str = "auto") -> dict[str, Method]:
     """Label -> method: each weights reference through `Enhancer`, each baseline by name."""
     from lowlight_cli.evaluation.baselines import BASELINES
@@ -65,7 +66,7 @@ def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str 
         from lowlight_cli.inference.enhancer import Enhancer
 
         enhancer = Enhancer(ref, device=device, backend=backend)
-        label = ref if backend == "torch" else f"{ref} ({backend})"
+        label = ref if backend == DEFAULT_BACKEND else f"{ref} ({backend})"
         methods[label] = lambda rgb, e=enhancer: e.enhance(rgb).image
     if not methods:
         raise LowlightError("nothing to evaluate: give --weights and/or --baseline")
