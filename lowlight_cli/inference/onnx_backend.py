@@ -66,6 +66,8 @@ class OnnxBackend:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads
+        # Tiles differ in shape (edges), and a memory pattern is planned and kept for each shape.
+        options.enable_mem_pattern = False
         self._open = lambda path: ort.InferenceSession(str(path), options, providers=providers)
         self.precision = "fp16" if half else "fp32"
         self._graphs = graphs
