@@ -36,11 +36,7 @@ def find_samples(data: Path, split: Optional[str] = None) -> list[Sample]:
     if (data / "low").is_dir() and (data / "high").is_dir():
         from lowlight_cli.training.data import real_pair_names
 
-        unpaired = [p.name for p in (data / "low").iterdir() if p.is_file() and not (data / "high" / p.name).is_file()]
-        if unpaired:
-            raise LowlightError(f"{data}: no high/ image for {sorted(unpaired)[:3]}")
-        samples = [Sample(n, data / "low" / n, data / "high" / n) for n in real_pair_names(data, split or "all")
-                   if not n.startswith(".")]
+        samples = [Sample(n, data / "low" / n, data / "high" / n) for n in real_pair_names(data, split or "all")]
     else:
         from lowlight_cli.synth.manifest import load_pairs
 

@@ -65,8 +65,14 @@ def real_split(name: str) -> str:
 
 
 def real_pair_names(root: Path, split: str = "all") -> list[str]:
-    """Names present in both `root/low` and `root/high`, of one split (`train`, `test`) or `all`."""
-    names = sorted(p.name for p in (root / "low").iterdir() if p.is_file() and (root / "high" / p.name).is_file())
+    """The image names of `root/low` (hidden files skipped), of one split (`train`, `test`) or `all`;
+    every one must have its twin in `root/high`."""
+    from lowlight_cli.errors import LowlightError
+
+    names = sorted(p.name for p in (root / "low").iterdir() if p.is_file() and not p.name.startswith("."))
+    unpaired = [n for n in names if not (root / "high" / n).is_file()]
+    if unpaired:
+        raise LowlightError(f"{root}: no high/ image for {unpaired[:3]}")
     return names if split == "all" else [n for n in names if real_split(n) == split]
 
 
