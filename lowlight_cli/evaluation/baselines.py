@@ -5,7 +5,8 @@ All take and return HxWx3 float32 RGB in [0, 1]. Parameters are fixed (no tuning
   (g clipped to [0.1, 1] so bright images are left alone).
 - clahe: OpenCV CLAHE (clip limit 2, 8x8 tiles) on the L channel of CIE L*a*b*; colours untouched.
 - lime: LIME-style Retinex (Guo et al. 2017) with its closed-form shortcut: the illumination map
-  T0 = max_c(I) is refined by an edge-preserving guided filter (T0 as its own guide, 15x15, eps 1e-3)
+  T0 = max_c(I) is refined by an edge-preserving guided filter (He et al.; T0 as its own guide, 15x15 OpenCV box
+  filters, eps 1e-3)
   instead of LIME's iterative optimisation, then gamma-corrected T = T^0.8 and I / max(T, 0.05).
 """
 
@@ -32,13 +33,24 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255
 
 
-def lime(rgb: np.ndarray, kernel: int = 15, eps: float = 1e-3, t_gamma: float = 0.8, floor: float = 0.05) -> np.ndarray:
-    import torch
-    from kornia.filters import guided_blur
+def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter (grey guide) from OpenCV box filters, mirrored borders."""
+    import cv2
 
-    t0 = torch.from_numpy(np.ascontiguousarray(rgb.max(axis=2)))[None, None]
-    t = guided_blur(t0, t0, kernel, eps).clamp(floor, 1.0) ** t_gamma
-    return np.clip(rgb / t[0, 0].numpy()[..., None], 0, 1).astype(np.float32)
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, cv2.CV_64F, (kernel, kernel), borderType=cv2.BORDER_REFLECT_101)
+
+    i, p = guide.astype(np.float64), src.astype(np.float64)
+    mean_i, mean_p = box(i), box(p)
+    a = (box(i * p) - mean_i * mean_p) / (box(i * i) - mean_i * mean_i + eps)
+    b = mean_p - a * mean_i
+    return (box(a) * i + box(b)).astype(np.float32)
+
+
+def lime(rgb: np.ndarray, kernel: int = 15, eps: float = 1e-3, t_gamma: float = 0.8, floor: float = 0.05) -> np.ndarray:
+    t0 = np.ascontiguousarray(rgb.max(axis=2), dtype=np.float32)
+    t = np.clip(guided_filter(t0, t0, kernel, eps), floor, 1.0) ** t_gamma
+    return np.clip(rgb / t[..., None], 0, 1).astype(np.float32)
 
 
 BASELINES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"gamma": gamma, "clahe": clahe, "lime": lime}

@@ -19,7 +19,7 @@ from lowlight_cli.inference import DEFAULT_BACKEND
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
-COLUMNS = ("method", "image", "psnr", "ssim", "lpips", "seconds")
+COLUMNS = ("method", "image", "psnr", "ssim", "seconds")
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,9 @@ def evaluate(samples: list[Sample], methods: dict[str, Method],
     """One row per (method, image): metrics of the clipped output against the normal image."""
     import torch
 
-    from lowlight_cli.evaluation.metrics import lpips_metric, psnr, ssim
+    from lowlight_cli.evaluation.metrics import psnr, ssim
     from lowlight_cli.io.images import read_image
 
-    lpips = lpips_metric()
     rows = []
     for sample in samples:
         low, _ = read_image(sample.low)
@@ -91,7 +90,7 @@ def evaluate(samples: list[Sample], methods: dict[str, Method],
             seconds = time.perf_counter() - tic
             pred = torch.from_numpy(np.ascontiguousarray(out, np.float32)).permute(2, 0, 1)[None]
             rows.append({"method": label, "image": sample.name, "psnr": psnr(pred, target), "ssim": ssim(pred, target),
-                         "lpips": lpips(pred, target) if lpips else None, "seconds": seconds})
+                         "seconds": seconds})
             if on_image:
                 on_image()
     return rows
@@ -103,16 +102,15 @@ def summarize(rows: list[dict]) -> list[dict]:
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
         mean = {k: float(np.mean([r[k] for r in mine])) if mine[0][k] is not None else None
-                for k in ("psnr", "ssim", "lpips", "seconds")}
+                for k in ("psnr", "ssim", "seconds")}
         summary.append({"method": method, "images": len(mine), **mean})
     return summary
 
 
 def markdown_table(summary: list[dict]) -> str:
-    lines = ["| method | images | PSNR (dB) | SSIM | LPIPS | s/image |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| method | images | PSNR (dB) | SSIM | s/image |", "| --- | ---: | ---: | ---: | ---: |"]
     for s in summary:
-        lpips = f"{s['lpips']:.4f}" if s["lpips"] is not None else "n/a"
-        lines.append(f"| {s['method']} | {s['images']} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lpips} | {s['seconds']:.3f} |")
+        lines.append(f"| {s['method']} | {s['images']} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['seconds']:.3f} |")
     return "\n".join(lines) + "\n"
 
 
