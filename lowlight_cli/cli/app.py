@@ -1,24 +1,57 @@
 """The `lowlight` command: wires the sub-commands together and nothing else.
 
 Sub-command modules import torch and friends inside their functions, so `--help` and
-`--version` answer without loading them.
+`--version` answer without loading them. Each command's `--help` ends with its examples: a module's
+`EPILOG` when it defines one, else the `Examples:` lines of its docstring that run that command.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import functools
+import types
+from typing import Annotated, Callable, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from lowlight_cli import __version__
 from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, video, weights
+from lowlight_cli.cli.console import escape, needs
+
+class _FlagsAsFlags:
+    """Help tables show an on/off option as its name alone (`--recursive, -r`), with no `<bool>` value column."""
+
+    def get_params(self, ctx):  # type: ignore[no-untyped-def]
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_FlagsAsFlags, TyperCommand):
+    pass
+
+
+class Group(_FlagsAsFlags, TyperGroup):
+    pass
+
+
+_LINE = "\n" if tuple(int(v) for v in typer.__version__.split(".")[:2]) >= (0, 28) else "\n\n"
+"""Line break inside a help epilog: Typer before 0.28 joins single line breaks into one paragraph."""
+
+HELP = dict(rich_markup_mode="rich", context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 110})
+"""Shared by every command: Rich markup in help texts and epilogs, -h as --help, wide option tables."""
 
 app = typer.Typer(
     name="lowlight",
     help="Turn dark, noisy photos and videos into clean, well-exposed ones (AgLLNet).",
+    epilog=_LINE.join(("[bold]Examples[/]", "  lowlight enhance photo.jpg", "  lowlight video in.mp4 out.mp4", "  lowlight COMMAND --help")),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
+    **HELP,
 )
 
 
@@ -38,15 +71,45 @@ def _root(
     """Turn dark, noisy photos and videos into clean, well-exposed ones (AgLLNet)."""
 
 
-app.command("enhance", no_args_is_help=True)(enhance.enhance)
-app.command("video", no_args_is_help=True)(video.video)
-app.add_typer(weights.app, name="weights")
-app.command("export")(export.export)
-app.command("bench")(bench.bench)
-app.command("synth")(synth.synth)
-app.command("synth-merge")(synth.synth_merge)
-app.command("train")(train.train)
-app.command("eval")(eval_.eval_)
+def examples(module: types.ModuleType, command: str) -> Optional[str]:
+    """The --help epilog of `lowlight COMMAND`: `module.EPILOG`, or its docstring's examples of that command."""
+    if getattr(module, "EPILOG", None):
+        return module.EPILOG
+    doc = module.__doc__ or ""
+    if "Examples:" not in doc:
+        return None
+    block = doc.split("Examples:", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    words = command.split()
+
+    def runs_command(line: str) -> bool:
+        tokens = line.split()
+        for i, token in enumerate(tokens):
+            if token in ("lowlight", "lowlight_cli") and tokens[i + 1 : i + 1 + len(words)] == words:
+                return True
+        return False
+
+    mine = [line for line in lines if runs_command(line)] or lines
+    return _LINE.join(["[bold]Examples[/]", *(f"  {escape(line)}" for line in mine)])
+
+
+def _register(name: str, module: types.ModuleType, func: Callable, extras: tuple[str, ...] = (), **kwargs) -> None:
+    if extras:
+        func = needs(f"lowlight {name}", *extras)(func)
+    app.command(name, epilog=examples(module, name), cls=Command, **kwargs)(func)
+
+
+_register("enhance", enhance, enhance.enhance, no_args_is_help=True)  # backend extras: Enhancer checks them
+_register("video", video, video.video, ("video",), no_args_is_help=True)
+app.add_typer(weights.app, name="weights", cls=Group)
+_register("export", export, export.export, ("export", "onnxruntime"))
+_register("bench", bench, bench.bench)
+_register("synth", synth, synth.synth, ("synth",))
+_register("synth-merge", synth, synth.synth_merge)
+_register("train", train, train.train, ("train",))
+_register("eval", eval_, eval_.eval_, ("eval",))
+for _sub in weights.app.registered_commands:
+    _sub.epilog, _sub.cls = examples(weights, f"weights {_sub.name}"), Command
 
 
 def main() -> None:

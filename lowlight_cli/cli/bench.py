@@ -39,17 +39,30 @@ def bench(
     """Measure MP/s and peak memory per backend x precision x tile x size, and video fps; write Markdown + JSON."""
     from lowlight_cli.bench import DEFAULT_SIZES, Case, markdown, run_isolated, video_fps, write_reports
 
+    from lowlight_cli.extras import installed, require
+
+    names = [b for b in backends.split(",") if b]
+    if "torch" in names:
+        require("lowlight bench --backends torch", "torch")
+    if any(b.startswith("onnx") for b in names):
+        require("lowlight bench --backends onnx", "onnxruntime")
+    if video is not None:
+        require("lowlight bench --video", "video")
     device_type = "cuda" if device.value == "cuda" else "cpu"
-    if device.value == "auto":
+    if device.value == "auto" and installed("onnxruntime"):
         import onnxruntime
 
         device_type = "cuda" if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else "cpu"
+    elif device.value == "auto":
+        import torch
+
+        device_type = "cuda" if torch.cuda.is_available() else "cpu"
     size_list = _floats(sizes) if sizes else list(DEFAULT_SIZES[device_type])
     tile_list = [None if t == "auto" else int(t) for t in tiles.split(",") if t]
     cases = [
         Case(b, p, t, s)
         for s in size_list
-        for b in backends.split(",")
+        for b in names
         for p in precisions.split(",")
         for t in tile_list
         if not (p == "fp16" and device_type == "cpu")

@@ -43,3 +43,23 @@ def user_errors(func: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def needs(what: str, *extras: str) -> Callable[[F], F]:
+    """Check a command's optional extras before it runs: a missing one is one error line naming it, exit 1."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            from lowlight_cli.extras import require
+
+            try:
+                require(what, *extras)
+            except LowlightError as exc:
+                error(str(exc))
+                raise typer.Exit(1) from None
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -22,7 +22,7 @@ class BackendName(str, Enum):
 
 
 WeightsOpt = Annotated[
-    str, typer.Option("--weights", "-w", help="Bundled name, weights folder, .safetensors file or hf://owner/repo[@rev]/file.")
+    str, typer.Option("--weights", "-w", help="Bundled name, weights folder, .safetensors file or hf://owner/repo\\[@rev]/file.")
 ]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto picks CUDA when usable; cuda fails if it is not.")]
 HalfOpt = Annotated[bool, typer.Option("--half", help="fp16 on CUDA (NaN/inf guard falls back to fp32).")]

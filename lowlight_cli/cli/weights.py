@@ -16,9 +16,10 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.extras import require
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
-app = typer.Typer(help="List, verify, import, pull and push model weights.", no_args_is_help=True)
+app = typer.Typer(help="List, verify, import, pull and push model weights.", no_args_is_help=True, rich_markup_mode="rich")
 
 
 @app.command("list")
@@ -41,6 +42,7 @@ def list_weights() -> None:
 @user_errors
 def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = DEFAULT_WEIGHTS) -> None:
     """Check the sha256 and that the weights rebuild their network."""
+    require("lowlight weights verify", "torch")
     from lowlight_cli.weights.store import load_model
 
     model = load_model(ref)
@@ -56,6 +58,7 @@ def import_onnx(
     check: Annotated[bool, typer.Option(help="Compare with onnxruntime running the graph itself.")] = True,
 ) -> None:
     """Map the ONNX graph's weights onto the PyTorch AgLLNet and save them as safetensors."""
+    require("lowlight weights import-onnx", "export", *(("onnxruntime",) if check else ()))
     from lowlight_cli.weights.onnx_import import compare_with_onnx, import_official_onnx
     from lowlight_cli.weights.store import save_model
 
@@ -69,8 +72,9 @@ def import_onnx(
 
 @app.command("pull")
 @user_errors
-def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo[@revision]/model.safetensors")]) -> None:
+def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo\\[@revision]/model.safetensors", show_default=False)]) -> None:
     """Fetch Hub weights into the standard Hugging Face cache and verify them (later runs work offline)."""
+    require("lowlight weights pull", "torch")
     from lowlight_cli.weights.hub import resolve_hub
     from lowlight_cli.weights.store import load_checkpoint
 
@@ -91,6 +95,7 @@ def push(
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message.")] = None,
 ) -> None:
     """Upload config.json, model.safetensors, a model card (and exported ONNX graphs) in one commit."""
+    require("lowlight weights push", "torch")
     from lowlight_cli.weights.hub import push as push_weights
     from lowlight_cli.weights.store import load_model
 

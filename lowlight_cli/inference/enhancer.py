@@ -196,8 +196,12 @@ def auto_backend(weights: str, device: str) -> str:
 
 def _make_backend(name: str, weights: str, device: str, half: bool) -> Backend:
     """`torch`, or `onnx` / `onnx-tensorrt` (onnxruntime on the exported graphs; torch is never imported)."""
+    from lowlight_cli.extras import require_backend
+
+    requested = name
     if name == "auto":
         name = auto_backend(weights, device)
+    require_backend(name, requested, str(weights))  # a missing extra: one line naming it
     if name == "torch":
         from lowlight_cli.inference.backends import TorchBackend
         from lowlight_cli.weights.store import load_model
