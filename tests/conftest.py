@@ -32,3 +32,33 @@ def official_model():
 @pytest.fixture(scope="session")
 def sample_rgb() -> np.ndarray:
     return load_rgb(SAMPLE)
+
+
+# --- CI: a skipped test is a failure, except a `cuda` test on a machine without CUDA -----------------------
+# The test extra installs everything the suite imports, so a skip means a broken environment or a silent
+# importorskip; `.ci/run` passes --fail-on-skip so that such a run cannot pass.
+
+_unexpected_skips: list[str] = []
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fail-on-skip", action="store_true",
+                     help="fail the run when any test not marked `cuda` is skipped (used by .ci/run)")
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "cuda" not in report.keywords:
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.getoption("--fail-on-skip") and _unexpected_skips:
+        terminalreporter.section("skipped tests that must run (--fail-on-skip)", red=True)
+        for line in _unexpected_skips:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if session.config.getoption("--fail-on-skip") and _unexpected_skips and exitstatus == 0:
+        session.exitstatus = 1

@@ -15,7 +15,7 @@ import pytest
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.weights.registry import resolve, resolve_onnx
 
-hub_constants = pytest.importorskip("huggingface_hub.constants")
+import huggingface_hub.constants as hub_constants  # noqa: E402
 LFS_SUFFIXES = (".safetensors", ".onnx")
 
 

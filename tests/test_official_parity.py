@@ -10,8 +10,6 @@ from lowlight_cli.weights.onnx_import import compare_with_onnx, import_official_
 from lowlight_cli.weights.registry import BUNDLED, resolve
 from lowlight_cli.weights.store import load_model, sha256_of
 
-pytest.importorskip("onnxruntime")
-
 
 def test_imported_model_matches_the_official_graph_on_the_sample():
     model = import_official_onnx(OFFICIAL_ONNX)

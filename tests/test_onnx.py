@@ -15,7 +15,7 @@ from lowlight_cli.errors import DeviceError, WeightsError
 from lowlight_cli.inference.onnx_backend import CPU, CUDA, TENSORRT, OnnxBackend, choose_providers
 from lowlight_cli.weights.registry import BUNDLED, ONNX_MANIFEST, resolve_onnx
 
-ort = pytest.importorskip("onnxruntime")
+import onnxruntime as ort  # noqa: E402  (the test extra installs it: never skip)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from lowlight_cli.cli.video import video
 
-av = pytest.importorskip("av")
+import av  # noqa: E402
 
 TB = Fraction(1, 12288)
 RATE = 24
