@@ -101,7 +101,7 @@ def _register(name: str, module: types.ModuleType, func: Callable, extras: tuple
 
 _register("enhance", enhance, enhance.enhance, no_args_is_help=True)  # backend extras: Enhancer checks them
 _register("video", video, video.video, ("video",), no_args_is_help=True)
-app.add_typer(weights.app, name="weights", cls=Group)
+app.add_typer(weights.app, name="weights", cls=Group, epilog=examples(weights, "weights"))
 _register("export", export, export.export, ("export", "onnxruntime"))
 _register("bench", bench, bench.bench)
 _register("synth", synth, synth.synth, ("synth",))
