@@ -17,7 +17,7 @@ import pytest
 
 from lowlight_cli.errors import FileError
 from lowlight_cli.synth.manifest import load_pairs, merge, read_jsonl
-from lowlight_cli.synth.pipeline import run, shard_of
+from lowlight_cli.synth.pipeline import decode, run, shard_of
 from lowlight_cli.synth.select import evaluate
 from lowlight_cli.synth.settings import DEFAULTS
 from lowlight_cli.synth.sources import folder_or_glob
@@ -90,7 +90,6 @@ def test_filters_reject_dark_blurred_grey_and_keep_good():
     "name, failed", [("000000000785.jpg", ()), ("000000022705.jpg", ("darkness",)), ("000000050811.jpg", ("blur",))]
 )
 def test_filters_on_real_photos(name, failed):
-    from lowlight_cli.synth.pipeline import decode
 
     assert evaluate(decode(PHOTOS / name), DEFAULTS).failed == failed
 
@@ -106,24 +105,85 @@ def test_bayer_mosaic_demosaic_round_trip(pattern):
     np.testing.assert_allclose(demosaic(mosaic(flat, pattern), pattern)[2:-2, 2:-2], flat[2:-2, 2:-2], atol=1e-4)
 
 
-def test_pairs_are_darker_with_parameters_in_range_and_consistent_targets(baseline):
+def test_pairs_are_darker_with_parameters_in_range_and_consistent_targets(baseline, photos, tmp_path):
     from lowlight_cli.training.data import read_pair
+
+    from lowlight_cli.synth.lowlight import cast
 
     pairs = load_pairs(baseline)
     assert len(pairs) == N_GOOD
-    for record in pairs:
+    settings = dataclasses.replace(DEFAULTS, identity_share=0.0, mild_share=0.0)  # every pair dark: checkable
+    dark = tmp_path / "all-dark"
+    run(folder_or_glob(str(photos)), dark, settings, workers=0)
+    for record in load_pairs(dark):
         p = record["params"]
-        for name in ("alpha", "beta", "gamma", "sigma_s", "sigma_c", "crf_gamma"):
+        assert p["exposure"] == "dark"
+        for name in ("alpha", "beta", "gamma", "sigma_s", "sigma_c", "sigma_row", "crf_gamma"):
             low, high = getattr(DEFAULTS, name)
             assert low <= p[name] <= high, (name, p[name])
-        a = read_pair(baseline, record)
+        a = read_pair(dark, record)
         assert a["low_clean"].mean() < a["high"].mean() and a["low"].mean() < a["high"].mean()
         expected = np.clip(p["beta"] * (p["alpha"] * a["high"]) ** p["gamma"], 0, 1)
+        if p["cast"]:
+            expected = cast(expected, p["cast"], p["cast_strength"], p["crf_gamma"])
         assert np.abs(a["low_clean"] - expected).max() <= 1 / 255 + 1e-6
         np.testing.assert_allclose(a["noise"], a["low"] - a["low_clean"], atol=3e-5)
-        assert a["noise"].std() > 0.001
+        assert a["noise"].std() > 0.0005
         assert 0 <= a["attention"].min() and a["attention"].max() <= 1 and a["attention"].mean() > 0.2
         assert {k: v.shape[:2] for k, v in a.items()} == {k: (96, 128) for k in a}
+
+
+def test_exposure_cast_and_jpeg_shares_follow_the_settings():
+    from lowlight_cli.synth.pairs import sample_params
+
+    rng = np.random.default_rng(1)
+    draws = [sample_params(rng, DEFAULTS) for _ in range(4000)]
+    share = lambda pred: np.mean([pred(p) for p in draws])  # noqa: E731
+    assert abs(share(lambda p: p["exposure"] == "identity") - DEFAULTS.identity_share) < 0.03
+    assert abs(share(lambda p: p["exposure"] == "mild") - DEFAULTS.mild_share) < 0.03
+    assert abs(share(lambda p: p["cast"] is not None) - DEFAULTS.cast_share) < 0.03
+    assert abs(share(lambda p: p["jpeg_quality"] is not None) - DEFAULTS.jpeg_share) < 0.03
+    for p in draws:
+        if p["exposure"] == "identity":
+            assert (p["alpha"], p["beta"], p["gamma"]) == (1.0, 1.0, 1.0)
+        elif p["exposure"] == "mild":
+            assert DEFAULTS.mild_gamma[0] <= p["gamma"] <= DEFAULTS.mild_gamma[1]
+        if p["jpeg_quality"] is not None:
+            assert DEFAULTS.jpeg_quality[0] <= p["jpeg_quality"] <= DEFAULTS.jpeg_quality[1]
+
+
+def test_identity_pairs_keep_the_photo_as_input_and_target():
+    from lowlight_cli.synth.pairs import synthesize
+
+    high = decode(PHOTOS / sorted(p.name for p in PHOTOS.glob("*.jpg"))[0]).astype(np.float32) / 255
+    settings = dataclasses.replace(DEFAULTS, identity_share=1.0, cast_share=0.0, jpeg_share=0.0)
+    pair = synthesize(high, np.random.default_rng(0), settings, amplify=False)
+    assert pair.params["exposure"] == "identity"
+    np.testing.assert_array_equal(pair.low_clean, high)
+    assert np.abs(pair.low - high).mean() < 0.02  # light noise only
+    assert pair.attention.mean() < 0.01  # nothing to brighten
+
+
+@pytest.mark.parametrize("name", ["tungsten", "sodium", "fluorescent", "led-blue", "lol-red"])
+def test_casts_tint_towards_the_illuminant_and_keep_grey_luma(name):
+    from lowlight_cli.synth.lowlight import CASTS, LUMA, cast
+
+    grey = np.full((4, 4, 3), 0.2, np.float32)
+    tinted = cast(grey, name, 1.0)
+    gain = np.float32(CASTS[name])
+    assert np.argmax(tinted[0, 0]) == np.argmax(gain) and np.argmin(tinted[0, 0]) == np.argmin(gain)
+    linear = tinted[0, 0] ** 2.2
+    assert abs(float(linear @ LUMA) - 0.2**2.2) < 2e-3  # the gain is luma-normalised in linear light
+    np.testing.assert_allclose(cast(grey, name, 0.0), grey, atol=1e-6)
+
+
+def test_row_noise_makes_rows_differ():
+    from lowlight_cli.synth.noise import camera_noise
+
+    flat = np.full((64, 64, 3), 0.3, np.float32)
+    plain = camera_noise(flat, np.random.default_rng(0), 0.0, 0.001, 2.2, "RGGB")
+    banded = camera_noise(flat, np.random.default_rng(0), 0.0, 0.001, 2.2, "RGGB", sigma_row=0.01)
+    assert banded.mean(axis=(1, 2)).std() > 5 * plain.mean(axis=(1, 2)).std()
 
 
 # ---- pipeline
@@ -320,7 +380,7 @@ def test_cli_synth_report_preview_and_merge(photos, tmp_path):
     app.command("synth")(synth.synth)
     app.command("synth-merge")(synth.synth_merge)
     out = tmp_path / "out"
-    args = ["synth", "--src", str(photos / "set0"), "--out", str(out), "--workers", "0", "--gamma", "2,3",
+    args = ["synth", "--src", str(photos / "set0"), "--out", str(out), "--workers", "0", "--gamma", "2,3", "--identity-share", "0", "--mild-share", "0",
             "--shard", "1/1", "--report", "--preview", str(tmp_path / "grid.png"), "--limit", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

@@ -4,7 +4,8 @@ Examples:
     lowlight synth --src coco --root ~/data/coco --workers 8 --report --preview grid.jpg
     lowlight synth --src coco --root ~/data/coco --download        # fetch val2017 + annotations first
     lowlight synth --src voc --root ~/data/VOCdevkit --shard 3/8 --out /shared/synth
-    lowlight synth --src "photos/**/*.jpg" --no-blur --gamma 2,4 --jpeg-quality 90
+    lowlight synth --src "photos/**/*.jpg" --no-blur --gamma 2,4 --jpeg-share 1 --jpeg-quality 85,95
+    lowlight synth --src photos/ --identity-share 0 --mild-share 0 --cast-share 0   # the paper's darkening only
     lowlight synth-merge /shared/synth                             # join the shards' manifests
 
 Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option left out keeps it.
@@ -71,13 +72,21 @@ def synth(
     blur_threshold: Annotated[Optional[float], typer.Option(help=f"Keep at this Laplacian variance or more. Default {_default('blur_threshold')}.")] = None,
     colour: Annotated[Optional[bool], typer.Option("--colour/--no-colour", help="Colourfulness filter (default on).")] = None,
     colour_threshold: Annotated[Optional[float], typer.Option(help=f"Hasler-Suesstrunk threshold. Default {_default('colour_threshold')}.")] = None,
+    identity_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of identity pairs (input = target = the photo). Default {_default('identity_share')}.")] = None,
+    mild_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of mildly under-exposed pairs. Default {_default('mild_share')}.")] = None,
+    mild_beta: Annotated[RangeOpt, typer.Option(help=_rng_help("mild_beta", "Mild pairs: linear gain"))] = None,
+    mild_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("mild_gamma", "Mild pairs: gamma"))] = None,
+    cast_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of low images given an illuminant colour cast. Default {_default('cast_share')}.")] = None,
+    cast_strength: Annotated[RangeOpt, typer.Option(help=_rng_help("cast_strength", "Cast strength (0-1)"))] = None,
     alpha: Annotated[RangeOpt, typer.Option(help=_rng_help("alpha", "Linear gain inside the gamma"))] = None,
     beta: Annotated[RangeOpt, typer.Option(help=_rng_help("beta", "Linear gain outside the gamma"))] = None,
     gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("gamma", "Darkening gamma"))] = None,
     sigma_s: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_s", "Signal-dependent noise level"))] = None,
     sigma_c: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_c", "Signal-independent noise level"))] = None,
+    sigma_row: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_row", "Row (banding) noise level"))] = None,
     crf_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("crf_gamma", "Camera response gamma"))] = None,
-    jpeg_quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG-compress the noisy input at this quality (default: off).")] = None,
+    jpeg_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of noisy inputs JPEG-compressed after the noise. Default {_default('jpeg_share')}.")] = None,
+    jpeg_quality: Annotated[RangeOpt, typer.Option(help=_rng_help("jpeg_quality", "JPEG quality of those"))] = None,
     test_fraction: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")] = None,
     limit: Annotated[Optional[int], typer.Option(min=0, help="Consider only the first N sources (of this shard).")] = None,
@@ -92,11 +101,14 @@ def synth(
     from lowlight_cli.synth.pipeline import run, select_sources
     from lowlight_cli.synth.sources import open_source
 
-    ranges = {k: _range(k, v) for k, v in dict(alpha=alpha, beta=beta, gamma=gamma, sigma_s=sigma_s, sigma_c=sigma_c, crf_gamma=crf_gamma).items()}
+    ranges = {k: _range(k, v) for k, v in dict(
+        alpha=alpha, beta=beta, gamma=gamma, mild_beta=mild_beta, mild_gamma=mild_gamma, cast_strength=cast_strength,
+        sigma_s=sigma_s, sigma_c=sigma_c, sigma_row=sigma_row, crf_gamma=crf_gamma, jpeg_quality=jpeg_quality).items()}
     given = dict(
         darkness_filter=darkness, bright_level=bright_level, bright_fraction=bright_fraction, blur_filter=blur,
         blur_threshold=blur_threshold, colour_filter=colour, colour_threshold=colour_threshold,
-        jpeg_quality=jpeg_quality, test_fraction=test_fraction, seed=seed, **ranges,
+        identity_share=identity_share, mild_share=mild_share, cast_share=cast_share, jpeg_share=jpeg_share,
+        test_fraction=test_fraction, seed=seed, **ranges,
     )
     settings = dataclasses.replace(DEFAULTS, **{k: v for k, v in given.items() if v is not None})
     part = _shard(shard)

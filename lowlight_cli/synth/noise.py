@@ -1,8 +1,9 @@
 """Camera-pipeline noise (spec 1.3, after CBDNet): noise is added to the raw Bayer mosaic.
 
-sRGB --inverse CRF--> irradiance --mosaic--> raw + Poisson-Gaussian --demosaic (cv2)--> --CRF--> sRGB,
-optionally JPEG-compressed. The Poisson part uses CBDNet's heteroscedastic Gaussian approximation:
-variance = sigma_s**2 * x + sigma_c**2 for a raw value x in [0, 1].
+sRGB --inverse CRF--> irradiance; shot + read + row noise drawn on its raw mosaic, demosaiced (cv2) and
+added to it --CRF--> sRGB, optionally JPEG-compressed (as a camera or phone does after its noise). The shot part uses CBDNet's
+heteroscedastic Gaussian approximation: variance = sigma_s**2 * x + sigma_c**2 for a raw value x in
+[0, 1]; row noise adds one Gaussian offset of deviation sigma_row to each sensor row (banding).
 """
 
 from __future__ import annotations
@@ -52,11 +53,22 @@ def camera_noise(
     crf_gamma: float,
     pattern: str,
     jpeg_quality: int | None = None,
+    sigma_row: float = 0.0,
 ) -> np.ndarray:
-    """Noisy version of float32 sRGB `rgb` in [0, 1] (HxWx3, even or odd size)."""
+    """Noisy version of float32 sRGB `rgb` in [0, 1] (HxWx3, even or odd size).
+
+    The noise is drawn per raw (mosaic) pixel and demosaiced, so it has a camera's colour and spatial
+    correlation; it is added to the full-colour irradiance rather than to a demosaiced mosaic, so the
+    image keeps its detail (bilinear demosaicing would blur it, and a model trained on that would learn to
+    sharpen every photo). Bilinear demosaicing is linear, so this equals demosaic(raw + noise) minus the
+    demosaicing blur of the signal.
+    """
     irradiance = np.power(np.clip(rgb, 0, 1), crf_gamma)
     raw = mosaic(irradiance, pattern)
     std = np.sqrt(sigma_s**2 * raw + sigma_c**2)
-    noisy_raw = raw + std * rng.standard_normal(raw.shape, dtype=np.float32)
-    noisy = np.power(demosaic(noisy_raw, pattern), 1.0 / crf_gamma).astype(np.float32)
-    return jpeg(noisy, jpeg_quality) if jpeg_quality else noisy
+    noise_raw = std * rng.standard_normal(raw.shape, dtype=np.float32)
+    if sigma_row:
+        noise_raw += np.float32(sigma_row) * rng.standard_normal((raw.shape[0], 1), dtype=np.float32)
+    noise = demosaic(noise_raw + 0.5, pattern) - 0.5  # demosaic works on [0, 1]; noise is far inside +-0.5
+    noisy = np.power(np.clip(irradiance + noise, 0, 1), 1.0 / crf_gamma).astype(np.float32)
+    return jpeg(noisy, int(jpeg_quality)) if jpeg_quality else noisy

@@ -27,20 +27,39 @@ class SynthSettings:
     colour_threshold: float = 15.0
     """Hasler-Suesstrunk colourfulness; 15 is their "slightly colourful" level (see docs/synth.md)."""
 
-    # low-light transform I_out = beta * (alpha * I_in) ** gamma (spec 1.2)
+    # exposure: which kind of low image each pair gets (shares of all pairs; the rest are `dark`)
+    identity_share: float = 0.15
+    """Pairs whose input is the well-exposed photo itself (light noise only) and whose target is the photo:
+    they teach the attention map when *not* to brighten."""
+    mild_share: float = 0.2
+    """Mildly under-exposed pairs: the same transform with `mild_beta` and `mild_gamma`."""
+    mild_beta: Range = (0.7, 1.0)
+    mild_gamma: Range = (1.1, 1.5)
+    # low-light transform I_out = beta * (alpha * I_in) ** gamma (spec 1.2): the `dark` pairs
     alpha: Range = (0.9, 1.0)
     beta: Range = (0.5, 1.0)
     gamma: Range = (1.5, 5.0)
 
-    # camera-pipeline noise (spec 1.3; CBDNet's ranges, not verified against the paper)
-    sigma_s: Range = (0.0, 0.16)
-    """Signal-dependent noise: variance sigma_s**2 * irradiance."""
-    sigma_c: Range = (0.0, 0.06)
-    """Signal-independent (read) noise standard deviation."""
+    # illuminant colour casts on the low image, the target staying neutral
+    cast_share: float = 0.25
+    """Share of pairs whose low image gets one of CASTS (the rest keep neutral colour, so neutral stays neutral)."""
+    cast_strength: Range = (0.3, 1.0)
+    """0 = no cast, 1 = the full illuminant gain of CASTS."""
+
+    # camera-pipeline noise (spec 1.3): shot + read + row noise on the raw mosaic, then optionally JPEG.
+    # Levels are scaled to flat regions of real low-light photos (docs/synth.md#noise).
+    sigma_s: Range = (0.0, 0.03)
+    """Signal-dependent (shot) noise: variance sigma_s**2 * irradiance (CBDNet's range was 0-0.16)."""
+    sigma_c: Range = (0.0, 0.005)
+    """Signal-independent (read) noise standard deviation in raw units (CBDNet's range was 0-0.06)."""
+    sigma_row: Range = (0.0, 0.002)
+    """Row (banding) noise: one Gaussian offset per sensor row, this standard deviation in raw units."""
     crf_gamma: Range = (2.0, 2.6)
     """Camera response f(x) = x ** (1 / crf_gamma), a stand-in for CBDNet's 201 DoRF curves."""
-    jpeg_quality: Optional[int] = None
-    """JPEG-compress the noisy low image at this quality; None (default) leaves it out, as the paper does."""
+    jpeg_share: float = 0.5
+    """Share of pairs whose noisy low image is JPEG-compressed (after the noise, as in a camera)."""
+    jpeg_quality: Range = (60.0, 95.0)
+    """JPEG quality range of those pairs."""
 
     # contrast-amplified target for Reinforce-Net (spec 1.4)
     exposures: int = 10

@@ -1,0 +1,107 @@
+"""Look metrics: how an output looks next to its own input, with or without a target.
+
+Every function takes HxWx3 float32 RGB in [0, 1] (sRGB) and needs only NumPy and OpenCV. The colour
+metrics compare the output with a *reference*: the input brightened by one global gamma to the output's
+mean luma. That reference has the input's own chromaticity at the output's brightness, so any colour
+shift, chroma change or contrast change it shows is what the method did beyond brightening.
+
+    luma             mean Rec.601 luma
+    clipped          share of pixels with a channel at or above CLIP_LEVEL (blown highlights)
+    delta_a, delta_b mean CIELAB a*, b* of the output minus those of the reference (+b* = yellower)
+    delta_ab         |(delta_a, delta_b)|: the mean colour shift
+    chroma_ratio     mean CIELAB chroma of the output / of the reference
+    contrast_ratio   std of L* of the output / of the reference (global contrast)
+    local_contrast   mean |L* - blurred L*| of the output / of the reference (detail)
+    noise            residual-noise estimate (sigma, 0-1 units) in the flattest regions of the output
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+"""Rec.601 luma weights, as in the baselines and the synthesis."""
+CLIP_LEVEL = 254.5 / 255
+"""A pixel counts as clipped when one channel reaches this (255 once written as 8-bit)."""
+LOCAL_SIGMA = 3.0
+"""Gaussian sigma in pixels of the blur that local contrast is measured against."""
+FLAT_SHARE = 0.2
+"""The noise estimate looks at this share of the image: the pixels whose local structure is weakest."""
+METRICS = ("luma", "clipped", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
+
+
+def mean_luma(rgb: np.ndarray) -> float:
+    return float((rgb @ LUMA).mean())
+
+
+def clipped_share(rgb: np.ndarray) -> float:
+    return float((rgb.max(axis=2) >= CLIP_LEVEL).mean())
+
+
+def gamma_to_mean(rgb: np.ndarray, target: float) -> np.ndarray:
+    """`rgb ** g` with the one gamma g that gives mean luma `target` (bisection on g; monotone in g)."""
+    rgb = np.clip(rgb, 0, 1).astype(np.float32)
+    lo, hi = np.log(1 / 16), np.log(16.0)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if mean_luma(np.power(rgb, np.exp(mid))) > target:
+            lo = mid
+        else:
+            hi = mid
+    return np.power(rgb, np.float32(np.exp((lo + hi) / 2)))
+
+
+def lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of sRGB in [0, 1]: L* in 0-100, a* and b* about -128..127 (OpenCV)."""
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(np.clip(rgb, 0, 1), np.float32), cv2.COLOR_RGB2Lab)
+
+
+def local_contrast(lightness: np.ndarray) -> float:
+    import cv2
+
+    return float(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), LOCAL_SIGMA)).mean())
+
+
+def noise_sigma(rgb: np.ndarray) -> float:
+    """Immerkaer's noise estimate (1996) on the luma, over the FLAT_SHARE of pixels with the least structure.
+
+    The 3x3 kernel [1 -2 1; -2 4 -2; 1 -2 1] cancels planes and ramps; its response to white noise of
+    sigma s has standard deviation 6 s. Structure is judged by the gradient magnitude of a blurred copy, so
+    edges and texture are left out and what remains is noise.
+    """
+    import cv2
+
+    y = np.ascontiguousarray(rgb @ LUMA, np.float32)
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    response = cv2.filter2D(y, -1, kernel, borderType=cv2.BORDER_REFLECT)[1:-1, 1:-1]
+    smooth = cv2.GaussianBlur(y, (0, 0), 2.0)
+    grad = np.hypot(cv2.Sobel(smooth, -1, 1, 0), cv2.Sobel(smooth, -1, 0, 1))[1:-1, 1:-1]
+    flat = grad <= np.quantile(grad, FLAT_SHARE)
+    if not flat.any():
+        return 0.0
+    return float(np.sqrt(np.pi / 2) * np.abs(response[flat]).mean() / 6)
+
+
+def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
+    """METRICS of `out` against its input `inp` (same size)."""
+    ref = gamma_to_mean(inp, mean_luma(out))
+    lab_out, lab_ref = lab(out), lab(ref)
+    chroma_out = np.hypot(lab_out[..., 1], lab_out[..., 2]).mean()
+    chroma_ref = np.hypot(lab_ref[..., 1], lab_ref[..., 2]).mean()
+    da = float(lab_out[..., 1].mean() - lab_ref[..., 1].mean())
+    db = float(lab_out[..., 2].mean() - lab_ref[..., 2].mean())
+    std_ref = float(lab_ref[..., 0].std())
+    local_ref = local_contrast(lab_ref[..., 0])
+    return {
+        "luma": mean_luma(out),
+        "clipped": clipped_share(out),
+        "delta_a": da,
+        "delta_b": db,
+        "delta_ab": float(np.hypot(da, db)),
+        "chroma_ratio": float(chroma_out / chroma_ref) if chroma_ref > 1e-3 else float("nan"),
+        "contrast_ratio": float(lab_out[..., 0].std() / std_ref) if std_ref > 1e-3 else float("nan"),
+        "local_contrast": local_contrast(lab_out[..., 0]) / local_ref if local_ref > 1e-6 else float("nan"),
+        "noise": noise_sigma(out),
+    }
