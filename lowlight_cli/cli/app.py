@@ -72,9 +72,10 @@ def _root(
 
 
 def examples(module: types.ModuleType, command: str) -> Optional[str]:
-    """The --help epilog of `lowlight COMMAND`: `module.EPILOG`, or its docstring's examples of that command."""
-    if getattr(module, "EPILOG", None):
-        return module.EPILOG
+    """The --help epilog of `lowlight COMMAND`: `module.EPILOG` (Rich markup: a literal `[` is written `\\[`), or
+    else the `Examples:` lines of the module's docstring that run that command."""
+    if getattr(module, "EPILOG", None):  # Rich markup, one example a line
+        return _LINE.join(module.EPILOG.strip("\n").splitlines())
     doc = module.__doc__ or ""
     if "Examples:" not in doc:
         return None
