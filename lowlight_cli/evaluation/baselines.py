@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+from lowlight_cli.colour import LUMA
 
 
 def gamma(rgb: np.ndarray) -> np.ndarray:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-"""Rec.601 luma weights, as in the baselines and the synthesis."""
+from lowlight_cli.colour import LUMA, gamma_to_mean, lab, mean_luma
+
 CLIP_LEVEL = 254.5 / 255
 """A pixel counts as clipped when one channel reaches this (255 once written as 8-bit)."""
 LOCAL_SIGMA = 3.0
@@ -30,32 +30,8 @@ FLAT_SHARE = 0.2
 METRICS = ("luma", "clipped", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
 
 
-def mean_luma(rgb: np.ndarray) -> float:
-    return float((rgb @ LUMA).mean())
-
-
 def clipped_share(rgb: np.ndarray) -> float:
     return float((rgb.max(axis=2) >= CLIP_LEVEL).mean())
-
-
-def gamma_to_mean(rgb: np.ndarray, target: float) -> np.ndarray:
-    """`rgb ** g` with the one gamma g that gives mean luma `target` (bisection on g; monotone in g)."""
-    rgb = np.clip(rgb, 0, 1).astype(np.float32)
-    lo, hi = np.log(1 / 16), np.log(16.0)
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if mean_luma(np.power(rgb, np.exp(mid))) > target:
-            lo = mid
-        else:
-            hi = mid
-    return np.power(rgb, np.float32(np.exp((lo + hi) / 2)))
-
-
-def lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB (D65) of sRGB in [0, 1]: L* in 0-100, a* and b* about -128..127 (OpenCV)."""
-    import cv2
-
-    return cv2.cvtColor(np.ascontiguousarray(np.clip(rgb, 0, 1), np.float32), cv2.COLOR_RGB2Lab)
 
 
 def local_contrast(lightness: np.ndarray) -> float:

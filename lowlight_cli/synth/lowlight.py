@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lowlight_cli.colour import LUMA
 from lowlight_cli.synth.settings import Range
 
 
@@ -29,7 +30,6 @@ CASTS: dict[str, tuple[float, float, float]] = {
 four are typical of the light sources at night: warm tungsten (~2800 K), orange low-pressure sodium street
 light, green-tinted fluorescent tubes and cool LED. `lol-red` is the median of mean(low)/mean(high) per
 channel in linear light over the 120 pairs of ../shared/data/lol_train: the cast of real LOL-style shots."""
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def cast(rgb: np.ndarray, name: str, strength: float, crf_gamma: float = 2.2) -> np.ndarray:

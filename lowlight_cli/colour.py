@@ -1,0 +1,35 @@
+"""Colour helpers shared by the synthesis, the user controls and the look metrics (NumPy + OpenCV).
+
+All take HxWx3 float32 sRGB in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+"""Rec.601 luma weights: the one brightness measure of the synthesis, the baselines, the controls and eval."""
+
+
+def mean_luma(rgb: np.ndarray) -> float:
+    return float((rgb @ LUMA).mean())
+
+
+def gamma_to_mean(rgb: np.ndarray, target: float) -> np.ndarray:
+    """`rgb ** g` with the one gamma g that gives mean luma `target` (bisection on log g; monotone in g)."""
+    rgb = np.clip(rgb, 0, 1).astype(np.float32)
+    lo, hi = np.log(1 / 16), np.log(16.0)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if mean_luma(np.power(rgb, np.float32(np.exp(mid)))) > target:
+            lo = mid
+        else:
+            hi = mid
+    return np.power(rgb, np.float32(np.exp((lo + hi) / 2)))
+
+
+def lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of sRGB in [0, 1]: L* in 0-100, a* and b* about -128..127 (OpenCV)."""
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(np.clip(rgb, 0, 1), np.float32), cv2.COLOR_RGB2Lab)
