@@ -1,7 +1,11 @@
-"""`lowlight eval`: compare weights and classical baselines on paired low/normal-light images.
+"""`lowlight eval`: compare weights and classical baselines on photos, paired or not: look metrics for every
+image (exposure, clipping, colour shift, chroma, contrast, noise), PSNR/SSIM where there is a target, and a
+contact sheet.
 
 Examples:
     lowlight eval --data lol/ --weights official --baseline gamma --baseline clahe --baseline lime
+    lowlight eval --data night/ -w official -w agllnet-look --baseline gamma -o reports/night
+    lowlight eval --data kodak/ --self-target -w agllnet-look -o reports/do-no-harm   # well-exposed photos
     lowlight eval --data lowlight-synth --weights official --weights runs/noise/model -o reports/synth
     lowlight eval --data lol/ --weights official --backend onnx       # needs `lowlight export` first
 """
@@ -20,7 +24,7 @@ from lowlight_cli.inference import DEFAULT_BACKEND
 
 @user_errors
 def eval_(
-    data: Annotated[Path, typer.Option("--data", help="Folder with low/ + high/ (LOL layout) or a synth folder.")],
+    data: Annotated[Path, typer.Option("--data", help="Folder with low/ + high/ (LOL layout), a synth folder, or any folder or glob of photos.")],
     weights: Annotated[
         Optional[list[str]], typer.Option("--weights", "-w", help="Weights to evaluate (repeat for several).")
     ] = None,
@@ -30,26 +34,31 @@ def eval_(
     split: Annotated[
         Optional[str], typer.Option("--split", help="Synth: train/test (default test). LOL layout: train/test (held-out rule of training) or all (default).")
     ] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N pairs.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for per_image.csv, summary.csv, summary.md.")] = Path(
+    self_target: Annotated[bool, typer.Option("--self-target", help="Photos folder: each photo is its own target (do-no-harm: PSNR/SSIM against the input).")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N images.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for per_image.csv, summary.csv, summary.md, sheet.png.")] = Path(
         "eval"
     ),
+    sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write the contact sheet sheet.png (input | each method, a row per image).")] = True,
+    sheet_height: Annotated[int, typer.Option(min=32, max=1024, help="Height in px of each contact-sheet cell.")] = 160,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
 ) -> None:
-    """PSNR, SSIM (LPIPS where available) and time per image, per image and on average."""
+    """Look metrics, PSNR/SSIM where there are targets, and time, per image and on average; a contact sheet."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from lowlight_cli.evaluation.evaluate import evaluate, find_samples, make_methods, markdown_table, summarize, write_reports
 
-    samples = find_samples(data, split)[:limit]
+    samples = find_samples(data, split, self_target)[:limit]
     methods = make_methods(weights or (), baselines or (), backend.value, device.value)
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    sheet_rows: Optional[list] = [] if sheet else None
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task("", total=len(samples) * len(methods))
-        rows = evaluate(samples, methods, on_image=lambda: bar.advance(task))
+        rows = evaluate(samples, methods, on_image=lambda: bar.advance(task), sheet_rows=sheet_rows,
+                        sheet_height=sheet_height)
     summary = summarize(rows)
-    write_reports(rows, summary, out)
+    write_reports(rows, summary, out, sheet_rows, tuple(methods))
     console.print(markdown_table(summary), markup=False)
     console.print(f"reports in {escape(str(out))}")

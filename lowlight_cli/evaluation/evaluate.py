@@ -1,7 +1,11 @@
-"""`lowlight eval`: PSNR / SSIM / LPIPS and time per image of weights and baselines on paired data.
+"""`lowlight eval`: how weights and baselines do on a folder of photos, paired or not.
 
-Data: a folder with `low/` and `high/` holding same-named images (LOL layout), or a `lowlight synth`
-folder (its manifest's test split). Reports: per_image.csv, summary.csv and summary.md (a table).
+Data: a folder with `low/` and `high/` holding same-named images (LOL layout), a `lowlight synth` folder
+(its manifest's test split), or any folder or glob of photos. Every image gets the look metrics of
+`evaluation.look` (exposure, clipping, colour shift, chroma, contrast, noise: output against its own
+input); pairs add PSNR and SSIM against the normal image, and `self_target` makes each photo its own
+target (the do-no-harm check on well-exposed photos). Reports: per_image.csv, summary.csv, summary.md and
+a contact sheet PNG (input | each method, a row per image).
 """
 
 from __future__ import annotations
@@ -15,36 +19,45 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from lowlight_cli.errors import LowlightError
+from lowlight_cli.evaluation.look import METRICS
 from lowlight_cli.inference import DEFAULT_BACKEND
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
-COLUMNS = ("method", "image", "psnr", "ssim", "seconds")
+COLUMNS = ("method", "image", "psnr", "ssim", "in_luma", *METRICS, "in_noise", "seconds")
+NUMERIC = COLUMNS[2:]
 
 
 @dataclass(frozen=True)
 class Sample:
     name: str
     low: Path
-    high: Path
+    high: Optional[Path]
+    """The target; None for an unpaired photo (look metrics only)."""
 
 
-def find_samples(data: Path, split: Optional[str] = None) -> list[Sample]:
+def find_samples(data: Path, split: Optional[str] = None, self_target: bool = False) -> list[Sample]:
     """The pairs of a LOL-layout folder (all of them unless `split` is `train` or `test`, the held-out
-    rule of `training.data.real_split`), or of a synth folder's `split` (default `test`)."""
-    data = Path(data)
-    if (data / "low").is_dir() and (data / "high").is_dir():
+    rule of `training.data.real_split`), of a synth folder's `split` (default `test`), or the photos of
+    any other folder or glob (each its own target with `self_target`, else unpaired)."""
+    from lowlight_cli.synth.sources import folder_or_glob
+
+    path = Path(data)
+    if (path / "low").is_dir() and (path / "high").is_dir():
         from lowlight_cli.training.data import real_pair_names
 
-        samples = [Sample(n, data / "low" / n, data / "high" / n) for n in real_pair_names(data, split or "all")]
-    else:
+        samples = [Sample(n, path / "low" / n, path / "high" / n) for n in real_pair_names(path, split or "all")]
+    elif (path / "settings.json").is_file():
         from lowlight_cli.synth.manifest import load_pairs
 
         split = split or "test"
-        samples = [Sample(r["id"], data / r["files"]["low"], data / r["files"]["high"])
-                   for r in load_pairs(data) if r["split"] == split]
+        samples = [Sample(r["id"], path / r["files"]["low"], path / r["files"]["high"])
+                   for r in load_pairs(path) if r["split"] == split]
+    else:
+        samples = [Sample(s.rel, s.path, s.path if self_target else None) for s in folder_or_glob(str(data))]
     if not samples:
-        raise LowlightError(f"{data}: no pairs found (expected low/ + high/ folders or a synth manifest with a {split} split)")
+        raise LowlightError(f"{data}: no images found (expected photos, low/ + high/ folders, or a synth folder "
+                            f"with a {split or 'test'} split)")
     return samples
 
 
@@ -69,60 +82,94 @@ def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str 
     return methods
 
 
-def evaluate(samples: list[Sample], methods: dict[str, Method],
-             on_image: Optional[Callable[[], None]] = None) -> list[dict]:
-    """One row per (method, image): metrics of the clipped output against the normal image."""
+def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Optional[Callable[[], None]] = None,
+             sheet_rows: Optional[list] = None, sheet_height: int = 0) -> list[dict]:
+    """One row per (method, image): look metrics of the clipped output against its input, plus PSNR and
+    SSIM against the target when there is one. With `sheet_rows` (a list), one row of thumbnails
+    `sheet_height` px high (input, then each method) is appended to it per image."""
     import torch
 
+    from lowlight_cli.evaluation.look import look_metrics, mean_luma, noise_sigma
     from lowlight_cli.evaluation.metrics import psnr, ssim
+    from lowlight_cli.evaluation.sheet import thumbnail
     from lowlight_cli.io.images import read_image
 
     rows = []
     for sample in samples:
         low, _ = read_image(sample.low)
-        high, _ = read_image(sample.high)
-        if low.shape != high.shape:
+        high = read_image(sample.high)[0] if sample.high is not None else None
+        if high is not None and low.shape != high.shape:
             raise LowlightError(f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}")
-        target = torch.from_numpy(high).permute(2, 0, 1)[None]
+        target = torch.from_numpy(high).permute(2, 0, 1)[None] if high is not None else None
+        base = {"image": sample.name, "in_luma": mean_luma(low), "in_noise": noise_sigma(low)}
+        thumbs = [thumbnail(low, sheet_height)] if sheet_rows is not None else []
         for label, method in methods.items():
             tic = time.perf_counter()
-            out = np.clip(method(low), 0, 1)
+            out = np.clip(method(low), 0, 1).astype(np.float32)
             seconds = time.perf_counter() - tic
-            pred = torch.from_numpy(np.ascontiguousarray(out, np.float32)).permute(2, 0, 1)[None]
-            rows.append({"method": label, "image": sample.name, "psnr": psnr(pred, target), "ssim": ssim(pred, target),
-                         "seconds": seconds})
+            row = {"method": label, **base, **look_metrics(low, out), "seconds": seconds, "psnr": None, "ssim": None}
+            if target is not None:
+                pred = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)[None]
+                row.update(psnr=psnr(pred, target), ssim=ssim(pred, target))
+            rows.append(row)
+            if sheet_rows is not None:
+                thumbs.append(thumbnail(out, sheet_height))
             if on_image:
                 on_image()
+        if sheet_rows is not None:
+            sheet_rows.append(thumbs)
     return rows
 
 
 def summarize(rows: list[dict]) -> list[dict]:
-    """Mean of every column per method, in the order the methods first appear."""
+    """Mean of every numeric column per method, in the order the methods first appear (None where a
+    column does not apply, e.g. PSNR without targets); NaN entries (a grey input has no chroma) are left out."""
     summary = []
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
-        mean = {k: float(np.mean([r[k] for r in mine])) if mine[0][k] is not None else None
-                for k in ("psnr", "ssim", "seconds")}
+        mean = {}
+        for k in NUMERIC:
+            values = [r[k] for r in mine if r[k] is not None and not np.isnan(r[k])]
+            mean[k] = float(np.mean(values)) if values else None
         summary.append({"method": method, "images": len(mine), **mean})
     return summary
 
 
+def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
+    return "" if value is None else format(value * scale, spec)
+
+
 def markdown_table(summary: list[dict]) -> str:
-    lines = ["| method | images | PSNR (dB) | SSIM | s/image |", "| --- | ---: | ---: | ---: | ---: |"]
+    paired = any(s["psnr"] is not None for s in summary)
+    head = ["method", "images", *(["PSNR (dB)", "SSIM"] if paired else []), "luma in", "luma out", "clipped %",
+            "Δa*", "Δb*", "Δa*b* (size)", "chroma ×", "contrast ×", "local contrast ×", "noise in", "noise out", "s/image"]
+    lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for s in summary:
-        lines.append(f"| {s['method']} | {s['images']} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['seconds']:.3f} |")
+        cells = [s["method"], str(s["images"])]
+        if paired:
+            cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f")]
+        cells += [_fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
+                  _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
+                  _fmt(s["chroma_ratio"], ".2f"), _fmt(s["contrast_ratio"], ".2f"), _fmt(s["local_contrast"], ".2f"),
+                  _fmt(s["in_noise"], ".4f"), _fmt(s["noise"], ".4f"), _fmt(s["seconds"], ".2f")]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def write_reports(rows: list[dict], summary: list[dict], out: Path) -> None:
+def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: Optional[list] = None,
+                  labels: tuple[str, ...] = ()) -> None:
+    """per_image.csv, summary.csv, summary.md and, with `sheet_rows`, sheet.png (columns `labels`)."""
     from lowlight_cli.io.atomic import atomic_path
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, columns, records in (("per_image.csv", COLUMNS, rows),
-                                   ("summary.csv", ("method", "images", *COLUMNS[2:]), summary)):
+    for name, columns, records in (("per_image.csv", COLUMNS, rows), ("summary.csv", ("method", "images", *NUMERIC), summary)):
         with atomic_path(out / name) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, columns)
+            writer = csv.DictWriter(f, columns, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({k: ("n/a" if r[k] is None else r[k]) for k in columns} for r in records)
+            writer.writerows({k: ("" if r[k] is None else r[k]) for k in columns} for r in records)
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(markdown_table(summary))
+    if sheet_rows:
+        from lowlight_cli.evaluation.sheet import contact_sheet
+
+        contact_sheet(sheet_rows, ("input", *labels), out / "sheet.png")
