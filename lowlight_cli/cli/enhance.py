@@ -15,7 +15,10 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
-from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.cli.options import (
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, HalfOpt, KeepColourOpt, QuietOpt,
+    StrengthOpt, TileOpt, WeightsOpt, make_controls,
+)
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -38,6 +41,9 @@ def enhance(
     fmt: Annotated[Optional[ImageFormat], typer.Option("--format", help="Output format. Default: the input's.")] = None,
     quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
     save_maps: Annotated[bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")] = False,
+    strength: StrengthOpt = 1.0,
+    exposure: ExposureOpt = None,
+    keep_colour: KeepColourOpt = False,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
@@ -55,7 +61,8 @@ def enhance(
     items = collect_inputs(inputs, recursive)
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
-    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value)
+    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
+                        controls=make_controls(strength, exposure, keep_colour))
     if not quiet:
         console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
 

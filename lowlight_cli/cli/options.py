@@ -34,3 +34,22 @@ BackendOpt = Annotated[
     BackendName, typer.Option("--backend", help="auto (onnx where it has graphs and cannot lose the GPU, else torch), torch, onnx (onnxruntime), or onnx-tensorrt (TensorRT first).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")]
+
+# user controls (lowlight_cli.inference.controls), shared by enhance and video
+StrengthOpt = Annotated[
+    float, typer.Option("--strength", min=0.0, max=1.0, help="How far to move from the input: 0 returns it unchanged, 1 is the full result.")
+]
+ExposureOpt = Annotated[
+    Optional[str],
+    typer.Option("--exposure", help="Brightness of the result: auto (mean luma into 0.35-0.55), a target mean luma such as 0.45, or an EV offset such as +0.5ev. Default: as the model gives it."),
+]
+KeepColourOpt = Annotated[
+    bool, typer.Option("--keep-colour", help="Keep the input's colours (CIELAB a*, b*); take only the model's brightness and detail.")
+]
+
+
+def make_controls(strength: float, exposure: Optional[str], keep_colour: bool):
+    """The `Controls` of the options above (invalid values raise a one-line LowlightError)."""
+    from lowlight_cli.inference.controls import Controls, Exposure
+
+    return Controls(strength, Exposure.parse(exposure) if exposure is not None else None, keep_colour)

@@ -16,7 +16,10 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
-from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, HalfOpt, QuietOpt, TileOpt, WeightsOpt
+from lowlight_cli.cli.options import (
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, HalfOpt, KeepColourOpt, QuietOpt,
+    StrengthOpt, TileOpt, WeightsOpt, make_controls,
+)
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -43,6 +46,9 @@ def video(
         bool, typer.Option("--temporal-smooth/--no-temporal-smooth", help="Smooth the attention map over time (less flicker).")
     ] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
+    strength: StrengthOpt = 1.0,
+    exposure: ExposureOpt = None,
+    keep_colour: KeepColourOpt = False,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
@@ -61,7 +67,8 @@ def video(
     )
     job = plan(source, output, options, overwrite)
     info, settings = job.info, job.settings
-    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value)
+    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
+                        controls=make_controls(strength, exposure, keep_colour))
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""

@@ -16,6 +16,7 @@ import numpy as np
 
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
+from lowlight_cli.inference.controls import Controls
 from lowlight_cli.inference.tiling import Blender, plan_tiles
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -78,6 +79,8 @@ class Enhancer:
         backend: `auto` (see `auto_backend`), `torch`, `onnx` or `onnx-tensorrt` (see
             `lowlight_cli.inference.onnx_backend`), or a Backend.
         attention_max_side: compute the attention map on a copy downscaled to this longer side.
+        controls: strength, exposure and keep-colour applied to every result of `enhance` (see
+            `lowlight_cli.inference.controls`); `enhance_batch` returns the network's raw results.
     """
 
     def __init__(
@@ -89,25 +92,31 @@ class Enhancer:
         tile: int | None = None,
         backend: str | Backend = DEFAULT_BACKEND,
         attention_max_side: int = ATTENTION_MAX_SIDE,
+        controls: Controls = Controls(),
     ) -> None:
         self.backend = backend if not isinstance(backend, str) else _make_backend(backend, weights, device, half)
         self.tile = tile
         self.attention_max_side = attention_max_side
+        self.controls = controls
         self.margin = min(TILE_MARGIN, self.backend.local_radius)
 
     @property
     def description(self) -> str:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
-        return f"{self.backend.description}, {tiling}"
+        return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
 
     def attention(self, rgb: np.ndarray) -> np.ndarray:
         """The global attention map (H, W) of one HxWx3 image."""
         return self._attention(_to_nchw(rgb))[0, 0]
 
     def enhance(self, rgb: np.ndarray, attention: np.ndarray | None = None, progress: Progress | None = None) -> EnhanceResult:
-        """Enhance one HxWx3 float image in [0, 1]; pass `attention` (HxW) to reuse a precomputed map."""
-        batch = self.enhance_batch(rgb[None], None if attention is None else attention[None], progress)
-        return batch[0]
+        """Enhance one HxWx3 float image in [0, 1] and apply the controls; pass `attention` (HxW) to reuse a
+        precomputed map. At strength 0 the network is not run and the image comes back unchanged."""
+        if self.controls.strength == 0:
+            return EnhanceResult(np.asarray(rgb, np.float32), np.zeros(rgb.shape[:2], np.float32))
+        result = self.enhance_batch(rgb[None], None if attention is None else attention[None], progress)[0]
+        result.image = self.controls.apply(rgb, result.image)
+        return result
 
     def enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None

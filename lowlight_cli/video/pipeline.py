@@ -197,6 +197,7 @@ def _enhance_batch(
     results = enhancer.enhance_batch(np.stack([f.rgb for f in batch]), np.stack(maps))
     for f, r in zip(batch, results):
         image = smoother.steady(f.rgb, r.image) if smoother else r.image
+        image = enhancer.controls.apply(f.rgb, image)
         image = side_by_side(f.rgb, image) if split else image
         report.luma_in.append(float(luma(f.rgb).mean()))
         report.luma_out.append(float(luma(image).mean()))

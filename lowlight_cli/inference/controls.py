@@ -1,0 +1,121 @@
+"""User controls over the network's result: how far to go, how bright, whether to keep the input's colour.
+
+They cover what no single set of weights gets right for everyone, and are applied to the enhanced image
+in this order:
+1. keep_colour: the result's CIELAB lightness with the a*, b* of the input brightened by one global gamma to
+   the result's mean luma: the model's brightening and denoising of L*, the input's own colours.
+2. exposure: a target mean luma (0-1), an EV offset in linear light ("+1ev", "-0.5EV"), or "auto" (pull the
+   mean luma into AUTO_RANGE and leave it alone inside it). A target is reached by one global gamma, so the
+   order of tones is kept, within EXPOSURE_TOLERANCE.
+3. strength: out = input + strength * (result - input). 0 gives the input exactly (the network is not run).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from lowlight_cli.errors import LowlightError
+
+AUTO_RANGE = (0.35, 0.55)
+"""`--exposure auto` moves the mean luma into this range (Rec.601 luma, 0-1), nearest end."""
+EXPOSURE_TOLERANCE = 0.01
+"""A numeric `--exposure` target is met within this (mean luma); only clipping at 0/1 can stop it earlier."""
+_EV = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*ev\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One of: `auto`, a target mean luma (`target`), or an EV offset (`ev`)."""
+
+    auto: bool = False
+    target: Optional[float] = None
+    ev: Optional[float] = None
+
+    @classmethod
+    def parse(cls, text: str) -> Exposure:
+        """`auto`, a number in (0, 1) (target mean luma) or `+1ev` / `-0.5EV`."""
+        text = str(text).strip()
+        if text.lower() == "auto":
+            return cls(auto=True)
+        match = _EV.match(text)
+        if match:
+            ev = float(match.group(1))
+            if abs(ev) > 5:
+                raise LowlightError(f"--exposure {text}: EV offsets go from -5 to +5")
+            return cls(ev=ev)
+        try:
+            target = float(text)
+        except ValueError:
+            raise LowlightError(f"--exposure {text!r}: expected auto, a mean brightness in (0, 1) such as 0.45, "
+                                "or an EV offset such as +0.5ev") from None
+        if not 0 < target < 1:
+            raise LowlightError(f"--exposure {text}: a target mean brightness must be between 0 and 1")
+        return cls(target=target)
+
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        from lowlight_cli.colour import gamma_to_mean, mean_luma
+
+        if self.ev is not None:
+            linear = np.power(np.clip(rgb, 0, 1), 2.2) * np.float32(2.0**self.ev)
+            return np.power(np.clip(linear, 0, 1), 1 / 2.2).astype(np.float32)
+        target = self.target
+        if self.auto:
+            mean = mean_luma(rgb)
+            target = min(max(mean, AUTO_RANGE[0]), AUTO_RANGE[1])
+            if target == mean:
+                return rgb
+        return gamma_to_mean(rgb, target)
+
+
+@dataclass(frozen=True)
+class Controls:
+    strength: float = 1.0
+    exposure: Optional[Exposure] = None
+    keep_colour: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.strength <= 1:
+            raise LowlightError(f"--strength {self.strength}: must be between 0 and 1")
+
+    @property
+    def description(self) -> str:
+        exposure = self.exposure
+        parts = [f"strength {self.strength:g}"]
+        if exposure is not None:
+            parts.append("exposure auto" if exposure.auto else f"exposure {exposure.ev:+g} EV" if exposure.ev is not None
+                         else f"exposure {exposure.target:g}")
+        return ", ".join(parts + (["keep colour"] if self.keep_colour else []))
+
+    @property
+    def neutral(self) -> bool:
+        return self.strength == 1 and self.exposure is None and not self.keep_colour
+
+    def apply(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+        """The controlled result for `source` (HxWx3 float in [0, 1]) and the network's `enhanced` image."""
+        if self.neutral:
+            return enhanced
+        if self.strength == 0:
+            return source
+        out = enhanced
+        if self.keep_colour:
+            out = keep_colour(source, out)
+        if self.exposure is not None:
+            out = self.exposure.apply(out)
+        if self.strength != 1:
+            out = source + np.float32(self.strength) * (out - source)
+        return np.clip(out, 0, 1).astype(np.float32)
+
+
+def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+    """L* of `enhanced` with the a*, b* of `source` brightened by one gamma to the same mean luma."""
+    import cv2
+
+    from lowlight_cli.colour import gamma_to_mean, lab, mean_luma
+
+    reference = lab(gamma_to_mean(source, mean_luma(enhanced)))
+    mixed = np.concatenate([lab(enhanced)[..., :1], reference[..., 1:]], axis=2)
+    return np.clip(cv2.cvtColor(mixed, cv2.COLOR_Lab2RGB), 0, 1).astype(np.float32)

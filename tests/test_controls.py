@@ -1,0 +1,101 @@
+"""User controls (`--strength`, `--exposure`, `--keep-colour`): each does what it says, in the API and the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from lowlight_cli.cli.app import app
+from lowlight_cli.colour import lab, mean_luma
+from lowlight_cli.errors import LowlightError
+from lowlight_cli.inference.controls import AUTO_RANGE, EXPOSURE_TOLERANCE, Controls, Exposure
+from lowlight_cli.inference.enhancer import Enhancer
+
+from conftest import SAMPLE, load_rgb
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def dark() -> np.ndarray:
+    return load_rgb(SAMPLE, (192, 128))
+
+
+@pytest.fixture(scope="module")
+def full(dark) -> np.ndarray:
+    """The network's own result, no controls."""
+    return Enhancer("official", device="cpu", tile=0).enhance(dark).image
+
+
+def with_controls(**kw) -> Enhancer:
+    return Enhancer("official", device="cpu", tile=0, controls=Controls(**kw))
+
+
+def test_strength_zero_returns_the_input_bit_for_bit(dark):
+    out = with_controls(strength=0.0).enhance(dark).image
+    assert out.dtype == np.float32 and np.array_equal(out, dark)
+
+
+def test_strength_zero_writes_the_same_pixels(tmp_path):
+    src = tmp_path / "in.png"
+    Image.open(SAMPLE).convert("RGB").resize((96, 64)).save(src)
+    result = runner.invoke(app, ["enhance", str(src), "-o", str(tmp_path / "out"), "--strength", "0"])
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "in.png")), np.asarray(Image.open(src)))
+
+
+def test_strength_blends_linearly_between_input_and_result(dark, full):
+    half = with_controls(strength=0.5).enhance(dark).image
+    np.testing.assert_allclose(half, dark + 0.5 * (full - dark), atol=1e-5)
+    assert with_controls(strength=1.0).controls.neutral
+
+
+@pytest.mark.parametrize("target", [0.25, 0.45, 0.6])
+def test_exposure_target_is_reached_within_the_tolerance(dark, target):
+    out = with_controls(exposure=Exposure.parse(str(target))).enhance(dark).image
+    assert abs(mean_luma(out) - target) <= EXPOSURE_TOLERANCE
+
+
+def test_exposure_ev_offset_scales_linear_light(full):
+    up = Exposure.parse("+1ev").apply(full)
+    down = Exposure.parse("-1EV").apply(full)
+    lin = lambda x: np.power(x, 2.2)  # noqa: E731
+    unclipped = lin(full) < 0.45
+    np.testing.assert_allclose(lin(up)[unclipped], 2 * lin(full)[unclipped], rtol=0.02, atol=2e-4)
+    np.testing.assert_allclose(lin(down), lin(full) / 2, rtol=0.02, atol=2e-4)
+
+
+def test_exposure_auto_pulls_into_range_and_leaves_mid_images_alone(dark):
+    assert abs(mean_luma(Exposure.parse("auto").apply(dark * 0.3)) - AUTO_RANGE[0]) <= EXPOSURE_TOLERANCE
+    bright = np.clip(dark * 10, 0, 1)
+    assert mean_luma(bright) > AUTO_RANGE[1]
+    assert abs(mean_luma(Exposure.parse("auto").apply(bright)) - AUTO_RANGE[1]) <= EXPOSURE_TOLERANCE
+    mid = np.full((8, 8, 3), 0.45, np.float32)
+    assert Exposure.parse("auto").apply(mid) is mid
+
+
+def test_keep_colour_keeps_the_inputs_colours_and_the_models_lightness(dark, full):
+    from lowlight_cli.evaluation.look import look_metrics
+
+    kept = with_controls(keep_colour=True).enhance(dark).image
+    plain, mine = look_metrics(dark, full), look_metrics(dark, kept)
+    assert mine["delta_ab"] < 0.5 < plain["delta_ab"]
+    assert abs(mine["chroma_ratio"] - 1) < 0.05
+    assert np.abs(lab(kept)[..., 0] - lab(full)[..., 0]).mean() < 1.0  # L* in 0-100
+
+
+@pytest.mark.parametrize("text", ["abc", "0", "1.5", "+9ev", ""])
+def test_bad_exposure_values_are_refused(text):
+    with pytest.raises(LowlightError, match="--exposure"):
+        Exposure.parse(text)
+
+
+def test_cli_reports_a_bad_control_in_one_line(tmp_path):
+    result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(tmp_path), "--exposure", "bright"])
+    assert result.exit_code != 0
+    assert "--exposure 'bright'" in result.output and "Traceback" not in result.output
+    assert not any(tmp_path.iterdir())
+    result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(tmp_path), "--strength", "1.5"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
