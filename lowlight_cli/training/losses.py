@@ -37,7 +37,7 @@ class LossWeights:
     under: float = 2.0
     """lambda > 1 of S(x): how much more an under-brightened pixel costs than an over-brightened one."""
     structural: float = 1.0
-    """w_es = w_rs: 1 - SSIM (11x11 Gaussian window, sigma 1.5, valid convolution, per channel)."""
+    """w_es = w_rs: 1 - SSIM (11x11 Gaussian window, sigma 1.5, per channel; torchmetrics)."""
     perceptual: float = 1.0 / 3.0
     """w_ep = w_rp: L1 between VGG-19 relu3_4 features (dropped when no VGG weights are available)."""
     region: float = 1.0
@@ -67,10 +67,11 @@ def bright_loss(pred: torch.Tensor, target: torch.Tensor, under: float) -> torch
 
 
 def structural_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """1 - mean SSIM from pytorch-msssim, whose valid Gaussian window is the reference implementation's."""
-    from pytorch_msssim import ssim
+    """1 - mean SSIM (11x11 Gaussian window, sigma 1.5), from torchmetrics like the evaluation's SSIM: one
+    library for the metric and the loss; its functional form is differentiable."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
 
-    return 1.0 - ssim(pred, target, data_range=1.0)
+    return 1.0 - structural_similarity_index_measure(pred, target, data_range=1.0)
 
 
 def region_loss(pred: torch.Tensor, target: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
