@@ -194,6 +194,37 @@ def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_pat
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
+def test_real_share_fixes_the_real_fraction_of_an_epoch():
+    from lowlight_cli.training.data import MixedPairs
+
+    synthetic, real = [("s", i) for i in range(30)], [("r", i) for i in range(4)]
+    mixed = MixedPairs(synthetic, real, 0.25)
+    items = [mixed[i] for i in range(len(mixed))]
+    assert len(items) == 40 and sum(kind == "r" for kind, _ in items) == 10  # 10 / 40 = 0.25
+    assert {i for kind, i in items if kind == "r"} == set(range(4))  # cycles through every real pair
+    assert len(MixedPairs(synthetic, real, 0.0)) == 30
+    with pytest.raises(ValueError):
+        MixedPairs(synthetic, real, 1.0)
+
+
+def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
+    from _synthdata import make_lol_dir
+
+    from lowlight_cli.training.trainer import Trainer
+
+    lol = make_lol_dir(tmp_path / "lol", n=12)
+    photos = synth_dir / "train" / "high"
+    cfg = tiny_config(photos, tmp_path / "run", data_mode="onthefly", val_data=str(synth_dir), real_data=str(lol),
+                      real_share=0.5, synth_repeats=2, reinforce_target="high", stages=[{"name": "joint", "steps": 2}])
+    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    n_photos = len(list(photos.iterdir()))
+    assert len(trainer._dataset(train=True)) == 2 * n_photos + 2 * n_photos  # share 0.5: as many real as synthetic
+    item = trainer.train_set[0]
+    assert torch.equal(item["amplified"], item["high"])  # not built when Reinforce-Net trains toward `high`
+    trainer.fit()
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+
+
 def test_training_reduces_the_loss_on_a_tiny_set(synth_dir, tmp_path):
     from lowlight_cli.training.trainer import Trainer
 

@@ -49,6 +49,11 @@ class TrainConfig:
     real_data: Optional[str] = None
     """Real pairs (LOL layout: low/ + high/) mixed into training, their `train` split only (see
     `training.data.real_split`); the noise term skips them, their noise being unknown."""
+    real_share: Optional[float] = None
+    """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
+    and synthetic pair once per epoch, whatever the counts."""
+    synth_repeats: int = 1
+    """data_mode=onthefly: how many times each photo appears per epoch (each time freshly synthesized)."""
     out: str = "runs/agllnet"
     init: str = "official"
     """Weights to start from (bundled name, folder, hf://...) or `scratch`."""
@@ -96,6 +101,10 @@ class TrainConfig:
             raise LowlightError(f"config: data_mode must be pairs or onthefly, not {self.data_mode!r}")
         if self.schedule not in ("cosine", "step", "constant"):
             raise LowlightError(f"config: schedule must be cosine, step or constant, not {self.schedule!r}")
+        if self.real_share is not None and not 0 <= self.real_share < 1:
+            raise LowlightError(f"config: real_share must be in [0, 1), not {self.real_share!r}")
+        if self.synth_repeats < 1:
+            raise LowlightError(f"config: synth_repeats must be at least 1, not {self.synth_repeats!r}")
         if self.reinforce_target not in ("amplified", "high"):
             raise LowlightError(f"config: reinforce_target must be amplified or high, not {self.reinforce_target!r}")
 

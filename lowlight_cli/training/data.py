@@ -119,15 +119,16 @@ class SynthPairs(Dataset):
 class RealPairs(Dataset):
     """Real photographed pairs (LOL layout), one split, with the targets the losses need: the attention map
     from the spec's formula on the (noisy) low image, the contrast-amplified target of `high`, and a zero
-    noise map flagged unknown. Decoded images are cached, so each pair is read and amplified once per worker."""
+    noise map flagged unknown (`amplify=False`: the target is `high`, for runs that do not use it). Decoded
+    images are cached, so each pair is read and amplified once per worker."""
 
     def __init__(self, root: str | Path, split: str = "train", crop: Optional[int] = 256, flip: bool = True,
-                 settings: SynthSettings = DEFAULTS) -> None:
+                 settings: SynthSettings = DEFAULTS, amplify: bool = True) -> None:
         self.root = Path(root)
         if not ((self.root / "low").is_dir() and (self.root / "high").is_dir()):
             raise FileNotFoundError(f"{self.root}: expected low/ and high/ folders of same-named images")
         self.names = real_pair_names(self.root, split)
-        self.crop, self.flip, self.settings = crop, flip, settings
+        self.crop, self.flip, self.settings, self.amplify = crop, flip, settings, amplify
         self._cache: dict[int, dict[str, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -142,7 +143,8 @@ class RealPairs(Dataset):
             low, high = (decode(self.root / part / name).astype(np.float32) / 255 for part in ("low", "high"))
             if low.shape != high.shape:
                 raise ValueError(f"{self.root / 'low' / name}: {low.shape[:2]} differs from high/ {high.shape[:2]}")
-            amplified = amplify_contrast(high, st.exposures, st.exposure_gamma, st.detail_sigma_s, st.detail_sigma_r)
+            amplified = (amplify_contrast(high, st.exposures, st.exposure_gamma, st.detail_sigma_s, st.detail_sigma_r)
+                         if self.amplify else high)
             self._cache[index] = {"high": high, "low": low, "low_clean": low, "attention": attention_map(high, low),
                                   "noise": np.zeros_like(low), "amplified": amplified}
         return self._cache[index]
@@ -157,12 +159,15 @@ class OnTheFlyPairs(Dataset):
     (point it at photos that are already well exposed, or at a synth run's `train/high` folder)."""
 
     def __init__(
-        self, source: str | Path, crop: Optional[int] = 256, flip: bool = True, settings: SynthSettings = DEFAULTS
+        self, source: str | Path, crop: Optional[int] = 256, flip: bool = True, settings: SynthSettings = DEFAULTS,
+        amplify: bool = True,
     ) -> None:
         from lowlight_cli.synth.sources import folder_or_glob
 
         self.paths = [s.path for s in folder_or_glob(str(source))]
-        self.crop, self.flip, self.settings = crop, flip, settings
+        if not self.paths:
+            raise FileNotFoundError(f"{source}: no photos")
+        self.crop, self.flip, self.settings, self.amplify = crop, flip, settings, amplify
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -173,5 +178,28 @@ class OnTheFlyPairs(Dataset):
 
         high = _crop_flip({"high": decode(self.paths[index])}, self.crop, self.flip)["high"]
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
-        pair = synthesize(np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings)
+        pair = synthesize(np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings, amplify=self.amplify)
         return _tensors({k: getattr(pair, k) for k in KINDS})
+
+
+class MixedPairs(Dataset):
+    """Synthetic pairs with real pairs mixed in at a fixed share of every epoch.
+
+    The epoch holds every synthetic item once and round(n * share / (1 - share)) real items, cycling
+    through the real pairs, so `share` is the real fraction of training samples whatever the set sizes.
+    """
+
+    def __init__(self, synthetic: Dataset, real: Dataset, share: float) -> None:
+        if not 0 <= share < 1:
+            raise ValueError(f"real share {share} is not in [0, 1)")
+        self.synthetic, self.real = synthetic, real
+        self.n_synth = len(synthetic)
+        self.n_real = round(self.n_synth * share / (1 - share)) if len(real) else 0
+
+    def __len__(self) -> int:
+        return self.n_synth + self.n_real
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if index < self.n_synth:
+            return self.synthetic[index]
+        return self.real[(index - self.n_synth) % len(self.real)]

@@ -202,16 +202,21 @@ class Trainer:
         return self.ema.module if self.ema is not None else self.model
 
     def _dataset(self, train: bool) -> torch.utils.data.Dataset:
-        from lowlight_cli.training.data import OnTheFlyPairs, RealPairs, SynthPairs
+        from lowlight_cli.training.data import MixedPairs, OnTheFlyPairs, RealPairs, SynthPairs
 
         cfg = self.cfg
         if not train:
             return SynthPairs(cfg.val_data or cfg.data, split="test", crop=cfg.val_crop, flip=False)
+        amplify = cfg.reinforce_target == "amplified"
         if cfg.data_mode == "onthefly":
-            return OnTheFlyPairs(cfg.data, crop=cfg.crop)
-        data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
+            photos = OnTheFlyPairs(cfg.data, crop=cfg.crop, amplify=amplify)
+            data = torch.utils.data.ConcatDataset([photos] * cfg.synth_repeats)
+        else:
+            data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
         if cfg.real_data:
-            data = torch.utils.data.ConcatDataset([data, RealPairs(cfg.real_data, split="train", crop=cfg.crop)])
+            real = RealPairs(cfg.real_data, split="train", crop=cfg.crop, amplify=amplify)
+            data = (MixedPairs(data, real, cfg.real_share) if cfg.real_share is not None
+                    else torch.utils.data.ConcatDataset([data, real]))
         if len(data) < cfg.batch * self.dist.world:
             raise LowlightError(f"{cfg.data}: {len(data)} training pairs, fewer than one batch per process")
         return data

@@ -1,0 +1,97 @@
+"""The look benchmark: every method on every photo set, with `lowlight eval`'s look report.
+
+    python scripts/make_look_sets.py --out data/look          # once: photo sets and synthetic test sets
+    python scripts/look_benchmark.py -m official=official -m agllnet-noise=agllnet-noise -m gamma=baseline:gamma \
+        -m agllnet-look=agllnet-look
+    python scripts/look_tables.py                             # tables of docs/benchmarks.md from the CSVs
+
+Per set, it writes docs/results/look/SET/{per_image,summary}.csv and summary.md (committed) and
+reports/look/SET/sheet.png (the contact sheet; not committed: some sets' terms forbid redistribution).
+Each (set, method) is cached in reports/look/SET/cache/, so adding a method runs only that method;
+--force recomputes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+SETS = {
+    # name: (data, split, self_target, kind)
+    "kodak24": (SHARED / "normal" / "kodak24", None, True, "well-exposed"),
+    "mcmaster": (SHARED / "normal" / "mcmaster", None, True, "well-exposed"),
+    "coco-heldout": (ROOT / "data" / "look" / "photos" / "test", None, True, "well-exposed"),
+    "night": (SHARED / "night_scenes", None, False, "dark"),
+    "lol-test": (SHARED / "lol_train", "test", False, "real pairs"),
+    "synth-noisy": (ROOT / "data" / "look" / "synth-noisy-test", "test", False, "noisy synthetic"),
+}
+SHEET_HEIGHT = 200
+
+
+def method(spec: str):
+    """`baseline:NAME` or a weights reference -> HxWx3 float function."""
+    from lowlight_cli.evaluation.evaluate import make_methods
+
+    if spec.startswith("baseline:"):
+        return next(iter(make_methods((), (spec.split(":", 1)[1],)).values()))
+    return next(iter(make_methods((spec,), ()).values()))
+
+
+def run_one(set_name: str, label: str, spec: str, force: bool) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+    """Rows, output thumbnails and input thumbnails of one method on one set (cached)."""
+    from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
+
+    data, split, self_target, _ = SETS[set_name]
+    cache = ROOT / "reports" / "look" / set_name / "cache"
+    rows_file, thumbs_file = cache / f"{label}.csv", cache / f"{label}.npz"
+    if rows_file.exists() and thumbs_file.exists() and not force:
+        with open(rows_file, newline="") as f:
+            rows = [{k: (v if k in ("method", "image") else None if v == "" else float(v)) for k, v in r.items()}
+                    for r in csv.DictReader(f)]
+        thumbs = np.load(thumbs_file)
+        return rows, list(thumbs["out"]), list(thumbs["inp"])
+    sheet: list = []
+    rows = evaluate(find_samples(data, split, self_target), {label: method(spec)}, sheet_rows=sheet,
+                    sheet_height=SHEET_HEIGHT)
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(rows_file, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: ("" if r[k] is None else r[k]) for k in COLUMNS} for r in rows)
+    inp = [r[0] for r in sheet]
+    out = [r[1] for r in sheet]
+    np.savez_compressed(thumbs_file, out=np.array(out, dtype=object), inp=np.array(inp, dtype=object))
+    return rows, out, inp
+
+
+def main() -> None:
+    from lowlight_cli.evaluation.evaluate import summarize, write_reports
+    from lowlight_cli.evaluation.sheet import contact_sheet
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+    methods = dict(m.split("=", 1) for m in args.method)
+    for set_name in args.sets.split(","):
+        rows, columns, inputs = [], [], None
+        for label, spec in methods.items():
+            r, thumbs, inp = run_one(set_name, label, spec, args.force)
+            rows += r
+            columns.append(thumbs)
+            inputs = inp
+            print(f"{set_name}: {label} done", flush=True)
+        summary = summarize(rows)
+        write_reports(rows, summary, ROOT / "docs" / "results" / "look" / set_name)
+        sheet_rows = [[inputs[i], *(col[i] for col in columns)] for i in range(len(inputs))]
+        contact_sheet(sheet_rows, ("input", *methods), ROOT / "reports" / "look" / set_name / "sheet.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Tables of docs/benchmarks.md from the look benchmark's committed CSVs, and the default-weights rule.
+
+    python scripts/look_tables.py [--candidate agllnet-look] [--check]
+
+Reads docs/results/look/SET/summary.csv (written by scripts/look_benchmark.py) and rewrites the part of
+docs/benchmarks.md between the `<!-- look-tables -->` markers. With --check it only says whether the file
+is up to date (exit 1 if not), for tests.
+
+The rule (also in docs/benchmarks.md): a candidate may be the default only if on every set it is no worse
+than `official` on each of that set's criteria (within NO_WORSE), and strictly better on most criteria.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results" / "look"
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
+REFERENCE = "official"
+
+KINDS = {
+    "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
+    "night": "dark", "lol-test": "real pairs", "synth-noisy": "noisy synthetic",
+}
+CRITERIA = {
+    # kind: [(column, how it is scored: "high" better, "low" better, or "one": closer to 1 better)]
+    "well-exposed": [("psnr", "high"), ("chroma_ratio", "one"), ("clipped", "low")],
+    "dark": [("delta_ab", "low"), ("chroma_ratio", "one"), ("clipped", "low")],
+    "real pairs": [("psnr", "high"), ("ssim", "high")],
+    "noisy synthetic": [("psnr", "high"), ("ssim", "high")],
+}
+NO_WORSE = {"psnr": 0.1, "ssim": 0.005, "chroma_ratio": 0.02, "clipped": 0.002, "delta_ab": 0.3}
+"""How much worse than the reference still counts as "no worse" (measurement noise)."""
+TARGETS = {
+    # kind: [(column, test, text)] -- the targets of issue 10
+    "well-exposed": [("psnr", lambda v: v >= 25, "PSNR vs input >= 25 dB"), ("chroma_ratio", lambda v: v >= 0.9, "chroma >= 0.9"),
+                     ("clipped", lambda v: v <= 0.01, "clipped <= 1 %")],
+    "dark": [("delta_ab", lambda v: v <= 3, "colour shift <= 3"), ("chroma_ratio", lambda v: 0.9 <= v <= 1.4, "chroma 0.9-1.4"),
+             ("clipped", lambda v: v <= 0.02, "clipped <= 2 %")],
+}
+
+
+def load() -> dict[str, dict[str, dict[str, float]]]:
+    """set -> method -> column -> mean (None where empty)."""
+    data = {}
+    for name in KINDS:
+        path = RESULTS / name / "summary.csv"
+        if path.exists():
+            with open(path, newline="") as f:
+                data[name] = {r["method"]: {k: (float(v) if v not in ("", None) else None) for k, v in r.items() if k != "method"}
+                              for r in csv.DictReader(f)}
+    return data
+
+
+def score(value: float, how: str) -> float:
+    """Higher is better."""
+    return value if how == "high" else -value if how == "low" else -abs(value - 1)
+
+
+def verdict(data: dict, candidate: str) -> tuple[list[str], bool]:
+    """Rows of the rule table, and whether the candidate passes the rule."""
+    lines, worse, better, total = [], 0, 0, 0
+    for name, methods in data.items():
+        if candidate not in methods or REFERENCE not in methods:
+            continue
+        for column, how in CRITERIA[KINDS[name]]:
+            ours, ref = methods[candidate][column], methods[REFERENCE][column]
+            if ours is None or ref is None:
+                continue
+            diff = score(ours, how) - score(ref, how)
+            state = "better" if diff > NO_WORSE[column] else "no worse" if diff >= -NO_WORSE[column] else "**worse**"
+            total += 1
+            better += state == "better"
+            worse += state == "**worse**"
+            lines.append(f"| {name} | {column} | {_num(column, ours)} | {_num(column, ref)} | {state} |")
+    passed = worse == 0 and better > total / 2
+    return lines, passed
+
+
+def _num(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column == "clipped":
+        return f"{100 * value:.2f} %"
+    if column in ("psnr",):
+        return f"{value:.2f}"
+    if column == "ssim":
+        return f"{value:.3f}"
+    if column in ("delta_a", "delta_b"):
+        return f"{value:+.2f}"
+    return f"{value:.2f}"
+
+
+def tables(data: dict, candidate: str) -> str:
+    out = [START, ""]
+    shown = ("psnr", "ssim", "in_luma", "luma", "clipped", "delta_a", "delta_b", "delta_ab", "chroma_ratio",
+             "contrast_ratio", "local_contrast", "noise")
+    head = "| method | PSNR | SSIM | luma in | luma out | clipped | Δa* | Δb* | colour shift | chroma × | contrast × | local contrast × | noise out |"
+    for name, methods in data.items():
+        n = int(next(iter(methods.values()))["images"])
+        out += [f"**{name}** ({KINDS[name]}, {n} images)", "", head, "| --- |" + " ---: |" * (len(shown))]
+        for method, row in methods.items():
+            cells = [_num(c, row[c]) if c != "noise" or row[c] is None else f"{row[c]:.4f}" for c in shown]
+            label = f"**{method}**" if method == candidate else method
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        targets = TARGETS.get(KINDS[name])
+        if targets:
+            met = []
+            for method, row in methods.items():
+                ok = [text for column, test, text in targets if row[column] is not None and test(row[column])]
+                met.append(f"{method} {len(ok)}/{len(targets)}")
+            out += ["", "Targets (" + "; ".join(t[2] for t in targets) + ") met: " + ", ".join(met) + "."]
+        out.append("")
+    lines, passed = verdict(data, candidate)
+    out += [f"**The rule, `{candidate}` against `{REFERENCE}`**: " + ("passes." if passed else "does **not** pass."), "",
+            f"| set | criterion | {candidate} | {REFERENCE} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, "", END]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidate", default="agllnet-look")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    text = DOC.read_text()
+    if START not in text or END not in text:
+        sys.exit(f"{DOC}: no {START} ... {END} markers")
+    new = text[: text.index(START)] + tables(load(), args.candidate) + text[text.index(END) + len(END):]
+    if args.check:
+        sys.exit(0 if new == text else f"{DOC} is out of date: run python scripts/look_tables.py")
+    DOC.write_text(new)
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
