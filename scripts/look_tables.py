@@ -1,10 +1,11 @@
-"""Tables of docs/benchmarks.md from the look benchmark's committed CSVs, and the default-weights rule.
+"""Tables of the docs from committed CSVs, and the default-weights rule.
 
     python scripts/look_tables.py [--candidate agllnet-look] [--check]
 
 Reads docs/results/look/SET/summary.csv (written by scripts/look_benchmark.py) and rewrites the part of
-docs/benchmarks.md between the `<!-- look-tables -->` markers. With --check it only says whether the file
-is up to date (exit 1 if not), for tests.
+docs/benchmarks.md between the `<!-- look-tables -->` markers; reads docs/results/train_speed.csv (written
+by scripts/train_speed.py) and rewrites the part of docs/training.md between the `<!-- train-speed -->`
+markers. With --check it only says whether the files are up to date (exit 1 if not).
 
 The rule (also in docs/benchmarks.md): a candidate may be the default only if on every set it is no worse
 than `official` on each of that set's criteria (within NO_WORSE), and strictly better on most criteria.
@@ -122,19 +123,41 @@ def tables(data: dict, candidate: str) -> str:
     return "\n".join(out)
 
 
+def speed_table() -> str:
+    with open(ROOT / "docs" / "results" / "train_speed.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = ["<!-- train-speed:start -->", "", "| crop | batch | channels-last | bf16 autocast | s/step | kpx/s | synthesis s/sample | note |",
+           "| ---: | ---: | --- | --- | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        step = "" if r["s_per_step"] == "nan" else r["s_per_step"]
+        kpx = "" if r["kpx_per_s"] == "nan" else r["kpx_per_s"]
+        out.append(f"| {r['crop']} | {r['batch']} | {r['channels_last']} | {r['bf16']} | {step} | {kpx} | "
+                   f"{r['synth_s_per_sample']} | {r['note']} |")
+    return "\n".join(out + ["", "<!-- train-speed:end -->"])
+
+
+def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
+    """Put `block` between the markers of `doc`; True when the file was already up to date."""
+    text = doc.read_text()
+    if start not in text or end not in text:
+        sys.exit(f"{doc}: no {start} ... {end} markers")
+    new = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    if not check and new != text:
+        doc.write_text(new)
+        print(f"wrote {doc}")
+    return new == text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--candidate", default="agllnet-look")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    text = DOC.read_text()
-    if START not in text or END not in text:
-        sys.exit(f"{DOC}: no {START} ... {END} markers")
-    new = text[: text.index(START)] + tables(load(), args.candidate) + text[text.index(END) + len(END):]
-    if args.check:
-        sys.exit(0 if new == text else f"{DOC} is out of date: run python scripts/look_tables.py")
-    DOC.write_text(new)
-    print(f"wrote {DOC}")
+    fresh = [replace(DOC, START, END, tables(load(), args.candidate), args.check),
+             replace(ROOT / "docs" / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->",
+                     speed_table(), args.check)]
+    if args.check and not all(fresh):
+        sys.exit("docs are out of date: run python scripts/look_tables.py")
 
 
 if __name__ == "__main__":

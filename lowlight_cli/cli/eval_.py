@@ -41,6 +41,7 @@ def eval_(
     ),
     sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write the contact sheet sheet.png (input | each method, a row per image).")] = True,
     sheet_height: Annotated[int, typer.Option(min=32, max=1024, help="Height in px of each contact-sheet cell.")] = 160,
+    max_side: Annotated[Optional[int], typer.Option(min=64, help="Scale larger images down to this longer side first (faster; targets too).")] = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
@@ -57,7 +58,7 @@ def eval_(
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task("", total=len(samples) * len(methods))
         rows = evaluate(samples, methods, on_image=lambda: bar.advance(task), sheet_rows=sheet_rows,
-                        sheet_height=sheet_height)
+                        sheet_height=sheet_height, max_side=max_side)
     summary = summarize(rows)
     write_reports(rows, summary, out, sheet_rows, tuple(methods))
     console.print(markdown_table(summary), markup=False)

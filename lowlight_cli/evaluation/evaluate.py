@@ -83,10 +83,11 @@ def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str 
 
 
 def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Optional[Callable[[], None]] = None,
-             sheet_rows: Optional[list] = None, sheet_height: int = 0) -> list[dict]:
+             sheet_rows: Optional[list] = None, sheet_height: int = 0, max_side: Optional[int] = None) -> list[dict]:
     """One row per (method, image): look metrics of the clipped output against its input, plus PSNR and
     SSIM against the target when there is one. With `sheet_rows` (a list), one row of thumbnails
-    `sheet_height` px high (input, then each method) is appended to it per image."""
+    `sheet_height` px high (input, then each method) is appended to it per image. `max_side` scales larger
+    images (input and target alike, area interpolation) down to that longer side first."""
     import torch
 
     from lowlight_cli.evaluation.look import look_metrics, mean_luma, noise_sigma
@@ -96,8 +97,8 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
 
     rows = []
     for sample in samples:
-        low, _ = read_image(sample.low)
-        high = read_image(sample.high)[0] if sample.high is not None else None
+        low = _fit(read_image(sample.low)[0], max_side)
+        high = _fit(read_image(sample.high)[0], max_side) if sample.high is not None else None
         if high is not None and low.shape != high.shape:
             raise LowlightError(f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}")
         target = torch.from_numpy(high).permute(2, 0, 1)[None] if high is not None else None
@@ -119,6 +120,16 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
         if sheet_rows is not None:
             sheet_rows.append(thumbs)
     return rows
+
+
+def _fit(rgb: np.ndarray, max_side: Optional[int]) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if not max_side or max(h, w) <= max_side:
+        return rgb
+    scale = max_side / max(h, w)
+    return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
 
 
 def summarize(rows: list[dict]) -> list[dict]:
