@@ -194,6 +194,15 @@ def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_pat
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
+def test_synth_settings_of_on_the_fly_pairs_come_from_the_config():
+    from lowlight_cli.errors import LowlightError
+
+    cfg = TrainConfig.from_dict(TrainConfig().to_dict() | {"synth": {"cast_share": 0.1, "gamma": [2, 3]}})
+    assert cfg.synth_settings.cast_share == 0.1 and cfg.synth_settings.gamma == (2, 3)
+    with pytest.raises(LowlightError, match="synth"):
+        TrainConfig.from_dict(TrainConfig().to_dict() | {"synth": {"cast_sahre": 0.1}})
+
+
 def test_real_share_fixes_the_real_fraction_of_an_epoch():
     from lowlight_cli.training.data import MixedPairs
 

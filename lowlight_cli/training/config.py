@@ -52,6 +52,8 @@ class TrainConfig:
     real_share: Optional[float] = None
     """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
     and synthetic pair once per epoch, whatever the counts."""
+    synth: dict[str, Any] = field(default_factory=dict)
+    """data_mode=onthefly: SynthSettings overrides for the pairs synthesized while training (e.g. cast_share)."""
     synth_repeats: int = 1
     """data_mode=onthefly: how many times each photo appears per epoch (each time freshly synthesized)."""
     out: str = "runs/agllnet"
@@ -103,10 +105,22 @@ class TrainConfig:
             raise LowlightError(f"config: schedule must be cosine, step or constant, not {self.schedule!r}")
         if self.real_share is not None and not 0 <= self.real_share < 1:
             raise LowlightError(f"config: real_share must be in [0, 1), not {self.real_share!r}")
+        self.synth_settings  # unknown or ill-typed synth keys fail here, not in a loader worker
         if self.synth_repeats < 1:
             raise LowlightError(f"config: synth_repeats must be at least 1, not {self.synth_repeats!r}")
         if self.reinforce_target not in ("amplified", "high"):
             raise LowlightError(f"config: reinforce_target must be amplified or high, not {self.reinforce_target!r}")
+
+    @property
+    def synth_settings(self):
+        """The SynthSettings of on-the-fly pairs: the defaults with `synth` applied."""
+        import dataclasses
+
+        from lowlight_cli.synth.settings import DEFAULTS
+
+        _reject_unknown(type(DEFAULTS), self.synth, "synth")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.synth.items()}
+        return dataclasses.replace(DEFAULTS, **values)
 
     @property
     def total_steps(self) -> int:

@@ -209,7 +209,7 @@ class Trainer:
             return SynthPairs(cfg.val_data or cfg.data, split="test", crop=cfg.val_crop, flip=False)
         amplify = cfg.reinforce_target == "amplified"
         if cfg.data_mode == "onthefly":
-            photos = OnTheFlyPairs(cfg.data, crop=cfg.crop, amplify=amplify)
+            photos = OnTheFlyPairs(cfg.data, crop=cfg.crop, settings=cfg.synth_settings, amplify=amplify)
             data = torch.utils.data.ConcatDataset([photos] * cfg.synth_repeats)
         else:
             data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
