@@ -35,16 +35,20 @@ NIGHT_SIDE = 800
 """Longer side the 1600 px night photos are evaluated at: a quarter of the work; their look is the same."""
 
 
-def method(spec: str):
-    """`baseline:NAME` or a weights reference -> HxWx3 float function."""
+def method(spec: str, threads: int):
+    """`baseline:NAME` or a weights reference (onnxruntime on `threads` threads, 0 = all) -> HxWx3 float function."""
     from lowlight_cli.evaluation.evaluate import make_methods
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.inference.onnx_backend import OnnxBackend
+    from lowlight_cli.weights.registry import resolve_onnx
 
     if spec.startswith("baseline:"):
         return next(iter(make_methods((), (spec.split(":", 1)[1],)).values()))
-    return next(iter(make_methods((spec,), ()).values()))
+    enhancer = Enhancer(backend=OnnxBackend(resolve_onnx(spec), device="cpu", threads=threads))
+    return lambda rgb: enhancer.enhance(rgb).image
 
 
-def run_one(set_name: str, label: str, spec: str, force: bool) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
     """Rows, output thumbnails and input thumbnails of one method on one set (cached)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
 
@@ -59,7 +63,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool) -> tuple[list[dic
         as_float = lambda ts: [t.astype(np.float32) / 255 for t in ts]  # noqa: E731
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
     sheet: list = []
-    rows = evaluate(find_samples(data, split, self_target), {label: method(spec)}, sheet_rows=sheet,
+    rows = evaluate(find_samples(data, split, self_target), {label: method(spec, threads)}, sheet_rows=sheet,
                     sheet_height=SHEET_HEIGHT, max_side=NIGHT_SIDE if set_name == "night" else None)
     cache.mkdir(parents=True, exist_ok=True)
     with open(rows_file, "w", newline="") as f:
@@ -68,7 +72,11 @@ def run_one(set_name: str, label: str, spec: str, force: bool) -> tuple[list[dic
         writer.writerows({k: ("" if r[k] is None else r[k]) for k in COLUMNS} for r in rows)
     inp = [r[0] for r in sheet]
     out = [r[1] for r in sheet]
-    as8 = lambda ts: np.array([np.round(t * 255).astype(np.uint8) for t in ts], dtype=object)  # noqa: E731
+    def as8(thumbs: list[np.ndarray]) -> np.ndarray:
+        packed = np.empty(len(thumbs), dtype=object)  # thumbnails differ in width
+        packed[:] = [np.round(t * 255).astype(np.uint8) for t in thumbs]
+        return packed
+
     np.savez_compressed(thumbs_file, out=as8(out), inp=as8(inp))
     return rows, out, inp
 
@@ -81,12 +89,13 @@ def main() -> None:
     parser.add_argument("-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
     args = parser.parse_args()
     methods = dict(m.split("=", 1) for m in args.method)
     for set_name in args.sets.split(","):
         rows, columns, inputs = [], [], None
         for label, spec in methods.items():
-            r, thumbs, inp = run_one(set_name, label, spec, args.force)
+            r, thumbs, inp = run_one(set_name, label, spec, args.force, args.threads)
             rows += r
             columns.append(thumbs)
             inputs = inp
