@@ -27,7 +27,7 @@ def test_help_has_examples_of_that_command_and_flags_as_flags(args):
 
 def test_options_show_their_defaults_and_markup_is_not_eaten():
     text = help_of(["enhance"])
-    assert "[default: agllnet-noise]" in text and "[default: auto]" in text
+    assert "[default: official]" in text and "[default: auto]" in text
     assert "--recursive" in text
     assert "hf://owner/repo[@rev]/file" in text  # a literal [ ] survives Rich markup
     assert "hf://owner/repo[@revision]/model.safetensors" in help_of(["weights", "pull"])

@@ -26,6 +26,10 @@ Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
 COLUMNS = ("method", "image", "psnr", "ssim", "in_luma", *METRICS, "in_noise", "seconds")
 NUMERIC = COLUMNS[2:]
+RATIOS = ("chroma_ratio", "contrast_ratio", "local_contrast")
+"""Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more."""
+PSNR_CAP = 100.0
+"""dB: an output identical to its target (a baseline leaving a bright photo alone) has infinite PSNR; means use this."""
 
 
 @dataclass(frozen=True)
@@ -134,14 +138,15 @@ def _fit(rgb: np.ndarray, max_side: Optional[int]) -> np.ndarray:
 
 def summarize(rows: list[dict]) -> list[dict]:
     """Mean of every numeric column per method, in the order the methods first appear (None where a
-    column does not apply, e.g. PSNR without targets); NaN entries (a grey input has no chroma) are left out."""
+    column does not apply, e.g. PSNR without targets), the median for RATIOS; NaN entries (a grey input has no
+    chroma) are left out, and an unchanged image's infinite PSNR counts as PSNR_CAP."""
     summary = []
     for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
         mean = {}
         for k in NUMERIC:
-            values = [r[k] for r in mine if r[k] is not None and not np.isnan(r[k])]
-            mean[k] = float(np.mean(values)) if values else None
+            values = [min(r[k], PSNR_CAP) if k == "psnr" else r[k] for r in mine if r[k] is not None and not np.isnan(r[k])]
+            mean[k] = float((np.median if k in RATIOS else np.mean)(values)) if values else None
         summary.append({"method": method, "images": len(mine), **mean})
     return summary
 
@@ -153,7 +158,8 @@ def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
 def markdown_table(summary: list[dict]) -> str:
     paired = any(s["psnr"] is not None for s in summary)
     head = ["method", "images", *(["PSNR (dB)", "SSIM"] if paired else []), "luma in", "luma out", "clipped %",
-            "Δa*", "Δb*", "Δa*b* (size)", "chroma ×", "contrast ×", "local contrast ×", "noise in", "noise out", "s/image"]
+            "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
+            "noise in", "noise out", "s/image"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for s in summary:
         cells = [s["method"], str(s["images"])]
