@@ -33,3 +33,8 @@ def lab(rgb: np.ndarray) -> np.ndarray:
     import cv2
 
     return cv2.cvtColor(np.ascontiguousarray(np.clip(rgb, 0, 1), np.float32), cv2.COLOR_RGB2Lab)
+
+
+def mean_chroma(lab_image: np.ndarray) -> float:
+    """Mean CIELAB chroma sqrt(a*^2 + b*^2) of an image already in CIELAB (see `lab`)."""
+    return float(np.hypot(lab_image[..., 1], lab_image[..., 2]).mean())

@@ -28,7 +28,8 @@ HEIGHT = 220
 
 
 def main() -> None:
-    from lowlight_cli.evaluation.evaluate import make_methods
+    from look_benchmark import method  # the benchmark's own builder: same method, same result
+
     from lowlight_cli.evaluation.sheet import contact_sheet, thumbnail
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.io.heatmap import heatmap
@@ -42,12 +43,7 @@ def main() -> None:
 
     inputs = [sample] + [read_image(LOOK / "photos" / "test" / name)[0] for name in WELL_EXPOSED]
     inputs += [read_image(next((LOOK / "synth-noisy-test" / "test" / "low").glob(f"{stem}-*.png")))[0] for stem in DARK]
-    methods = {}
-    for spec in METHODS:
-        if spec.startswith("baseline:"):
-            methods[spec.split(":")[1]] = make_methods((), (spec.split(":")[1],))[spec.split(":")[1]]
-        else:
-            methods[spec] = make_methods((spec,), ())[spec]
+    methods = {spec.removeprefix("baseline:"): method(spec, threads=0) for spec in METHODS}
     rows = [[thumbnail(x, HEIGHT)] + [thumbnail(np.clip(m(x), 0, 1), HEIGHT) for m in methods.values()] for x in inputs]
     contact_sheet(rows, ("input", *methods), ROOT / "docs" / "images" / "look-comparison.png")
 

@@ -16,11 +16,11 @@ from typing import Callable
 
 import numpy as np
 
-from lowlight_cli.colour import LUMA
+from lowlight_cli.colour import mean_luma
 
 
 def gamma(rgb: np.ndarray) -> np.ndarray:
-    mean = float(np.clip((rgb @ LUMA).mean(), 1e-4, 0.99))
+    mean = float(np.clip(mean_luma(rgb), 1e-4, 0.99))
     g = float(np.clip(np.log(0.5) / np.log(mean), 0.1, 1.0))
     return np.power(rgb, g).astype(np.float32)
 

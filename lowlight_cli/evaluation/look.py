@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowlight_cli.colour import LUMA, gamma_to_mean, lab, mean_luma
+from lowlight_cli.colour import LUMA, gamma_to_mean, lab, mean_chroma, mean_luma
 
 CLIP_LEVEL = 254.5 / 255
 """A pixel counts as clipped when one channel reaches this (255 once written as 8-bit)."""
@@ -64,8 +64,7 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
     """METRICS of `out` against its input `inp` (same size)."""
     ref = gamma_to_mean(inp, mean_luma(out))
     lab_out, lab_ref = lab(out), lab(ref)
-    chroma_out = np.hypot(lab_out[..., 1], lab_out[..., 2]).mean()
-    chroma_ref = np.hypot(lab_ref[..., 1], lab_ref[..., 2]).mean()
+    chroma_out, chroma_ref = mean_chroma(lab_out), mean_chroma(lab_ref)
     da = float(lab_out[..., 1].mean() - lab_ref[..., 1].mean())
     db = float(lab_out[..., 2].mean() - lab_ref[..., 2].mean())
     std_ref = float(lab_ref[..., 0].std())

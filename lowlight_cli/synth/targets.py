@@ -65,10 +65,9 @@ def restore_chroma(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
     """
     import cv2
 
-    from lowlight_cli.colour import lab
+    from lowlight_cli.colour import lab, mean_chroma
 
     ref, out = lab(reference), lab(image)
-    chroma = lambda x: float(np.hypot(x[..., 1], x[..., 2]).mean())  # noqa: E731
-    if chroma(out) > 1e-3:
-        out[..., 1:] *= chroma(ref) / chroma(out)
+    if mean_chroma(out) > 1e-3:
+        out[..., 1:] *= mean_chroma(ref) / mean_chroma(out)
     return np.clip(cv2.cvtColor(out, cv2.COLOR_Lab2RGB), 0, 1).astype(np.float32)
