@@ -186,6 +186,21 @@ def test_row_noise_makes_rows_differ():
     assert banded.mean(axis=(1, 2)).std() > 5 * plain.mean(axis=(1, 2)).std()
 
 
+def test_debiased_noise_keeps_a_dark_image_s_colour():
+    """Clipping at black and the camera response bias noise per channel; `debias` removes that bias."""
+    from lowlight_cli.synth.noise import camera_noise
+
+    rng = np.random.default_rng(1)
+    dark = (0.03 + 0.03 * rng.random((96, 96, 3))).astype(np.float32)
+    args = (dark, 0.03, 0.005, 2.2, "RGGB")
+    biased = camera_noise(args[0], np.random.default_rng(0), *args[1:])
+    debiased = camera_noise(args[0], np.random.default_rng(0), *args[1:], debias=True)
+    bias = lambda noisy: np.abs((noisy - dark).reshape(-1, 3).mean(0)).max()  # noqa: E731
+    assert bias(biased) > 1e-3  # brightened 10x by a gamma, about 3 8-bit levels of cast
+    assert bias(debiased) < 0.2 * bias(biased)
+    assert (debiased - dark).std() > 0.5 * (biased - dark).std()  # the noise itself stays
+
+
 # ---- pipeline
 
 

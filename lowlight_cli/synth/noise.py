@@ -12,6 +12,8 @@ import numpy as np
 
 BAYER = {"RGGB": "BayerBG2RGB", "BGGR": "BayerRG2RGB", "GRBG": "BayerGB2RGB", "GBRG": "BayerGR2RGB"}
 """Pattern (top-left 2x2, row-major) -> the OpenCV conversion that demosaics it (checked in the tests)."""
+DEBIAS_SIGMA = 4.0
+"""Gaussian sigma (pixels) of the local noise mean that `camera_noise(debias=True)` removes."""
 RAW_MAX = 65535
 """The mosaic is quantised to 16 bits for cv2's demosaicing: far finer than the noise."""
 
@@ -54,6 +56,7 @@ def camera_noise(
     pattern: str,
     jpeg_quality: int | None = None,
     sigma_row: float = 0.0,
+    debias: bool = False,
 ) -> np.ndarray:
     """Noisy version of float32 sRGB `rgb` in [0, 1] (HxWx3, even or odd size).
 
@@ -62,6 +65,11 @@ def camera_noise(
     image keeps its detail (bilinear demosaicing would blur it, and a model trained on that would learn to
     sharpen every photo). Bilinear demosaicing is linear, so this equals demosaic(raw + noise) minus the
     demosaicing blur of the signal.
+
+    Clipping at black and the concave camera response turn zero-mean noise into a local bias that differs
+    per channel: brightened, a noisy dark image looks magenta next to its clean version. With `debias`, that
+    local bias (the noise's Gaussian-blurred mean, sigma DEBIAS_SIGMA) is subtracted before JPEG, so the noisy
+    image keeps the clean image's local colour and a model trained on it learns no colour shift.
     """
     irradiance = np.power(np.clip(rgb, 0, 1), crf_gamma)
     raw = mosaic(irradiance, pattern)
@@ -71,4 +79,9 @@ def camera_noise(
         noise_raw += np.float32(sigma_row) * rng.standard_normal((raw.shape[0], 1), dtype=np.float32)
     noise = demosaic(noise_raw + 0.5, pattern) - 0.5  # demosaic works on [0, 1]; noise is far inside +-0.5
     noisy = np.power(np.clip(irradiance + noise, 0, 1), 1.0 / crf_gamma).astype(np.float32)
+    if debias:
+        import cv2
+
+        for _ in range(2):  # the second pass removes most of what clipping the first one brought back
+            noisy = np.clip(noisy - cv2.GaussianBlur(noisy - rgb, (0, 0), DEBIAS_SIGMA), 0, 1)
     return jpeg(noisy, int(jpeg_quality)) if jpeg_quality else noisy

@@ -77,7 +77,7 @@ def synthesize(high: np.ndarray, rng: np.random.Generator, settings: SynthSettin
     if p["cast"]:
         low_clean = cast(low_clean, p["cast"], p["cast_strength"], p["crf_gamma"])
     low = camera_noise(low_clean, rng, p["sigma_s"], p["sigma_c"], p["crf_gamma"], p["bayer"], p["jpeg_quality"],
-                       p["sigma_row"])
+                       p["sigma_row"], debias=settings.noise_debias)
     if quantize:
         low_clean, low = (to_uint8(x).astype(np.float32) / 255.0 for x in (low_clean, low))
     amplified = amplify_contrast(

@@ -56,6 +56,9 @@ class SynthSettings:
     """Row (banding) noise: one Gaussian offset per sensor row, this standard deviation in raw units."""
     crf_gamma: Range = (2.0, 2.6)
     """Camera response f(x) = x ** (1 / crf_gamma), a stand-in for CBDNet's 201 DoRF curves."""
+    noise_debias: bool = True
+    """Remove the noise's local mean (clipping at black and the camera response make it a per-channel bias,
+    a magenta-green shift once brightened) so a model does not learn to shift colours (docs/synth.md#noise)."""
     jpeg_share: float = 0.5
     """Share of pairs whose noisy low image is JPEG-compressed (after the noise, as in a camera)."""
     jpeg_quality: Range = (60.0, 95.0)
