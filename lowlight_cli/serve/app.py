@@ -38,6 +38,7 @@ Quality = Annotated[Optional[int], Form(ge=1, le=100, description="JPEG/WebP qua
 def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
     """The app for `settings` (already `.checked()`); the model loads and warms up in the lifespan, before the
     server takes its first request; `on_ready(engine)` is called then."""
+    owned = engine is None
     engine = engine or Engine(settings)
     render_slots = asyncio.Semaphore(engine.settings.worker_count("cpu"))
 
@@ -55,7 +56,8 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
             yield
         finally:
             store.close()
-            await asyncio.to_thread(engine.close)
+            if owned:  # an engine passed in is the caller's to close
+                await asyncio.to_thread(engine.close)
             shutil.rmtree(work, ignore_errors=True)
 
     app = FastAPI(title="lowlight serve", version=__version__, lifespan=lifespan,
@@ -316,8 +318,8 @@ def check_photo(item: Item, max_pixels: int) -> None:
         item.status, item.error = "failed", f"{item.name}: {exc.reason}"
         return
     if item.width * item.height > max_pixels:
-        raise HttpError(413, f"{item.name}: {item.width}x{item.height} = {item.width * item.height / 1e6:.1f} MP is over "
-                             f"this server's limit of {max_pixels / 1e6:.1f} MP (--max-pixels)")
+        raise HttpError(413, f"{item.name}: {item.width}x{item.height} = {item.width * item.height / 1e6:.3g} MP is over "
+                             f"this server's limit of {max_pixels / 1e6:.3g} MP (--max-pixels)")
 
 
 def after(fn, *args, **kwargs) -> BackgroundTasks:

@@ -132,6 +132,7 @@ class JobStore:
         return job
 
     def add_item(self, job: Job, name: str) -> Item:
+        name = Path(name.replace("\\", "/")).name or "photo"  # a label: the client's folders are none of ours
         item = Item(len(job.items) + 1, name, job.folder / f"item-{len(job.items) + 1:03d}.upload")
         job.items.append(item)
         return item

@@ -132,4 +132,4 @@ class Guard:
 
 
 def too_big_message(size: int, limit: int) -> str:
-    return f"request body of {size / 1e6:.1f} MB is over this server's limit of {limit / 1e6:.1f} MB (--max-body)"
+    return f"request body of {size / 1e6:.3g} MB is over this server's limit of {limit / 1e6:.3g} MB (--max-body)"
