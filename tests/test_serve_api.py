@@ -97,6 +97,17 @@ def test_enhance_equals_the_cli_and_keeps_metadata(api, tmp_path):
     assert got.mean() > source.mean() + 10  # really enhanced, not passed through
 
 
+def test_page_docs_and_security_headers(api):
+    page = api.get("/")
+    assert page.status_code == 200 and 'id="drop"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
+    assert api.get("/static/controls.js").status_code == 200
+    assert api.get("/static/..%2Fapp.py").status_code == 404  # only the page's own files, by name
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers  # Swagger UI loads from a CDN
+    assert "/api/v1/jobs/{job_id}/events" in api.get("/openapi.json").json()["paths"]
+
+
 def test_models_and_healthz(api):
     health = api.get("/healthz").json()
     assert health["ready"] is True and health["weights"] == "official" and "onnxruntime" in health["backend"]
@@ -257,6 +268,33 @@ def test_memory_is_bounded_under_concurrent_requests(api):
         stop.set()
         sampler.join()
     assert eight < 1.5 * two + 64e6, (two / 1e6, eight / 1e6)
+
+
+def test_video_job_progress_per_frame_and_result(api, tmp_path):
+    """One short video as a job: progress events per batch of frames, the enhanced video downloadable."""
+    import av
+
+    from test_video import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", size=(64, 48), frames=6, audio=False)
+    r = api.post("/api/v1/jobs", files=[("files", ("clip.mp4", clip.read_bytes()))], data={"strength": "0.8"})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["kind"] == "video"
+    events = _events(api, job["id"])
+    frames = [e for e in events if e["type"] == "progress"]
+    assert frames and all(e["unit"] == "frame" for e in frames) and frames[-1]["done"] == 6
+    assert events[-1]["job"]["status"] == "done"
+    out = tmp_path / "out.mp4"
+    result = api.get(f"/api/v1/jobs/{job['id']}/items/1/result")
+    assert 'filename="clip_enhanced.mp4"' in result.headers["content-disposition"]
+    out.write_bytes(result.content)
+    with av.open(str(out)) as container, av.open(str(clip)) as source:
+        got = [f.to_ndarray(format="rgb24").mean() for f in container.decode(video=0)]
+        src = [f.to_ndarray(format="rgb24").mean() for f in source.decode(video=0)]
+    assert len(got) == 6 and min(g - s for g, s in zip(got, src)) > 5  # every frame brighter
+    both = api.post("/api/v1/jobs", files=[("files", ("clip.mp4", b"x")), ("files", ("a.jpg", b"y"))])
+    assert both.status_code == 400 and both.json()["detail"] == "a job holds photos, or exactly one video"
 
 
 def test_full_queue_is_503(engine):

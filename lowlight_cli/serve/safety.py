@@ -26,6 +26,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"content-security-policy", CSP.encode()),
 ]
+DOCS_PATHS = ("/docs", "/redoc")
+"""FastAPI's API pages load their script from a CDN: they get the headers above but the CSP."""
 
 
 class HttpError(Exception):
@@ -102,7 +104,8 @@ class Guard:
                 return await send_json(send, 400, {"detail": "malformed Content-Length"})
             if too_big:
                 return await send_json(send, 413, {"detail": too_big_message(int(length), self.max_body)})
-        return await self.app(scope, self._counting(receive, send), self._with_headers(send))
+        headers_out = SECURITY_HEADERS if not path.startswith(DOCS_PATHS) else SECURITY_HEADERS[:3]
+        return await self.app(scope, self._counting(receive, send), self._with_headers(send, headers_out))
 
     def _counting(self, receive, send):
         seen = 0
@@ -120,12 +123,11 @@ class Guard:
         return wrapped
 
     @staticmethod
-    def _with_headers(send):
+    def _with_headers(send, extra: list):
         async def wrapped(message):
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message = dict(message, headers=[*message.get("headers", []),
-                                                 *(h for h in SECURITY_HEADERS if h[0] not in names)])
+                message = dict(message, headers=[*message.get("headers", []), *(h for h in extra if h[0] not in names)])
             await send(message)
 
         return wrapped
