@@ -39,6 +39,7 @@ CASES = [
     (["weights", "push", "official", "me/agllnet"], ["torch"], "[torch] extra"),
     (["weights", "import-onnx", "x.onnx"], ["onnx"], "[export] extra"),
     (["weights", "import-onnx", "x.onnx"], ["onnxruntime"], CPU_HINT),
+    (["serve"], ["uvicorn"], "[serve] extra"),
 ]
 
 

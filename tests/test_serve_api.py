@@ -308,3 +308,10 @@ def test_full_queue_is_503(engine):
         finally:
             engine.settings = engine_settings
     assert 503 in codes and 200 in codes
+
+
+def test_cli_refuses_bad_options_in_one_line():
+    for args, message in ((["--cors-origin", "*"], "wildcards are refused"), (["--max-pixels", "lots"], "--max-pixels 'lots'"),
+                          (["--token", "short"], "at least 16 characters")):
+        result = CliRunner().invoke(cli, ["serve", *args])
+        assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
