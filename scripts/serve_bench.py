@@ -76,6 +76,7 @@ def main() -> None:
     body = args.photo.read_bytes()
     cmd = [sys.executable, "-m", "lowlight_cli", "serve", "--port", str(port), "--weights", "official",
            "--backend", "onnx", "--device", "cpu"]
+    load_before = os.getloadavg()[0]
     began = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -123,7 +124,7 @@ def main() -> None:
         "command": " ".join(["lowlight"] + cmd[3:]), "backend": health["backend"], "workers": health["workers"],
         "photo": f"{args.photo.name} ({size[0]}x{size[1]})", "ready_s": round(ready, 2),
         "first_result_s": round(first, 2), "single_request_s": round(single, 2), "idle_rss_mb": round(idle / 1e6, 1),
-        "concurrency": rows,
+        "concurrency": rows, "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -138,7 +139,8 @@ def update_doc(doc: Path, r: dict) -> None:
         "",
         f"- ready (/healthz 200) {r['ready_s']} s after the process started; first result {r['first_result_s']} s "
         f"after it started (one request: {r['single_request_s']} s);",
-        f"- server RSS while idle and ready: {r['idle_rss_mb']} MB.",
+        f"- server RSS while idle and ready: {r['idle_rss_mb']} MB;",
+        f"- machine load (1-min average) before and after: {r['load_average_1min'][0]}, {r['load_average_1min'][1]}.",
         "",
         "| requests at once | peak RSS (MB) | wall time (s) | slowest answer (s) |",
         "| ---: | ---: | ---: | ---: |",
