@@ -235,11 +235,11 @@ def test_concurrent_requests_are_all_answered_alike(api):
 
 @pytest.mark.slow
 def test_memory_is_bounded_under_concurrent_requests(api):
-    """8 requests at once for a 2 MP photo raise peak RSS no more than 2 do: photos are decoded only when
+    """8 requests at once for a 0.75 MP photo raise peak RSS no more than 2 do: photos are decoded only when
     one of the two workers takes them, so memory follows the workers, not the requests."""
     import psutil
 
-    body = jpeg_bytes(1600, 1200, seed=4)
+    body = jpeg_bytes(1000, 750, seed=4)
     proc = psutil.Process()
     peak = [0]
     stop = threading.Event()
