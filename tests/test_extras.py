@@ -39,6 +39,7 @@ CASES = [
     (["weights", "push", "official", "me/agllnet"], ["torch"], "[torch] extra"),
     (["weights", "import-onnx", "x.onnx"], ["onnx"], "[export] extra"),
     (["weights", "import-onnx", "x.onnx"], ["onnxruntime"], CPU_HINT),
+    (["serve"], ["uvicorn"], "[serve] extra"),
 ]
 
 
@@ -82,7 +83,8 @@ def test_extras_table_matches_pyproject():
     extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     module_of = {"torch": "torch", "safetensors": "safetensors", "av": "av", "onnx": "onnx", "scikit-image": "skimage",
                  "matplotlib": "matplotlib", "torchmetrics": "torchmetrics", "tensorboard": "tensorboard",
-                 "pyyaml": "yaml", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime"}
+                 "pyyaml": "yaml", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime",
+                 "fastapi": "fastapi", "uvicorn": "uvicorn", "python-multipart": "multipart"}
 
     def modules(extra: str) -> set[str]:
         found = set()

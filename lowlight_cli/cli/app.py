@@ -109,6 +109,8 @@ _register("synth", synth, synth.synth, ("synth",))
 _register("synth-merge", synth, synth.synth_merge)
 _register("train", train, train.train, ("train",))
 _register("eval", eval_, eval_.eval_, ("eval",))
+from lowlight_cli.cli import serve  # noqa: E402
+_register("serve", serve, serve.serve, ("serve",))
 for _sub in weights.app.registered_commands:
     _sub.epilog, _sub.cls = examples(weights, f"weights {_sub.name}"), Command
 

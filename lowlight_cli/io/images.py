@@ -292,3 +292,24 @@ def output_suffix(source: Path, fmt: str | None) -> str:
     if Image.EXTENSION.get(source.suffix.lower()) == target:
         return source.suffix
     return SUFFIXES[target]
+
+
+def peek_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) from the file header, without decoding the pixels (for size limits before a decode).
+
+    Raises FileError naming the file when it is not an image this module reads.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            if (im.format or "") not in SUFFIXES:
+                raise FileError(path, f"{im.format} images are not supported (JPEG, PNG, TIFF, WebP, BMP are)")
+            return im.size
+    except FileError:
+        raise
+    except UnidentifiedImageError:
+        raise FileError(path, "not an image (or a format Pillow cannot identify)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise FileError(path, f"cannot decode ({exc})") from None

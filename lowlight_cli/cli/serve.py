@@ -1,0 +1,68 @@
+"""`lowlight serve`: a local web page and HTTP API for enhancing photos and videos (the [serve] extra).
+
+Examples:
+    lowlight serve                                 # http://127.0.0.1:8000/ ; the API is documented at /docs
+    lowlight serve --host 0.0.0.0 --port 9000      # reachable from the network: a token is generated and printed
+    lowlight serve --weights agllnet-look --device cuda --max-pixels 60M
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, TileOpt, WeightsOpt
+from lowlight_cli.inference import DEFAULT_BACKEND
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
+
+
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback requires a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    token: Annotated[Optional[str], typer.Option(help="Require 'Authorization: Bearer TOKEN' on every API call (or set LOWLIGHT_TOKEN). Generated and printed when --host is not loopback.", show_default=False)] = None,
+    max_pixels: Annotated[str, typer.Option(help="Largest photo accepted, in pixels (40M = 40 megapixels); larger ones get 413.")] = "40M",
+    max_body: Annotated[str, typer.Option(help="Largest request body in bytes (200MB); larger ones get 413.")] = "200MB",
+    cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; no wildcards). Default: none, same origin only.", show_default=False)] = None,
+    allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="Accept this Host-header name besides loopback names and IP addresses (repeatable).", show_default=False)] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Photos worked on at once on the CPU; 0 = min(2, cores). A GPU has one worker and a queue.")] = 0,
+    max_queue: Annotated[int, typer.Option(min=1, help="Tasks that may wait for a worker; beyond it requests get 503.")] = 32,
+    weights: WeightsOpt = DEFAULT_WEIGHTS,
+    device: DeviceOpt = Device.auto,
+    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
+    tile: TileOpt = None,
+) -> None:
+    """Serve a web page (drop photos, compare, adjust, download) and an HTTP API; the model loads at start-up."""
+    import socket
+
+    import uvicorn
+
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.serve.app import create_app
+    from lowlight_cli.serve.settings import ServeSettings, parse_amount
+
+    settings = ServeSettings(
+        host=host, port=port, weights=weights, device=device.value, backend=backend.value, tile=tile, token=token,
+        max_pixels=parse_amount(max_pixels, "--max-pixels", "p|px|mp"), max_body=parse_amount(max_body, "--max-body", "b"),
+        max_queue=max_queue, workers=workers, cors_origins=tuple(cors_origin or ()), allowed_hosts=tuple(allowed_host or ()),
+    ).checked()
+    try:  # a busy port is one line, before the model loads
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise LowlightError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    console.print(f"[dim]loading {escape(weights)} ...[/]")
+
+    def ready(engine) -> None:
+        page = settings.url + (f"#token={settings.token}" if settings.token else "")
+        console.print(f"[bold]lowlight serve[/] ready in {engine.load_seconds:.1f} s ({escape(engine.description)}, "
+                      f"{engine.workers} worker{'s' if engine.workers > 1 else ''}): {escape(page)}")
+        console.print(f"  API docs: {escape(settings.url)}docs")
+        if settings.token:
+            source = "generated" if settings.token_generated else "given"
+            console.print(f"  token ({source}): {escape(settings.token)}   send it as: Authorization: Bearer <token>")
+
+    uvicorn.run(create_app(settings, on_ready=ready), host=host, port=port, log_level="warning", access_log=False)
