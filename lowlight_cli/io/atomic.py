@@ -38,9 +38,13 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
 
     The temporary name keeps the final suffix so writers that pick a format from the extension
     (Pillow, OpenCV, PyAV) still work. An interrupted or failed write leaves no partial file behind.
-    An OSError (read-only, permission, not a folder, disk full) is raised as a FileError naming `final`.
+    An OSError (read-only, permission, not a folder, disk full) is raised as a FileError naming `final`;
+    a path inside the bundled weights is refused (WeightsError), whichever command asks.
     """
+    from lowlight_cli.weights.registry import check_not_bundled
+
     final = Path(final)
+    check_not_bundled(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_parts(final.parent)
