@@ -29,6 +29,13 @@ DEFAULT_QUALITY = {"JPEG": 95, "WEBP": 95}
 MAX_PIXELS = 400_000_000
 """Decompression-bomb guard: larger files are refused with a clear error, not an out-of-memory crash."""
 ORIENTATION_TAG = 0x0112
+TIFF_LAYOUT_TAGS = {
+    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 290, 291, 317, 320, 322, 323, 324,
+    325, 332, 338, 339, 340, 341, 347, 530, 531, 532,
+}
+"""TIFF tags that describe how the pixels are stored (size, bits, compression, photometric, strips, tiles,
+palette, sample format...). Pillow's getexif() of a TIFF returns them with the rest; written back into an
+output of another layout they made it unreadable (a palette TIFF came out as 'RGB with a palette')."""
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
@@ -124,6 +131,9 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
 
 def _meta(im, path: Path) -> ImageMeta:
     exif = im.getexif()
+    if im.format == "TIFF":  # a TIFF's "EXIF" is its own IFD: keep the descriptive tags, not the layout ones
+        for tag in TIFF_LAYOUT_TAGS & set(exif):
+            del exif[tag]
     exif_bytes = None
     if len(exif):
         if ORIENTATION_TAG in exif:
