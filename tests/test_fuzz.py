@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from lowlight_cli.errors import FileError
@@ -249,7 +249,7 @@ def test_cli_enhance_on_a_batch_of_broken_and_valid_files(tmp_path_factory, fuzz
 
 
 @given(st.data())
-@fuzz_settings(6)
+@settings(fuzz_settings(6), phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking re-runs the model
 def test_cli_video_on_broken_clips_is_one_line(tmp_path_factory, fuzz_cases, clips, data):
     name = data.draw(st.sampled_from(sorted(clips)), label="clip")
     folder = tmp_path_factory.mktemp("cli-video")

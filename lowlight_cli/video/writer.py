@@ -65,7 +65,7 @@ class VideoWriter:
         import av
 
         copies = {}
-        with av.open(str(source)) as src:
+        with av.open(str(source), metadata_errors="replace") as src:
             self.container.metadata.update(src.metadata)  # creation time, GPS location, ...
             for s in src.streams:
                 if s.type not in ("audio", "subtitle"):
