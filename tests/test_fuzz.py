@@ -227,7 +227,7 @@ def run_cli(*args: str):
 
 
 @given(st.data())
-@fuzz_settings(8)
+@fuzz_settings(6)
 def test_cli_enhance_on_a_batch_of_broken_and_valid_files(tmp_path_factory, fuzz_cases, data):
     folder = tmp_path_factory.mktemp("cli")
     paths = []
