@@ -24,7 +24,7 @@ BAD = [
     ("enhance", str(SAMPLE), "--device", "tpu"),
     ("enhance", str(SAMPLE), "-o", f"{SAMPLE}/x"),
     ("video", "missing.mp4", "out.mp4"),
-    ("video", str(SAMPLE), "out.mp4"),
+    ("video", str(ROOT / "pyproject.toml"), "out.mp4"),
     ("video", "in.mp4", "out.mp4", "--crf", "abc"),
     ("weights", "verify", "no-such-weights"),
     ("weights", "pull", "not-a-reference"),
