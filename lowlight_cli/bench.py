@@ -18,6 +18,66 @@ import numpy as np
 SIZES = {0.5: (960, 540), 2.0: (1920, 1080), 8.0: (3840, 2160), 24.0: (6000, 4000)}
 """Megapixels -> (width, height): qHD, 1080p, 4K UHD and a 24 MP camera frame; other sizes keep 3:2."""
 DEFAULT_SIZES = {"cpu": (0.5, 2.0, 8.0), "cuda": (0.5, 2.0, 8.0, 24.0)}
+BACKENDS = ("torch", "onnx", "onnx-tensorrt")
+PRECISIONS = ("fp32", "fp16")
+MAX_MEGAPIXELS = 400.0
+"""The largest size measured: read_image's decompression-bomb limit."""
+
+
+def parse_list(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
+    """`a,b` of `allowed` names; anything else (or nothing) is one LowlightError naming `option`."""
+    from lowlight_cli.errors import LowlightError
+
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [v for v in names if v not in allowed]
+    if bad or not names:
+        raise LowlightError(f"{option}: {', '.join(bad) or 'nothing given'} is not one of {', '.join(allowed)}")
+    return names
+
+
+def parse_sizes(text: str) -> list[float]:
+    """`--sizes 0.5,2`: megapixels, each above 0 and at most MAX_MEGAPIXELS."""
+    from lowlight_cli.errors import LowlightError
+
+    sizes = []
+    for v in (v.strip() for v in text.split(",")):
+        try:
+            size = float(v)
+        except ValueError:
+            raise LowlightError(f"--sizes: {v!r} is not a number of megapixels (e.g. --sizes 0.5,2,8)") from None
+        if not 0 < size <= MAX_MEGAPIXELS:  # also refuses nan and inf
+            raise LowlightError(f"--sizes: {v} megapixels is out of range (above 0, at most {MAX_MEGAPIXELS:g})")
+        sizes.append(size)
+    return sizes
+
+
+def parse_tiles(text: str) -> list[int | None]:
+    """`--tiles auto,1024`: `auto` (None) or tile core sizes in px (0: never tile)."""
+    from lowlight_cli.errors import LowlightError
+
+    tiles: list[int | None] = []
+    for v in (v.strip() for v in text.split(",")):
+        if v == "auto":
+            tiles.append(None)
+            continue
+        try:
+            tile = int(v)
+        except ValueError:
+            raise LowlightError(f"--tiles: {v!r} is neither auto nor a tile size in px") from None
+        if tile < 0:
+            raise LowlightError(f"--tiles: {tile} is negative (0 means never tile)")
+        tiles.append(tile)
+    return tiles
+
+
+def usable_precisions(precisions: list[str], device_type: str) -> list[str]:
+    """fp16 runs on CUDA only: dropped on a CPU, and an error when nothing else is left."""
+    from lowlight_cli.errors import DeviceError
+
+    usable = [p for p in precisions if not (p == "fp16" and device_type == "cpu")]
+    if not usable:
+        raise DeviceError("--precisions fp16 needs a CUDA device; this run is on the CPU (use --precisions fp32)")
+    return usable
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -24,3 +25,42 @@ class WeightsError(LowlightError):
 
 class DeviceError(LowlightError):
     """A requested device or precision that this machine cannot provide."""
+
+
+class DiskFullError(FileError):
+    """No space left (or quota exhausted) while writing: a batch stops here rather than failing every file."""
+
+
+OS_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a parent of this path is a file, not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EEXIST: "already exists",
+    errno.ENOENT: "no such file or folder",
+    errno.EIO: "input/output error (failing disk or lost network share?)",
+}
+"""errno -> the words of a one-line message; anything else uses the system's own text."""
+
+
+def file_error(path: str | Path, exc: OSError, doing: str = "cannot write") -> FileError:
+    """The project's one-line error for an OSError about `path` (DiskFullError for ENOSPC/EDQUOT)."""
+    reason = OS_REASONS.get(exc.errno) or exc.strerror or str(exc)
+    if exc.errno == errno.ENOTDIR and exc.filename:
+        blocker = _file_above(Path(exc.filename))
+        if blocker is not None:
+            path, reason = blocker, "is a file, not a folder"
+    cls = DiskFullError if exc.errno in (errno.ENOSPC, errno.EDQUOT) else FileError
+    return cls(path, f"{doing}: {reason}")
+
+
+def _file_above(path: Path) -> Path | None:
+    """The first existing non-folder among `path`'s parents (what makes a path 'not a directory')."""
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            return parent if not parent.is_dir() else None
+    return None

@@ -16,7 +16,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "video": ("av",),
     "export": ("torch", "safetensors", "onnx"),
     "synth": ("skimage", "matplotlib"),
-    "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage"),
+    "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage", "pydantic"),
     "eval": ("torch", "safetensors", "torchmetrics"),
     "serve": ("fastapi", "uvicorn", "multipart"),
     "onnxruntime": ("onnxruntime",),

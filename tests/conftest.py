@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,20 @@ def pytest_runtest_logreport(report):
         _unexpected_skips.append(f"{report.nodeid}: {reason}")
 
 
+_fuzz_cases: Counter = Counter()
+
+
+@pytest.fixture(scope="session")
+def fuzz_cases() -> Counter:
+    """Outcome -> number of fuzz cases run (tests/test_fuzz.py); printed in the run's summary."""
+    return _fuzz_cases
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _fuzz_cases:
+        terminalreporter.section(f"fuzz cases: {sum(_fuzz_cases.values())}")
+        for outcome, n in sorted(_fuzz_cases.items()):
+            terminalreporter.write_line(f"{n:6d}  {outcome}")
     if config.getoption("--fail-on-skip") and _unexpected_skips:
         terminalreporter.section("skipped tests that must run (--fail-on-skip)", red=True)
         for line in _unexpected_skips:

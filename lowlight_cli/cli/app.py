@@ -8,6 +8,8 @@ Sub-command modules import torch and friends inside their functions, so `--help`
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import types
 from typing import Annotated, Callable, Optional
 
@@ -16,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from lowlight_cli import __version__
 from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, video, weights
-from lowlight_cli.cli.console import escape, needs
+from lowlight_cli.cli.console import DEBUG_ENV, Terminated, escape, needs
 
 class _FlagsAsFlags:
     """Help tables show an on/off option as its name alone (`--recursive, -r`), with no `<bool>` value column."""
@@ -67,8 +69,13 @@ def _root(
         Optional[bool],
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the Python traceback of an error (also: LOWLIGHT_DEBUG=1).")
+    ] = False,
 ) -> None:
     """Turn dark, noisy photos and videos into clean, well-exposed ones (AgLLNet)."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 def examples(module: types.ModuleType, command: str) -> Optional[str]:
@@ -115,5 +122,10 @@ for _sub in weights.app.registered_commands:
     _sub.epilog, _sub.cls = examples(weights, f"weights {_sub.name}"), Command
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)  # like Ctrl-C: temporary files removed, finished outputs kept
     app()

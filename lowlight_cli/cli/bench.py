@@ -19,10 +19,6 @@ from lowlight_cli.cli.options import Device, DeviceOpt, WeightsOpt
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v]
-
-
 @user_errors
 def bench(
     backends: Annotated[str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")] = "torch,onnx",
@@ -37,17 +33,29 @@ def bench(
     device: DeviceOpt = Device.auto,
 ) -> None:
     """Measure MP/s and peak memory per backend x precision x tile x size, and video fps; write Markdown + JSON."""
-    from lowlight_cli.bench import DEFAULT_SIZES, Case, markdown, run_isolated, video_fps, write_reports
+    from lowlight_cli.bench import (
+        BACKENDS, DEFAULT_SIZES, PRECISIONS, Case, markdown, parse_list, parse_sizes, parse_tiles, run_isolated,
+        usable_precisions, video_fps, write_reports,
+    )
 
     from lowlight_cli.extras import installed, require
 
-    names = [b for b in backends.split(",") if b]
+    names = parse_list("--backends", backends, BACKENDS)  # every option checked before the first case runs
+    precision_list = parse_list("--precisions", precisions, PRECISIONS)
+    tile_list = parse_tiles(tiles)
+    size_list = parse_sizes(sizes) if sizes is not None else None
+    from lowlight_cli.io.atomic import check_writable_dir
+
+    check_writable_dir(out)
     if "torch" in names:
         require("lowlight bench --backends torch", "torch")
     if any(b.startswith("onnx") for b in names):
         require("lowlight bench --backends onnx", "onnxruntime")
     if video is not None:
         require("lowlight bench --video", "video")
+        from lowlight_cli.video.probe import probe
+
+        probe(video)  # a bad clip is one line now, not after every image case
     device_type = "cuda" if device.value == "cuda" else "cpu"
     if device.value == "auto" and installed("onnxruntime"):
         import onnxruntime
@@ -57,16 +65,11 @@ def bench(
         import torch
 
         device_type = "cuda" if torch.cuda.is_available() else "cpu"
-    size_list = _floats(sizes) if sizes else list(DEFAULT_SIZES[device_type])
-    tile_list = [None if t == "auto" else int(t) for t in tiles.split(",") if t]
-    cases = [
-        Case(b, p, t, s)
-        for s in size_list
-        for b in names
-        for p in precisions.split(",")
-        for t in tile_list
-        if not (p == "fp16" and device_type == "cpu")
-    ]
+    size_list = size_list or list(DEFAULT_SIZES[device_type])
+    usable = usable_precisions(precision_list, device_type)
+    if usable != precision_list:
+        console.print("[yellow]fp16 skipped: it needs a CUDA device, this run is on the CPU[/]")
+    cases = [Case(b, p, t, s) for s in size_list for b in names for p in usable for t in tile_list]
     results = []
     for i, case in enumerate(cases, 1):
         console.print(f"[dim]{i}/{len(cases)} {case}[/]")
@@ -74,10 +77,9 @@ def bench(
         console.print(f"  {results[-1].mp_per_s:.3f} MP/s, peak RSS {results[-1].peak_rss_mib:.0f} MiB")
     videos = []
     if video:
-        for b in backends.split(","):
-            for p in precisions.split(","):
-                if not (p == "fp16" and device_type == "cpu"):
-                    videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
+        for b in names:
+            for p in usable:
+                videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
     md, js = write_reports(out, results, videos, "lowlight bench " + " ".join(sys.argv[2:]))
     typer.echo(markdown(results, videos))
     console.print(f"wrote {escape(str(md))} and {escape(str(js))}")

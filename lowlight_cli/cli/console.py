@@ -13,6 +13,8 @@ from lowlight_cli.errors import LowlightError
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable)
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""Click's usage errors (typer.BadParameter...) pass through to Click, which prints them with exit 2."""
 
 
 def error(message: str) -> None:
@@ -26,23 +28,62 @@ def escape(text: str) -> str:
     return _escape(text)
 
 
+DEBUG_ENV = "LOWLIGHT_DEBUG"
+"""Set (to anything but 0 or empty) by `lowlight --debug`: errors keep their Python traceback."""
+EXIT_USER, EXIT_BUG, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 3, 130, 143
+"""Exit codes: 1 a user error (one line), 2 a usage error (Click), 3 a bug in lowlight (one line naming the
+exception; --debug shows where), 130 Ctrl-C, 143 SIGTERM."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every `finally` and atomic write cleans up on the way out."""
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def user_errors(func: F) -> F:
-    """Turn a LowlightError into one line on stderr and exit code 1 (LOWLIGHT_DEBUG=1 keeps the traceback)."""
+    """Every failure is one line on stderr and a non-zero exit (--debug or LOWLIGHT_DEBUG=1 keeps the traceback).
+
+    A LowlightError or an OSError (read-only folder, full disk...) is the user's to fix: exit 1. Anything else
+    is a bug: one line naming it, exit 3. Ctrl-C and SIGTERM: what is finished is kept, exit 130 / 143.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except LowlightError as exc:
-            if os.environ.get("LOWLIGHT_DEBUG"):
+        except (typer.Exit, typer.Abort, _CLICK_ERROR):
+            raise
+        except KeyboardInterrupt as exc:
+            if debugging():
                 raise
-            error(str(exc))
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
             error("interrupted; finished outputs are kept, nothing half-written is left behind")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if debugging():
+                raise
+            message, code = describe(exc)
+            error(message)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code of an exception that reached the command line."""
+    from lowlight_cli.errors import file_error
+
+    if isinstance(exc, LowlightError):
+        return str(exc), EXIT_USER
+    if isinstance(exc, MemoryError):
+        return "out of memory; for photos retry with a smaller --tile", EXIT_USER
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return str(file_error(exc.filename or "?", exc, "cannot access")), EXIT_USER
+    text = " ".join(str(exc).split())[:300]
+    return (f"unexpected {type(exc).__name__}{': ' + text if text else ''} (a bug in lowlight: "
+            f"run again with --debug for the traceback and report it)"), EXIT_BUG
 
 
 def needs(what: str, *extras: str) -> Callable[[F], F]:

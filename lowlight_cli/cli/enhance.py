@@ -56,9 +56,10 @@ def enhance(
 
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
-    from lowlight_cli.io.paths import DEFAULT_SUFFIX, collect_inputs
+    from lowlight_cli.io.paths import DEFAULT_SUFFIX, check_destinations, collect_inputs
 
-    items = collect_inputs(inputs, recursive)
+    items = collect_inputs(inputs, recursive, exclude=output)
+    check_destinations(items, output)  # before loading a model: a read-only or full -o fails in one line
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
     enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,

@@ -51,6 +51,9 @@ def eval_(
 
     from lowlight_cli.evaluation.evaluate import evaluate, find_samples, make_methods, markdown_table, summarize, write_reports
 
+    from lowlight_cli.io.atomic import check_writable_dir
+
+    check_writable_dir(out)  # before the work, not after it
     samples = find_samples(data, split, self_target)[:limit]
     methods = make_methods(weights or (), baselines or (), backend.value, device.value)
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -1,13 +1,14 @@
 """`lowlight export`: the model as ONNX graphs for `--backend onnx`.
 
 Examples:
-    lowlight export                                  # bundled weights -> weights/official/onnx/
     lowlight export --weights runs/mine --fp16       # -> runs/mine/onnx/ (fp32 and fp16 graphs)
+    lowlight export --weights official --out official-onnx/    # bundled weights are read-only: --out
     lowlight export --weights hf://me/agllnet@v1/model.safetensors --out agllnet-onnx/
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -33,14 +34,18 @@ def export(
     from lowlight_cli.errors import LowlightError
     from lowlight_cli.io.images import read_image
     from lowlight_cli.weights.onnx_export import compare_stages, export_onnx
-    from lowlight_cli.weights.registry import ONNX_DIR, resolve, sha256_of
+    from lowlight_cli.weights.registry import ONNX_DIR, WRITE_BUNDLED_ENV, check_not_bundled, resolve, sha256_of
     from lowlight_cli.weights.store import load_checkpoint
 
     found = resolve(weights)
     if out is None:
         if found.source.startswith("hf://"):
             raise LowlightError("--out is needed for hf:// weights (the Hub cache is read-only)")
+        if found.source.startswith("bundled:") and os.environ.get(WRITE_BUNDLED_ENV) != "1":
+            raise LowlightError(f"--out is needed for bundled weights (they are read-only, and {weights!r} already "
+                                f"ships its ONNX graphs): e.g. --out {weights}-onnx")
         out = found.weights_file.parent / ONNX_DIR
+    check_not_bundled(out)
     model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
     export_onnx(model, out, opset=opset, fp16=fp16, source_sha256=sha256_of(found.weights_file))
     rgb = read_image(image)[0] if image else None

@@ -20,6 +20,7 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.errors import LowlightError
 from lowlight_cli.synth.settings import DEFAULTS
 
 RangeOpt = Optional[str]
@@ -119,6 +120,11 @@ def synth(
         _download(root, tuple(p.strip() for p in coco_parts.split(",") if p.strip()), quiet)
 
     total = sum(1 for _ in select_sources(open_source(src, root), part, limit))
+    if total == 0:
+        from lowlight_cli.synth.sources import IMAGE_SUFFIXES
+
+        where = f"{src} ({root})" if src in ("coco", "voc") else src
+        raise LowlightError(f"no images found in {where} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     summary = _run_with_progress(run, open_source(src, root), out, settings, workers, limit, part, total, quiet)
     console.print(
         f"{summary.written} pairs written, {summary.resumed} already done, {summary.rejected} rejected, "
@@ -126,6 +132,8 @@ def synth(
     )
     for line in summary.failures:
         console.print(f"  [yellow]skipped:[/] {escape(line)}")
+    if summary.failed and not (summary.written or summary.resumed or summary.rejected):
+        raise LowlightError(f"no images found in {src}: none of its {summary.failed} image files could be read")
     manifest, skipped = journal_paths(out, part)
     pairs = list(read_jsonl(manifest))
     if report:
@@ -195,7 +203,6 @@ def synth_merge(
     out: Annotated[Path, typer.Argument(help="The synth folder the shards wrote into.")] = Path("lowlight-synth"),
 ) -> None:
     """Join the manifests of `lowlight synth --shard K/N` runs into OUT/manifest.jsonl and OUT/skipped.jsonl."""
-    from lowlight_cli.errors import LowlightError
     from lowlight_cli.synth.manifest import merge
 
     if not out.is_dir():

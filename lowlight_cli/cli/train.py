@@ -30,6 +30,9 @@ def train(
     resume: Annotated[
         Optional[Path], typer.Option("--resume", help="Continue the run in this folder with its saved config.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an earlier run in --out (default: refuse; --resume continues it).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Train AgLLNet (staged or joint, from the official weights or from scratch), resumable, DDP-ready."""
@@ -38,12 +41,12 @@ def train(
 
     explicit = [f"{k}={v}" for k, v in (("data", data), ("out", out), ("init", init)) if v is not None]
     if resume is not None:
-        if config or overrides or explicit:
+        if config or overrides or explicit or overwrite:
             raise LowlightError("--resume continues with the run's saved config; drop the other options")
         cfg = load_config(resume / CONFIG, (f"out={resume}",))
     else:
         cfg = load_config(config, (*(overrides or ()), *explicit))
-    metrics = run(cfg, resume=resume is not None, progress=not quiet)
+    metrics = run(cfg, resume=resume is not None, progress=not quiet, overwrite=overwrite)
     if metrics is None:
         return  # not rank 0 of a torchrun job: rank 0 reports
     scores = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "no validation"

@@ -178,7 +178,6 @@ def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: 
     """per_image.csv, summary.csv, summary.md and, with `sheet_rows`, sheet.png (columns `labels`)."""
     from lowlight_cli.io.atomic import atomic_path
 
-    out.mkdir(parents=True, exist_ok=True)
     for name, columns, records in (("per_image.csv", COLUMNS, rows), ("summary.csv", ("method", "images", *NUMERIC), summary)):
         with atomic_path(out / name) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, columns, extrasaction="ignore")

@@ -110,8 +110,12 @@ class Enhancer:
         return self._attention(_to_nchw(rgb))[0, 0]
 
     def enhance(self, rgb: np.ndarray, attention: np.ndarray | None = None, progress: Progress | None = None) -> EnhanceResult:
-        """Enhance one HxWx3 float image in [0, 1] and apply the controls; pass `attention` (HxW) to reuse a
-        precomputed map. At strength 0 the network is not run and the image comes back unchanged."""
+        """Enhance one HxWx3 image and apply the controls; pass `attention` (HxW) to reuse a precomputed map.
+        At strength 0 the network is not run and the image comes back unchanged.
+
+        `rgb` is float in [0, 1], or uint8 (0-255) or uint16 (0-65535), scaled to [0, 1]; the result is float32
+        in [0, 1] either way. Any other dtype, shape or range raises LowlightError naming what is expected."""
+        rgb = as_unit_rgb(rgb)
         if self.controls.strength == 0:
             return EnhanceResult(np.asarray(rgb, np.float32), np.zeros(rgb.shape[:2], np.float32))
         result = self.enhance_batch(rgb[None], None if attention is None else attention[None], progress)[0]
@@ -121,7 +125,8 @@ class Enhancer:
     def enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
     ) -> list[EnhanceResult]:
-        """Enhance N same-size frames (N, H, W, 3) in one pass per tile (video)."""
+        """Enhance N same-size frames (N, H, W, 3) in one pass per tile (video); dtypes as in `enhance`."""
+        frames = as_unit_rgb(frames, batch=True)
         x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32)
         h, w = x.shape[-2:]
         att = self._attention(x) if attentions is None else attentions[:, None].astype(np.float32)
@@ -169,6 +174,34 @@ class Enhancer:
             if progress:
                 progress(i + 1, len(tiles))
         return np.stack([b.result() for b in blenders])
+
+
+FLOAT_SLACK = 1.0 + 1e-3
+"""Float pixels may overshoot 1 by rounding; beyond this they are taken for 0-255 values (an error)."""
+
+
+def as_unit_rgb(rgb: np.ndarray, batch: bool = False) -> np.ndarray:
+    """`rgb` as float32 in [0, 1]: uint8 / uint16 scaled by their full range, float checked; else LowlightError."""
+    from lowlight_cli.errors import LowlightError
+
+    a = np.asarray(rgb)
+    shape = "(N, H, W, 3)" if batch else "(H, W, 3)"
+    if a.ndim != (4 if batch else 3) or a.shape[-1] != 3 or min(a.shape[-3:-1], default=0) < 1:
+        raise LowlightError(f"expected an RGB array of shape {shape}, got shape {a.shape}")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / 65535.0
+    if not np.issubdtype(a.dtype, np.floating):
+        raise LowlightError(f"expected float in [0, 1], uint8 (0-255) or uint16 (0-65535) pixels, got {a.dtype}")
+    a = a.astype(np.float32, copy=False)
+    if not np.isfinite(a).all():
+        raise LowlightError("the image holds NaN or infinite values; expected float pixels in [0, 1]")
+    low, high = float(a.min()), float(a.max())
+    if low < -1e-3 or high > FLOAT_SLACK:
+        hint = " (0-255 values? pass uint8, or divide by 255)" if high <= 255.0 + 1e-3 else ""
+        raise LowlightError(f"float pixels must lie in [0, 1], these span [{low:g}, {high:g}]{hint}")
+    return a
 
 
 def _to_nchw(rgb: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from lowlight_cli.errors import FileError
+from lowlight_cli.errors import DiskFullError, FileError
 from lowlight_cli.inference.enhancer import Enhancer, Progress
 from lowlight_cli.io.heatmap import write_heatmap
 from lowlight_cli.io.images import read_image, write_image
@@ -43,7 +43,6 @@ def enhance_file(
     """Read, enhance and write one image (atomically); returns its size in megapixels."""
     rgb, meta = read_image(source)
     result = enhancer.enhance(rgb, progress=progress)
-    output.parent.mkdir(parents=True, exist_ok=True)
     write_image(output, result.image, meta, fmt=fmt, quality=quality)
     if save_map:
         write_heatmap(map_path(output), result.attention)
@@ -61,7 +60,11 @@ def enhance_items(
     save_maps: bool = False,
     tile_progress: Callable[[Path], Progress] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Yield one outcome per input. Existing outputs are skipped unless `overwrite`, so a re-run resumes."""
+    """Yield one outcome per input. Existing outputs are skipped unless `overwrite`, so a re-run resumes.
+
+    A file that fails is reported and the batch goes on, except on a full disk (DiskFullError): that outcome
+    is the last, since every later write would fail too; finished outputs stay, no partial file is left.
+    """
     for item in items:
         start = time.perf_counter()
         try:
@@ -72,6 +75,9 @@ def enhance_items(
             mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps,
                               tile_progress(item.path) if tile_progress else None)
             yield FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
+        except DiskFullError as exc:
+            yield FileOutcome(item.path, None, "failed", f"{exc}; stopped: the disk is full", time.perf_counter() - start)
+            return
         except FileError as exc:
             yield FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
         except MemoryError:

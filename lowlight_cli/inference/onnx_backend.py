@@ -29,10 +29,17 @@ def choose_providers(device: str, tensorrt: bool, available: list[str], half: bo
 
     An explicit `cuda` (or TensorRT) that this onnxruntime build cannot provide fails loudly.
     """
+    if tensorrt and device == "cpu":
+        raise DeviceError("--backend onnx-tensorrt runs on an NVIDIA GPU only; on the CPU use --backend onnx")
     want_gpu = device.startswith("cuda") or tensorrt or (device == "auto" and CUDA in available)
     if not want_gpu:
         return [(CPU, {})]
     missing = [p for p in ([TENSORRT] if tensorrt else []) + [CUDA] if p not in available]
+    if missing and tensorrt:
+        raise DeviceError(
+            f"--backend onnx-tensorrt: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "
+            "it needs the `gpu` extra (onnxruntime-gpu) with TensorRT installed, else use --backend onnx"
+        )
     if missing:
         raise DeviceError(
             f"--device {device}: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "

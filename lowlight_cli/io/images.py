@@ -29,6 +29,13 @@ DEFAULT_QUALITY = {"JPEG": 95, "WEBP": 95}
 MAX_PIXELS = 400_000_000
 """Decompression-bomb guard: larger files are refused with a clear error, not an out-of-memory crash."""
 ORIENTATION_TAG = 0x0112
+TIFF_LAYOUT_TAGS = {
+    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 290, 291, 317, 320, 322, 323, 324,
+    325, 332, 338, 339, 340, 341, 347, 530, 531, 532,
+}
+"""TIFF tags that describe how the pixels are stored (size, bits, compression, photometric, strips, tiles,
+palette, sample format...). Pillow's getexif() of a TIFF returns them with the rest; written back into an
+output of another layout they made it unreadable (a palette TIFF came out as 'RGB with a palette')."""
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
@@ -67,6 +74,11 @@ def read_image(path: str | Path) -> tuple[np.ndarray, ImageMeta]:
             fmt = im.format or "PNG"
             if fmt not in SUFFIXES:
                 raise FileError(path, f"{fmt} images are not supported (JPEG, PNG, TIFF, WebP, BMP are)")
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1:
+                kind = "multi-page TIFF" if fmt == "TIFF" else f"animated {fmt}"
+                raise FileError(path, f"{kind} ({frames} pages): only single images are enhanced, and writing the first "
+                                      "page alone would lose the others; split the pages first (e.g. tiffsplit, magick)")
             orientation = int(im.getexif().get(ORIENTATION_TAG, 1) or 1)  # before _meta resets it
             meta = _meta(im, path)
             im.load()
@@ -74,7 +86,7 @@ def read_image(path: str | Path) -> tuple[np.ndarray, ImageMeta]:
     except FileError:
         raise
     except UnidentifiedImageError:
-        raise FileError(path, "not an image (or a format Pillow cannot identify)") from None
+        raise FileError(path, _unidentified_reason(path)) from None
     except Image.DecompressionBombError:
         raise FileError(path, f"larger than {MAX_PIXELS / 1e6:.0f} megapixels") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -119,6 +131,9 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
 
 def _meta(im, path: Path) -> ImageMeta:
     exif = im.getexif()
+    if im.format == "TIFF":  # a TIFF's "EXIF" is its own IFD: keep the descriptive tags, not the layout ones
+        for tag in TIFF_LAYOUT_TAGS & set(exif):
+            del exif[tag]
     exif_bytes = None
     if len(exif):
         if ORIENTATION_TAG in exif:
@@ -157,6 +172,24 @@ def _bit_depth(im, path: Path) -> int:
     return 8
 
 
+FLOAT_UNSUPPORTED = ("floating-point samples (HDR/linear data) are not supported: lowlight reads and writes 8- and "
+                     "16-bit integer images; convert it to a 16-bit TIFF first")
+
+
+def _unidentified_reason(path: Path) -> str:
+    """Why Pillow could not open `path`: a TIFF kind it lacks (float samples, several pages) or not an image."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            if getattr(page, "sampleformat", 1) == 3:  # SAMPLEFORMAT.IEEEFP
+                return f"{page.dtype} TIFF: {FLOAT_UNSUPPORTED}"
+            return f"TIFF Pillow cannot decode ({page.dtype}, {page.samplesperpixel} samples, {page.compression.name})"
+    except Exception:  # noqa: BLE001 - not a TIFF either: the plain answer
+        return "not an image (or a format Pillow cannot identify)"
+
+
 def _pixels(im, path: Path) -> np.ndarray:
     """Pillow image -> HxW (grey) or HxWxC array in its native integer type, RGB(A) order."""
     mode = im.mode
@@ -165,7 +198,7 @@ def _pixels(im, path: Path) -> np.ndarray:
     if mode == "I":
         return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
     if mode == "F":
-        raise FileError(path, "32-bit float images are not supported")
+        raise FileError(path, FLOAT_UNSUPPORTED)
     if mode == "1":
         im = im.convert("L")
     elif mode in ("P", "PA"):

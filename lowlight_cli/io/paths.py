@@ -24,25 +24,32 @@ class InputItem:
     """Path relative to the folder or glob it was found in; mirrored under `-o DIR`."""
 
 
-def collect_inputs(args: list[str], recursive: bool = False) -> list[InputItem]:
+def collect_inputs(args: list[str], recursive: bool = False, exclude: Path | None = None) -> list[InputItem]:
     """Expand files, folders and glob patterns into a sorted list without duplicates.
 
     A path that does not exist is kept as an item, so it fails in the batch with a line naming it
-    instead of stopping the other files. Raises LowlightError only when nothing at all is found.
+    instead of stopping the other files. Folder and glob scans skip everything under `exclude` (the output
+    folder, when it lies inside an input folder: its files are earlier results, never inputs). Raises
+    LowlightError only when nothing at all is found.
     """
     items: dict[Path, InputItem] = {}
+    skip = exclude.resolve() if exclude is not None else None
+
+    def wanted(found: Path) -> bool:
+        return _is_image(found) and not (skip is not None and found.resolve().is_relative_to(skip))
+
     for arg in args:
         path = Path(arg).expanduser()
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
             for found in sorted(path.glob(pattern)):
-                if _is_image(found) and not found.stem.endswith(DERIVED_MARKERS):
+                if wanted(found) and not found.stem.endswith(DERIVED_MARKERS):
                     items.setdefault(found.resolve(), InputItem(found, found.relative_to(path)))
         elif not path.exists() and glob.has_magic(arg):
             root = _glob_root(path)
             for name in sorted(glob.glob(str(path), recursive=recursive)):
                 found = Path(name)
-                if _is_image(found):
+                if wanted(found):
                     items.setdefault(found.resolve(), InputItem(found, found.relative_to(root)))
         else:
             items.setdefault(path.resolve(), InputItem(path, Path(path.name)))
@@ -58,6 +65,18 @@ def output_path(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | N
     if target.resolve() == item.path.resolve():
         raise FileError(item.path, "the output would overwrite the input; give a --suffix or another -o folder")
     return target
+
+
+def check_destinations(items: list[InputItem], out_dir: Path | None) -> None:
+    """Fail before any work when the outputs cannot be written: `-o` (or, without it, each input's folder) is
+    read-only, below a file, or on a full disk. One FileError naming the folder."""
+    from lowlight_cli.io.atomic import check_writable_dir
+    from lowlight_cli.weights.registry import check_not_bundled
+
+    folders = [out_dir] if out_dir is not None else sorted({item.path.parent for item in items if item.path.exists()})
+    for folder in folders:
+        check_not_bundled(folder)
+        check_writable_dir(folder)
 
 
 def _glob_root(pattern: Path) -> Path:

@@ -165,6 +165,9 @@ def run(
 
     `on_record(record, resumed)` is called once per source in source order (for progress bars).
     """
+    from lowlight_cli.io.atomic import check_writable_dir
+
+    check_writable_dir(out)  # a read-only or full --out is one line before any work
     out.mkdir(parents=True, exist_ok=True)
     _check_settings(out, settings)
     manifest, skipped = journal_paths(out, shard)

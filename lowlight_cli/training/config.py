@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.training.losses import TERMS, LossWeights
+
+PositiveInt = Annotated[int, Field(ge=1)]
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+_SCHEMA = ConfigDict(extra="forbid")
+"""The typed schema of a run: every field's type and range is in its annotation (pydantic checks them, and
+rejects unknown keys at every level), so a bad value is one line naming its key before anything is created."""
 
 STAGES = {
     "attention": ("attention",),
@@ -24,10 +35,12 @@ STAGES = {
 
 @dataclass(frozen=True)
 class Stage:
+    __pydantic_config__ = _SCHEMA
+
     name: str
     """attention, noise, enhance (Enhancement- and Reinforce-Net) or joint (everything)."""
-    steps: int
-    lr: Optional[float] = None
+    steps: PositiveInt
+    lr: Optional[Positive] = None
     """Peak learning rate of this stage; default: the run's `lr`."""
 
     def __post_init__(self) -> None:
@@ -41,20 +54,22 @@ class Stage:
 class TrainConfig:
     """A training run. Defaults: fine-tune the Noise-Net variant from the official weights."""
 
+    __pydantic_config__ = _SCHEMA
+
     data: str = "lowlight-synth"
     """A `lowlight synth` output folder (data_mode=pairs) or a folder/glob of normal photos (onthefly)."""
-    data_mode: str = "pairs"
+    data_mode: Literal["pairs", "onthefly"] = "pairs"
     val_data: Optional[str] = None
     """Synth folder whose `test` split validates; default: `data` when data_mode=pairs."""
     real_data: Optional[str] = None
     """Real pairs (LOL layout: low/ + high/) mixed into training, their `train` split only (see
     `training.data.real_split`); the noise term skips them, their noise being unknown."""
-    real_share: Optional[float] = None
+    real_share: Optional[Annotated[float, Field(ge=0, lt=1)]] = None
     """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
     and synthetic pair once per epoch, whatever the counts."""
     synth: dict[str, Any] = field(default_factory=dict)
     """data_mode=onthefly: SynthSettings overrides for the pairs synthesized while training (e.g. cast_share)."""
-    synth_repeats: int = 1
+    synth_repeats: PositiveInt = 1
     """data_mode=onthefly: how many times each photo appears per epoch (each time freshly synthesized)."""
     out: str = "runs/agllnet"
     init: str = "official"
@@ -64,38 +79,38 @@ class TrainConfig:
     model: dict[str, Any] = field(default_factory=dict)
     """AgLLNetConfig overrides for `init: scratch` (e.g. smaller widths)."""
     stages: tuple[Stage, ...] = (Stage("joint", 1000),)
-    crop: int = 128
+    crop: PositiveInt = 128
     """Training crop side; a multiple of the model's `attention_multiple` (128 for the released widths)."""
-    batch: int = 4
+    batch: PositiveInt = 4
     """Per process; the effective batch is batch x processes."""
-    workers: int = 2
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    schedule: str = "cosine"
+    workers: Count = 2
+    lr: Positive = 1e-4
+    weight_decay: NonNegative = 0.0
+    schedule: Literal["cosine", "step", "constant"] = "cosine"
     """cosine (to min_lr_ratio x lr), step (x step_gamma every step_size steps) or constant; per stage."""
-    min_lr_ratio: float = 0.01
-    step_size: int = 1000
-    step_gamma: float = 0.5
-    warmup: int = 0
+    min_lr_ratio: Fraction = 0.01
+    step_size: PositiveInt = 1000
+    step_gamma: Positive = 0.5
+    warmup: Count = 0
     """Linear warm-up steps at the start of each stage."""
-    grad_clip: float = 1.0
+    grad_clip: NonNegative = 1.0
     """Max global gradient norm (0: off)."""
-    ema: float = 0.999
+    ema: Annotated[float, Field(ge=0, lt=1)] = 0.999
     """Decay of the weights' exponential moving average used for validation and export (0: off)."""
     amp: bool = True
     """bf16 autocast on CUDA (ignored on the CPU)."""
     channels_last: bool = True
-    reinforce_target: str = "amplified"
+    reinforce_target: Literal["amplified", "high"] = "amplified"
     """Reinforce-Net target: the contrast-amplified image (paper) or the normal image `high`."""
     losses: LossWeights = field(default_factory=LossWeights)
     vgg_weights: Optional[str] = None
     """VGG-19 features safetensors (path or hf://); without it the perceptual term is dropped."""
-    val_every: int = 100
-    val_images: int = 8
-    val_crop: int = 256
-    ckpt_every: int = 100
-    log_every: int = 10
-    seed: int = 0
+    val_every: PositiveInt = 100
+    val_images: PositiveInt = 8
+    val_crop: PositiveInt = 256
+    ckpt_every: PositiveInt = 100
+    log_every: PositiveInt = 10
+    seed: Count = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -133,17 +148,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        data = dict(data)
-        _reject_unknown(cls, data, "config")
-        if "losses" in data:
-            _reject_unknown(LossWeights, data["losses"], "losses")
-            data["losses"] = LossWeights(**data["losses"])
-        if "stages" in data:
-            data["stages"] = tuple(Stage(**s) for s in data["stages"])
+        """Validate `data` against the schema; a bad key or value is a one-line LowlightError naming it."""
+        if not isinstance(data, dict):
+            raise LowlightError(f"config: expected a mapping, got {data!r}")
         try:
-            return cls(**data)
-        except TypeError as exc:
-            raise LowlightError(f"config: {exc}") from None
+            return _adapter().validate_python(data)
+        except ValidationError as exc:
+            raise LowlightError(describe_validation(exc)) from None
 
     def save(self, path: Path) -> None:
         import yaml
@@ -152,6 +163,29 @@ class TrainConfig:
 
         with atomic_path(path) as tmp:
             tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def _adapter() -> TypeAdapter:
+    global _ADAPTER
+    if _ADAPTER is None:
+        _ADAPTER = TypeAdapter(TrainConfig)
+    return _ADAPTER
+
+
+_ADAPTER: Optional[TypeAdapter] = None
+
+
+def describe_validation(exc: ValidationError, where: str = "config") -> str:
+    """The first schema violation as `config: stages.0.step: unknown key ...` (unknown keys reported first)."""
+    errors = sorted(exc.errors(), key=lambda e: e["type"] not in ("unexpected_keyword_argument", "extra_forbidden"))
+    first = errors[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+        text = "unknown key"
+    else:
+        text = f"{first['msg'].replace('Input should', 'should')}, not {first.get('input')!r}"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{where}: {key}: {text}{more}"
 
 
 def _reject_unknown(cls: type, data: Any, where: str) -> None:

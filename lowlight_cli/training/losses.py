@@ -7,10 +7,11 @@ balance (MAE + SSIM + VGG/3 + region) and are options of `lowlight train` (`--se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Annotated, Mapping, Optional
 
 import torch
 import torch.nn.functional as F
+from pydantic import ConfigDict, Field
 from torch import nn
 
 if TYPE_CHECKING:
@@ -18,29 +19,32 @@ if TYPE_CHECKING:
 
 TERMS = ("attention", "noise", "enhance", "reinforce")
 """The four top-level terms; a training stage picks the ones it optimises."""
+NonNegative = Annotated[float, Field(ge=0)]
 
 
 @dataclass(frozen=True)
 class LossWeights:
     """Weight of every loss term (0 switches a term off)."""
 
-    attention: float = 1.0
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    attention: NonNegative = 1.0
     """w_a: L2 between predicted and ground-truth attention maps."""
-    noise: float = 1.0
+    noise: NonNegative = 1.0
     """w_n: L1 between the Noise-Net output and |noise| (the Noise-Net ends in ReLU, spec 1.6)."""
-    enhance: float = 1.0
+    enhance: NonNegative = 1.0
     """w_e: on the Enhancement-Net output E against the normal image."""
-    reinforce: float = 1.0
+    reinforce: NonNegative = 1.0
     """w_r: on the Reinforce-Net output R against the reinforce target."""
-    bright: float = 1.0
+    bright: NonNegative = 1.0
     """w_eb = w_rb: the asymmetric L1 term."""
-    under: float = 2.0
+    under: NonNegative = 2.0
     """lambda > 1 of S(x): how much more an under-brightened pixel costs than an over-brightened one."""
-    structural: float = 1.0
+    structural: NonNegative = 1.0
     """w_es = w_rs: 1 - SSIM (11x11 Gaussian window, sigma 1.5, per channel; torchmetrics)."""
-    perceptual: float = 1.0 / 3.0
+    perceptual: NonNegative = 1.0 / 3.0
     """w_ep = w_rp: L1 between VGG-19 relu3_4 features (dropped when no VGG weights are available)."""
-    region: float = 1.0
+    region: NonNegative = 1.0
     """w_er: L1 + (1 - SSIM) on images weighted by the predicted attention map (enhancement only)."""
 
 

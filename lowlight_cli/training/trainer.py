@@ -482,8 +482,37 @@ def plot_curves(run_dir: Path) -> Path:
     return path
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Optional[dict[str, float]]:
-    """Run (or resume) training into `cfg.out`; the final validation scores on rank 0, None on the others."""
-    trainer = Trainer(cfg, Path(cfg.out), resume=resume, progress=progress)
+RUN_FILES = (CHECKPOINT, CONFIG, "train.csv", "val.csv", "curves.png", "model", "best", "tb")
+"""What a run writes into its folder (see the module docstring): what `overwrite` replaces, nothing else."""
+
+
+def existing_run(run_dir: Path) -> list[str]:
+    """The files of an earlier run in `run_dir` (empty when there is none)."""
+    return [name for name in RUN_FILES if (run_dir / name).exists()]
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
+          overwrite: bool = False) -> Optional[dict[str, float]]:
+    """Run (or resume) training into `cfg.out`; the final validation scores on rank 0, None on the others.
+
+    An earlier run in `cfg.out` is never replaced silently: continue it with `resume`, or replace its files
+    with `overwrite`. A read-only or full `cfg.out` is one line before anything is built.
+    """
+    import shutil
+
+    from lowlight_cli.io.atomic import check_writable_dir
+
+    run_dir = Path(cfg.out)
+    earlier = existing_run(run_dir)
+    if not resume and earlier:
+        if not overwrite:
+            raise LowlightError(f"{run_dir}: already holds a training run ({', '.join(earlier)}); continue it with "
+                                f"--resume {run_dir}, replace it with --overwrite, or choose another --out")
+        if int(os.environ.get("RANK", "0")) == 0:
+            for name in earlier:
+                path = run_dir / name
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    check_writable_dir(run_dir)
+    trainer = Trainer(cfg, run_dir, resume=resume, progress=progress)
     metrics = trainer.fit()
     return metrics if trainer.dist.main else None

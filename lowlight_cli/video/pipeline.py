@@ -76,6 +76,8 @@ class VideoJob:
 
 def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrite: bool = False) -> VideoJob:
     source, output = Path(source), Path(output)
+    if output.is_dir():
+        raise FileError(output, f"is a folder; give the output file's name, e.g. {output / (source.stem + '_enhanced.mp4')}")
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise FileError(output, "is the input; choose another output name (the input is never overwritten)")
     info = probe(source)
@@ -99,14 +101,22 @@ def _try_writer(job: VideoJob) -> None:
 
     from lowlight_cli.video.writer import VideoWriter
 
+    from lowlight_cli.errors import file_error
+    from lowlight_cli.io.atomic import check_writable_dir
+    from lowlight_cli.weights.registry import check_not_bundled
+
+    check_not_bundled(job.output)
+    check_writable_dir(job.output.parent)
     try:
         job.output.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{job.output.stem}.", suffix=f".check{job.output.suffix}", dir=job.output.parent)
         os.close(fd)
     except OSError as exc:
-        raise FileError(job.output, f"cannot write here: {exc.strerror or exc}") from None
+        raise file_error(job.output, exc) from None
     try:
         VideoWriter(Path(name), job.info, job.settings, job.source).abort()
+    except FileError as exc:  # named after the probe file; the user knows the output's name
+        raise FileError(job.output, exc.reason.replace(name, str(job.output))) from None
     finally:
         os.unlink(name)
 

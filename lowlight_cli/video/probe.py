@@ -73,7 +73,7 @@ def open_input(path: Path) -> Iterator["av.container.InputContainer"]:  # noqa: 
     if not path.is_file():
         raise FileError(path, "no such file")
     try:
-        container = av.open(str(path), "r")
+        container = av.open(str(path), "r", metadata_errors="replace")  # damaged tags must not stop a decode
     except av.error.FFmpegError as exc:
         raise FileError(path, f"not a readable video (truncated or not a media file): {_reason(exc)}") from None
     try:

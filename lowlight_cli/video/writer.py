@@ -27,7 +27,10 @@ class VideoWriter:
         options = {"movflags": "+faststart"} if path.suffix.lower().lstrip(".") in FASTSTART_FORMATS else {}
         try:
             self.container = av.open(str(path), "w", options=options)
-        except (av.error.FFmpegError, ValueError) as exc:
+        except ValueError:  # PyAV: "Could not determine output format"
+            raise FileError(path, f"FFmpeg knows no container for {path.suffix or 'a name without an extension'!r}; "
+                                  "use .mp4, .mkv, .mov or .webm") from None
+        except av.error.FFmpegError as exc:
             raise FileError(path, f"cannot write this kind of file: {exc}") from None
         try:
             self.stream = self._add_video(info, settings)
@@ -36,6 +39,7 @@ class VideoWriter:
             self.container.close()
             raise
         self.deep = bit_depth(settings.pix_fmt) > 8
+        self._durations: dict[int, int] = {}
         self.info = info
         self.pix_fmt = settings.pix_fmt
 
@@ -61,7 +65,7 @@ class VideoWriter:
         import av
 
         copies = {}
-        with av.open(str(source)) as src:
+        with av.open(str(source), metadata_errors="replace") as src:
             self.container.metadata.update(src.metadata)  # creation time, GPS location, ...
             for s in src.streams:
                 if s.type not in ("audio", "subtitle"):
@@ -94,7 +98,18 @@ class VideoWriter:
             dst_color_primaries=c.primaries,
         )
         frame.pts, frame.duration, frame.time_base = pts, duration, self.info.time_base
-        self.container.mux(self.stream.encode(frame))
+        if duration:
+            self._durations[pts] = duration
+        self._mux(self.stream.encode(frame))
+
+    def _mux(self, packets: list) -> None:
+        """Mux encoded packets, each with its frame's own duration: encoders reorder frames and guess the
+        duration of the last one from the nominal rate, which shortened or lengthened VFR clips at the end."""
+        for packet in packets:
+            duration = self._durations.pop(packet.pts, None)
+            if duration:
+                packet.duration = duration
+        self.container.mux(packets)
 
     def copy(self, item: SourcePacket) -> None:
         """Mux an audio/subtitle packet from the source as-is (no decode, no re-encode)."""
@@ -103,7 +118,7 @@ class VideoWriter:
 
     def close(self) -> None:
         """Flush the encoder and write the trailer; the file is complete only after this."""
-        self.container.mux(self.stream.encode(None))
+        self._mux(self.stream.encode(None))
         self.container.close()
 
     def abort(self) -> None:

@@ -73,6 +73,7 @@ def download(ref: HubRef, filename: str) -> Path:
     from lowlight_cli import __version__
 
     where = f"{PREFIX}{ref.repo_id}@{ref.revision or 'main'}/{filename}"
+    unreachable = _unreachable(ref, filename) if not _offline() else "HF_HUB_OFFLINE is set"
     try:
         path = Path(
             hf_hub_download(
@@ -81,15 +82,15 @@ def download(ref: HubRef, filename: str) -> Path:
                 revision=ref.revision,
                 endpoint=_endpoint(),
                 etag_timeout=ETAG_TIMEOUT,
-                local_files_only=_offline(),
+                local_files_only=unreachable is not None,  # no retries against a dead network: the cache or nothing
                 library_name="lowlight",
                 library_version=__version__,
             )
         )
     except LocalEntryNotFoundError:
         raise WeightsError(
-            f"{where}: not in the local cache and the Hub cannot be reached"
-            f"{' (HF_HUB_OFFLINE is set)' if _offline() else ''}; fetch it once online with `lowlight weights pull`"
+            f"{where}: not in the local cache and the Hub cannot be reached ({unreachable or 'no connection'}); "
+            "run this once with a connection (or HF_ENDPOINT set to a reachable mirror), later runs use the cache"
         ) from None
     except RepositoryNotFoundError:
         raise WeightsError(f"{where}: no such repository on the Hub (or it is private: set HF_TOKEN)") from None
@@ -104,6 +105,33 @@ def download(ref: HubRef, filename: str) -> Path:
     if _SHA256.fullmatch(recorded) and sha256_of(path) != recorded:
         raise WeightsError(f"{where}: sha256 does not match the Hub's record {recorded[:12]}… (damaged download?)")
     return path
+
+
+def _unreachable(ref: HubRef, filename: str) -> str | None:
+    """Why the Hub cannot be reached now (one request, no retries), or None when it answers at all.
+
+    huggingface_hub retries a failed lookup with back-off when the file is not cached (about 25 s of
+    warnings); one HEAD request first tells a dead network from a live one at once.
+    """
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        get_hf_file_metadata(hf_hub_url(ref.repo_id, filename, revision=ref.revision, endpoint=_endpoint()),
+                             timeout=ETAG_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the HTTP client's error types are not part of huggingface_hub's API
+        return network_reason(exc)
+    return None
+
+
+def network_reason(exc: BaseException) -> str | None:
+    """A short reason when `exc` is a failure to reach the server (refused, DNS, timeout, proxy), else None."""
+    kinds = {c.__name__ for c in type(exc).__mro__}
+    if kinds & {"TransportError", "ConnectionError", "TimeoutError", "TimeoutException", "OfflineModeIsEnabled"} or (
+        isinstance(exc, OSError) and not kinds & {"HfHubHTTPError", "EntryNotFoundError"}
+    ):
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return text[:120]
+    return None
 
 
 def _offline() -> bool:
@@ -183,6 +211,10 @@ def push(ref: str, repo_id: str, revision: str | None = None, private: bool = Fa
         info = api.create_commit(
             repo_id, operations, commit_message=message or f"lowlight weights push {ref}", revision=revision
         )
-    except (HfHubHTTPError, OSError) as exc:
-        raise WeightsError(f"push to {repo_id}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # noqa: BLE001 - HTTP errors, a dead network, a missing token: one line each
+        reason = network_reason(exc)
+        if reason and not isinstance(exc, HfHubHTTPError):
+            raise WeightsError(f"push to {repo_id}: cannot reach the Hub ({reason}); nothing was uploaded") from None
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        raise WeightsError(f"push to {repo_id}: {exc.__class__.__name__}: {text}") from None
     return f"{PREFIX}{repo_id}@{info.oid}/{WEIGHTS_FILE}"

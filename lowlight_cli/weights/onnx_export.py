@@ -93,9 +93,12 @@ def export_onnx(
     model: AgLLNet, out_dir: str | Path, opset: int = DEFAULT_OPSET, fp16: bool = False, source_sha256: str | None = None
 ) -> Path:
     """Write attention/local graphs (fp32, plus fp16 when asked) and a manifest with their sha256."""
-    from lowlight_cli.io.atomic import atomic_path
+    from lowlight_cli.io.atomic import atomic_path, check_writable_dir
+    from lowlight_cli.weights.registry import check_not_bundled
 
     out_dir = Path(out_dir)
+    check_not_bundled(out_dir)
+    check_writable_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = deconvs_as_convs(model.eval().cpu())
     graphs: dict[str, dict[str, dict[str, str]]] = {}

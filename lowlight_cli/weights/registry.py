@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,22 @@ def bundled_dir() -> Path:
     """Where the bundled weights live: inside the installed wheel, else the source checkout's weights/."""
     packaged = Path(str(resources.files("lowlight_cli"))) / "_bundled_weights"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "weights"
+
+
+WRITE_BUNDLED_ENV = "LOWLIGHT_WRITE_BUNDLED"
+"""Set to 1 by maintainers who regenerate the bundled files on purpose (`lowlight export` into weights/);
+without it the bundled weights are read-only to every command."""
+
+
+def check_not_bundled(path: str | Path) -> None:
+    """Raise WeightsError when `path` lies inside the bundled weights, which no command may change."""
+    if os.environ.get(WRITE_BUNDLED_ENV) == "1":
+        return
+    root = bundled_dir().resolve()
+    target = Path(path).resolve()
+    if target == root or root in target.parents:
+        raise WeightsError(f"{path}: inside the bundled weights ({root}), which no command changes; "
+                           "write to another folder (--out)")
 
 
 def resolve(ref: str | Path) -> ResolvedWeights:
