@@ -18,6 +18,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "synth": ("skimage", "matplotlib"),
     "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage"),
     "eval": ("torch", "safetensors", "torchmetrics"),
+    "ray": ("ray",),
     "onnxruntime": ("onnxruntime",),
 }
 """Extra -> the top-level modules it installs (mirrors [project.optional-dependencies]). `onnxruntime`
