@@ -46,7 +46,7 @@ def connect(address: Optional[str]) -> None:
     if ray.is_initialized():
         return
     try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
+        ray.init(address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
     except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LowlightError(f"cannot start or reach the Ray cluster at {address!r}: {first}") from None
@@ -104,7 +104,7 @@ def map_items(
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the CLI draws its own
     context.execution_options.preserve_order = preserve_order
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes, not errors
     rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
     blocks = min(MAX_BLOCKS, math.ceil(len(rows) / ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map(

@@ -7,7 +7,8 @@ grey, `noise` as 16-bit BGR (`targets.encode_noise`). They are stored either
 - in WebDataset tar shards: OUT/{train,test}/[<prefix>]NNNNNN.tar, each pair as the members
   `<key>.<kind>.png` plus `<key>.json` (its record), consecutive, with `<key>` = the pair id without dots
   (WebDataset groups members by the part of the name before the first dot). Any WebDataset reader can
-  stream these shards; the manifest line of a pair names its shard (`shard`) and members (`files`).
+  stream these shards; the manifest line of a pair names its shard (`shard`), members (`files`) and
+  where each member's bytes are (`spans`: [offset, size]), so a pair is read with one seek per image.
 
 A shard appears under its final name only when complete (written to a temporary name, then renamed), and
 the manifest lines of its pairs are appended only after that, so a killed run loses only the open shards.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -67,7 +67,7 @@ def read_stored(root: Path, record: dict, kind: str) -> np.ndarray:
     import cv2
 
     if "shard" in record:
-        data = _member(root / record["shard"], record["files"][kind])
+        data = _member(root / record["shard"], record["spans"][kind])
         pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         where = f"{root / record['shard']}:{record['files'][kind]}"
     else:
@@ -94,22 +94,15 @@ def read_pair(root: Path, record: dict) -> dict[str, np.ndarray]:
     return arrays
 
 
-_OPEN: dict[Path, tuple[int, tarfile.TarFile]] = {}
-"""Shards opened by this process (re-opened after a fork: a shared file offset would mix reads)."""
-
-
-def _member(shard: Path, name: str) -> bytes:
-    pid, tar = _OPEN.get(shard, (None, None))
-    if pid != os.getpid():
-        tar = tarfile.open(shard)  # noqa: SIM115 - kept open for the next reads of this shard
-        _OPEN[shard] = (os.getpid(), tar)
-    try:
-        member = tar.extractfile(name)
-    except KeyError:
-        raise OSError(f"{shard}: no member {name}") from None
-    if member is None:
-        raise OSError(f"{shard}: {name} is not a file")
-    return member.read()
+def _member(shard: Path, span: list[int]) -> bytes:
+    """The bytes of one shard member at [offset, size] (from the manifest: no tar index to scan)."""
+    offset, size = span
+    with open(shard, "rb") as f:
+        f.seek(offset)
+        data = f.read(size)
+    if len(data) != size:
+        raise OSError(f"{shard}: truncated at byte {offset + len(data)}")
+    return data
 
 
 class ShardWriter:
@@ -140,9 +133,13 @@ class ShardWriter:
         record["shard"] = name
         record["files"] = {kind: f"{key}.{kind}.png" for kind in KINDS}
         meta = {k: record[k] for k in ("source", "id", "split", "size", "params") if k in record}
-        for member, data in [*((record["files"][k], blobs[k]) for k in KINDS), (f"{key}.json", _json(meta))]:
+        record["spans"] = {}
+        for kind, member, data in [*((k, record["files"][k], blobs[k]) for k in KINDS), (None, f"{key}.json", _json(meta))]:
             info = tarfile.TarInfo(member)
             info.size, info.mode, info.mtime = len(data), 0o644, 0  # fixed metadata: same pairs, same bytes
+            header = len(info.tobuf(tar.format, tar.encoding, tar.errors))
+            if kind:
+                record["spans"][kind] = [tar.offset + header, len(data)]
             tar.addfile(info, io.BytesIO(data))
         records.append(record)
         if len(records) >= self.size:
