@@ -108,7 +108,7 @@ def map_items(
     rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
     blocks = min(MAX_BLOCKS, math.ceil(len(rows) / ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map(
-        _Actor, fn_constructor_args=(factory, kwargs), compute=ray.data.ActorPoolStrategy(size=pool_size(resources)),
+        _Actor, fn_constructor_args=(factory, kwargs), compute=ray.data.ActorPoolStrategy(size=min(pool_size(resources), len(rows))),
         num_cpus=resources.cpus, num_gpus=resources.gpus or None,
     )
     try:
