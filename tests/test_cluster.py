@@ -22,7 +22,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
-from lowlight_cli.synth.manifest import load_pairs, read_jsonl
+from lowlight_cli.synth.manifest import load_pairs
 from lowlight_cli.synth.pipeline import run
 from lowlight_cli.synth.settings import DEFAULTS
 from lowlight_cli.synth.sources import folder_or_glob

@@ -47,7 +47,7 @@ def connect(address: Optional[str]) -> None:
         return
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
-    except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Ray raises plain Exception too (a node that did not start)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LowlightError(f"cannot start or reach the Ray cluster at {address!r}: {first}") from None
 
