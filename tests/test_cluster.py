@@ -161,29 +161,38 @@ def _ray_start(*args: str, env: dict, tmp: Path) -> subprocess.Popen:
                             stdout=open(tmp / f"ray-{len(args)}.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _wait_for_nodes(address: str, count: int, env: dict, tmp: Path, limit: float = 300) -> None:
+    probe = [sys.executable, "-c", f"import ray; ray.init(address={address!r}); print(sum(n['Alive'] for n in ray.nodes()))"]
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60).stdout.strip() == str(count):
+                return
+        except subprocess.TimeoutExpired:
+            pass
+        logs = "\n".join(p.read_text()[-1500:] for p in sorted(tmp.glob("ray-*.log")))
+        assert time.monotonic() < deadline, f"{count} Ray node(s) not up after {limit:.0f} s:\n{logs}"
+        time.sleep(2)
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_a_head_and_a_worker_started_with_ray_start_share_the_run(sources, tmp_path):
-    """Two Ray nodes on 127.0.0.1 (`ray start`), the CLI connecting by address: the same bytes as the
-    local run, and both nodes did some of the work."""
+    """Two Ray nodes on 127.0.0.1 (`ray start`, 1 CPU each), the CLI connecting by address with a pool of
+    two 1-CPU actors (so one on each node): the same bytes as the local run."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "RAY_AUTH_MODE": "disabled"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "RAY_AUTH_MODE": "disabled", "COLUMNS": "250"}
     address = f"127.0.0.1:{port}"
     nodes = [_ray_start("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
                         "--include-dashboard=false", env=env, tmp=tmp_path)]
     try:
-        deadline = time.monotonic() + 120
-        probe = [sys.executable, "-c", f"import ray; ray.init(address={address!r}); print(len([n for n in ray.nodes() if n['Alive']]))"]
-        while subprocess.run(probe, env=env, capture_output=True, text=True).stdout.strip() != "1":
-            assert time.monotonic() < deadline, (tmp_path / "ray-5.log").read_text()[-2000:]
-            time.sleep(2)
+        _wait_for_nodes(address, 1, env, tmp_path)
         nodes.append(_ray_start(f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", env=env, tmp=tmp_path))
-        while subprocess.run(probe, env=env, capture_output=True, text=True).stdout.strip() != "2":
-            assert time.monotonic() < deadline, "the worker node did not join"
-            time.sleep(2)
+        _wait_for_nodes(address, 2, env, tmp_path)
         local, remote = tmp_path / "local", tmp_path / "ray"
         run(folder_or_glob(str(sources)), local, DEFAULTS, workers=0)
         done = subprocess.run([sys.executable, "-m", "lowlight_cli", "synth", "--src", str(sources), "--out", str(remote),
