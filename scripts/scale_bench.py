@@ -98,7 +98,7 @@ def main() -> None:
     record("synth", "local", 1, n, timed(lambda: run(folder_or_glob(src), out("s-local-1"), SETTINGS, workers=0)))
     record("synth", "local", 1, 1, timed(lambda: run(folder_or_glob(one), out("s-local-1-one"), SETTINGS, workers=0)))
     record("synth", "local", 2, n, timed(lambda: run(folder_or_glob(src), out("s-local-2"), SETTINGS, workers=2)))
-    init = timed(lambda: ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False))
+    init = timed(lambda: ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False))
     synth_ray(folder_or_glob(one), out("warm-ray"), SETTINGS, resources=Resources(actors=1))
     for actors in (1, 2):
         res = Resources(actors=actors)

@@ -36,7 +36,7 @@ PHOTOS = Path(__file__).parent / "data" / "synth"
 def cluster():
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # never a running one
     yield ray
     ray.shutdown()
 
@@ -197,9 +197,10 @@ def test_a_head_and_a_worker_started_with_ray_start_share_the_run(sources, tmp_p
         run(folder_or_glob(str(sources)), local, DEFAULTS, workers=0)
         done = subprocess.run([sys.executable, "-m", "lowlight_cli", "synth", "--src", str(sources), "--out", str(remote),
                                "--ray", address, "--ray-actors", "2"], env=env, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 1, done.stdout + done.stderr  # the two broken sources
-        assert "Ray cluster: 2 nodes, 2 CPUs" in done.stdout + done.stderr
-        assert "4 pairs written, 0 already done, 1 rejected, 2 unreadable or failed" in done.stdout
+        printed = done.stdout + done.stderr
+        assert done.returncode == 1, printed  # the two broken sources
+        assert "Ray cluster: 2 nodes, 2 CPUs" in printed
+        assert "4 pairs written, 0 already done, 1 rejected, 2 unreadable or failed" in printed
         assert tree_bytes(remote) == tree_bytes(local)
     finally:
         for node in reversed(nodes):

@@ -15,6 +15,7 @@ Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option le
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -134,11 +135,9 @@ def synth(
         connect(ray)
         if not quiet:
             console.print(f"[dim]{escape(describe(resources))}[/]")
-        runner = lambda sources, out, settings, on_record: synth_ray(  # noqa: E731
-            sources, out, settings, ray, resources, limit=limit, shard=part, on_record=on_record, tar=tar)
+        runner = partial(synth_ray, address=ray, resources=resources, limit=limit, shard=part, tar=tar)
     else:
-        runner = lambda sources, out, settings, on_record: run(  # noqa: E731
-            sources, out, settings, workers=workers, limit=limit, shard=part, on_record=on_record, tar=tar)
+        runner = partial(run, workers=workers, limit=limit, shard=part, tar=tar)
     summary = _run_with_progress(runner, open_source(src, root), out, settings, total, quiet)
     console.print(
         f"{summary.written} pairs written, {summary.resumed} already done, {summary.rejected} rejected, "
@@ -191,7 +190,7 @@ def _run_with_progress(run, sources, out, settings, total, quiet):
             pairs += record["status"] == "pair"
             bar.update(task, advance=1, pairs=pairs)
 
-        return run(sources, out, settings, on_record)
+        return run(sources, out, settings, on_record=on_record)
 
 
 def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
