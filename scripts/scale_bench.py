@@ -1,6 +1,6 @@
 """Ray runs against local runs on this machine: throughput, Ray's overhead per image, identity of the outputs.
 
-    python scripts/scale_bench.py [--images 24] [--out docs/results/scale]
+    python scripts/scale_bench.py [--images 12] [--out docs/results/scale]
 
 Sources: the three real photos of tests/data/synth, copied `--images / 3` times under other names (each
 name seeds its own pair). Synth runs with the candidate filters off (every source becomes a pair). Timed,
@@ -62,7 +62,7 @@ def timed(fn) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=24)
+    parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "scale")
     args = parser.parse_args()
 
