@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage", "pydantic"),
     "eval": ("torch", "safetensors", "torchmetrics"),
     "serve": ("fastapi", "uvicorn", "multipart"),
+    "ray": ("ray",),
     "onnxruntime": ("onnxruntime",),
 }
 """Extra -> the top-level modules it installs (mirrors [project.optional-dependencies]). `onnxruntime`

@@ -83,7 +83,7 @@ def test_extras_table_matches_pyproject():
     extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     module_of = {"torch": "torch", "safetensors": "safetensors", "av": "av", "onnx": "onnx", "scikit-image": "skimage",
                  "matplotlib": "matplotlib", "torchmetrics": "torchmetrics", "tensorboard": "tensorboard",
-                 "pyyaml": "yaml", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime",
+                 "pyyaml": "yaml", "ray": "ray", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime",
                  "fastapi": "fastapi", "uvicorn": "uvicorn", "python-multipart": "multipart", "pydantic": "pydantic"}
 
     def modules(extra: str) -> set[str]:

@@ -4,6 +4,7 @@ Examples:
     lowlight enhance photo.jpg                     # writes photo_enhanced.jpg beside it
     lowlight enhance shoot/ -r -o out/ --format png
     lowlight enhance "night/*.tif" --save-maps --device cuda --half
+    lowlight enhance /shared/archive -r -o /shared/out --ray auto --ray-gpus 1   # on a Ray cluster
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lowlight_cli.cli.options import (
     BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, HalfOpt, KeepColourOpt, QuietOpt,
     StrengthOpt, TileOpt, WeightsOpt, make_controls,
 )
+from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -50,6 +52,10 @@ def enhance(
     tile: TileOpt = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     quiet: QuietOpt = False,
+    ray: RayOpt = None,
+    ray_actors: RayActorsOpt = None,
+    ray_cpus: RayCpusOpt = 1.0,
+    ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
     """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -62,10 +68,22 @@ def enhance(
     check_destinations(items, output)  # before loading a model: a read-only or full -o fails in one line
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
-    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
-                        controls=make_controls(strength, exposure, keep_colour))
+    settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
+                    controls=make_controls(strength, exposure, keep_colour))
+    if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
+        from lowlight_cli.cluster.jobs import enhance_ray
+        from lowlight_cli.cluster.runtime import Resources, connect, describe
+
+        resources = Resources(ray_actors, ray_cpus, ray_gpus)
+        connect(ray)
+        description = describe(resources)
+        outcomes = enhance_ray(items, output, suffix, settings, fmt.value if fmt else None, quality, overwrite,
+                               save_maps, ray, resources)
+    else:
+        enhancer = Enhancer(**settings)
+        description = enhancer.description
     if not quiet:
-        console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
+        console.print(f"[dim]{escape(description)}; weights: {escape(weights)}[/]")
 
     done = skipped = 0
     failures: list[str] = []
@@ -82,9 +100,10 @@ def enhance(
 
             return report
 
-        for outcome in enhance_items(
-            enhancer, items, output, suffix, fmt.value if fmt else None, quality, overwrite, save_maps, tile_progress
-        ):
+        if ray is None:
+            outcomes = enhance_items(enhancer, items, output, suffix, fmt.value if fmt else None, quality, overwrite,
+                                     save_maps, tile_progress)
+        for outcome in outcomes:
             bar.advance(files_task)
             if outcome.status == "failed":
                 failures.append(outcome.error or str(outcome.source))

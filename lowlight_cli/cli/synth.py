@@ -7,6 +7,7 @@ Examples:
     lowlight synth --src "photos/**/*.jpg" --no-blur --gamma 2,4 --jpeg-share 1 --jpeg-quality 85,95
     lowlight synth --src photos/ --identity-share 0 --mild-share 0 --cast-share 0   # the paper's darkening only
     lowlight synth-merge /shared/synth                             # join the shards' manifests
+    lowlight synth --src coco --root /shared/coco --out /shared/synth --ray auto --tar 1000   # Ray, tar shards
 
 Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option left out keeps it.
 """
@@ -14,12 +15,14 @@ Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option le
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.synth.settings import DEFAULTS
 
@@ -91,11 +94,16 @@ def synth(
     test_fraction: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")] = None,
     limit: Annotated[Optional[int], typer.Option(min=0, help="Consider only the first N sources (of this shard).")] = None,
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: in this process).")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: in this process; not used with --ray).")] = 1,
     shard: Annotated[Optional[str], typer.Option(help="K/N: handle the K-th of N disjoint parts (1-based); merge with synth-merge.")] = None,
     report: Annotated[bool, typer.Option("--report", help="Print filter statistics and save OUT/report.{json,md}.")] = False,
     preview: Annotated[Optional[Path], typer.Option(help="Write a picture grid of a few pairs to this file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")] = False,
+    tar: Annotated[Optional[int], typer.Option("--tar", min=1, help="Write WebDataset tar shards of N pairs each (per split) instead of loose PNGs.")] = None,
+    ray: RayOpt = None,
+    ray_actors: RayActorsOpt = None,
+    ray_cpus: RayCpusOpt = 1.0,
+    ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
     """Synthesize {low-light, normal} pairs with attention, noise and contrast targets (AgLLNet's data)."""
     from lowlight_cli.synth.manifest import journal_paths, read_jsonl
@@ -125,7 +133,18 @@ def synth(
 
         where = f"{src} ({root})" if src in ("coco", "voc") else src
         raise LowlightError(f"no images found in {where} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    summary = _run_with_progress(run, open_source(src, root), out, settings, workers, limit, part, total, quiet)
+    if ray is not None:
+        from lowlight_cli.cluster.jobs import synth_ray
+        from lowlight_cli.cluster.runtime import Resources, connect, describe
+
+        resources = Resources(ray_actors, ray_cpus, ray_gpus)
+        connect(ray)
+        if not quiet:
+            console.print(f"[dim]{escape(describe(resources))}[/]")
+        runner = partial(synth_ray, address=ray, resources=resources, limit=limit, shard=part, tar=tar)
+    else:
+        runner = partial(run, workers=workers, limit=limit, shard=part, tar=tar)
+    summary = _run_with_progress(runner, open_source(src, root), out, settings, total, quiet)
     console.print(
         f"{summary.written} pairs written, {summary.resumed} already done, {summary.rejected} rejected, "
         f"{summary.failed} unreadable or failed -> {escape(str(out))}"
@@ -154,9 +173,11 @@ def synth(
             console.print("[yellow]no pairs, no preview[/]")
         else:
             console.print(f"preview: {escape(str(write_preview(out, pairs, preview)))}")
+    if summary.failed:
+        raise typer.Exit(1)
 
 
-def _run_with_progress(run, sources, out, settings, workers, limit, part, total, quiet):
+def _run_with_progress(run, sources, out, settings, total, quiet):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.text import Text
 
@@ -177,7 +198,7 @@ def _run_with_progress(run, sources, out, settings, workers, limit, part, total,
             pairs += record["status"] == "pair"
             bar.update(task, advance=1, pairs=pairs)
 
-        return run(sources, out, settings, workers=workers, limit=limit, shard=part, on_record=on_record)
+        return run(sources, out, settings, on_record=on_record)
 
 
 def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:

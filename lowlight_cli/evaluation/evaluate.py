@@ -55,8 +55,11 @@ def find_samples(data: Path, split: Optional[str] = None, self_target: bool = Fa
         from lowlight_cli.synth.manifest import load_pairs
 
         split = split or "test"
-        samples = [Sample(r["id"], path / r["files"]["low"], path / r["files"]["high"])
-                   for r in load_pairs(path) if r["split"] == split]
+        records = [r for r in load_pairs(path) if r["split"] == split]
+        if any("shard" in r for r in records):
+            raise LowlightError(f"{data}: its pairs are in tar shards (synth --tar); eval reads loose pairs, "
+                                "made without --tar")
+        samples = [Sample(r["id"], path / r["files"]["low"], path / r["files"]["high"]) for r in records]
     else:
         samples = [Sample(s.rel, s.path, s.path if self_target else None) for s in folder_or_glob(str(data))]
     if not samples:

@@ -25,6 +25,8 @@ class FileOutcome:
     error: str | None = None
     seconds: float = 0.0
     megapixels: float = 0.0
+    disk_full: bool = False
+    """The write failed for want of space: every later write would fail too, so a batch stops there."""
 
 
 def map_path(output: Path) -> Path:
@@ -66,19 +68,44 @@ def enhance_items(
     is the last, since every later write would fail too; finished outputs stay, no partial file is left.
     """
     for item in items:
-        start = time.perf_counter()
-        try:
-            dst = output_path(item, out_dir, suffix, fmt)
-            if dst.exists() and not overwrite:
-                yield FileOutcome(item.path, dst, "skipped")
-                continue
-            mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps,
+        outcome = enhance_one(enhancer, item, out_dir, suffix, fmt, quality, overwrite, save_maps,
                               tile_progress(item.path) if tile_progress else None)
-            yield FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
-        except DiskFullError as exc:
-            yield FileOutcome(item.path, None, "failed", f"{exc}; stopped: the disk is full", time.perf_counter() - start)
+        yield outcome
+        if outcome.disk_full:
             return
-        except FileError as exc:
-            yield FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
-        except MemoryError:
-            yield FileOutcome(item.path, None, "failed", f"{item.path}: out of memory; retry with a smaller --tile")
+
+
+def existing_output(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | None = None,
+                    overwrite: bool = False) -> FileOutcome | None:
+    """The `skipped` outcome of an input whose output exists (unless `overwrite`); None: it is to do."""
+    dst = output_path(item, out_dir, suffix, fmt)
+    return FileOutcome(item.path, dst, "skipped") if dst.exists() and not overwrite else None
+
+
+def enhance_one(
+    enhancer: Enhancer,
+    item: InputItem,
+    out_dir: Path | None,
+    suffix: str,
+    fmt: str | None = None,
+    quality: int | None = None,
+    overwrite: bool = False,
+    save_maps: bool = False,
+    progress: Progress | None = None,
+) -> FileOutcome:
+    """Enhance one input of a batch (or skip it, see `existing_output`); a bad file is a `failed` outcome."""
+    start = time.perf_counter()
+    try:
+        skipped = existing_output(item, out_dir, suffix, fmt, overwrite)
+        if skipped:
+            return skipped
+        dst = output_path(item, out_dir, suffix, fmt)
+        mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps, progress)
+        return FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
+    except DiskFullError as exc:
+        return FileOutcome(item.path, None, "failed", f"{exc}; stopped: the disk is full", time.perf_counter() - start,
+                           disk_full=True)
+    except FileError as exc:
+        return FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
+    except MemoryError:
+        return FileOutcome(item.path, None, "failed", f"{item.path}: out of memory; retry with a smaller --tile")

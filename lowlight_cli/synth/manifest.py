@@ -3,7 +3,8 @@
     OUT/settings.json                      the SynthSettings the folder was made with
     OUT/manifest[.shard-K-of-N].jsonl      one line per finished pair (the only record a loader needs)
     OUT/skipped[.shard-K-of-N].jsonl       one line per rejected or failed source
-    OUT/{train,test}/{high,low,low_clean,attention,noise,amplified}/<id>.png
+    OUT/{train,test}/{high,low,low_clean,attention,noise,amplified}/<id>.png   loose pairs, or
+    OUT/{train,test}/[shard-K-of-N-]NNNNNN.tar              WebDataset shards (`--tar`, see synth/store.py)
 
 A pair counts as finished once its manifest line exists, and that line is appended only after all six
 files were renamed into place, so a killed run loses only the pairs in flight.
@@ -53,6 +54,9 @@ def append_jsonl(path: Path, record: dict) -> None:
 
 
 def files_exist(out: Path, record: dict) -> bool:
+    """Whether a pair's files are in place: its tar shard (`synth.store`), or its six loose files."""
+    if "shard" in record:
+        return (out / record["shard"]).is_file()
     return all((out / rel).is_file() for rel in record["files"].values())
 
 

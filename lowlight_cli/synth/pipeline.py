@@ -20,7 +20,6 @@ import numpy as np
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.io.atomic import atomic_path
 from lowlight_cli.synth.manifest import Shard, append_jsonl, files_exist, journal_paths, read_jsonl, rewrite_jsonl
-from lowlight_cli.synth.pairs import KINDS
 from lowlight_cli.synth.settings import SynthSettings
 from lowlight_cli.synth.sources import Source
 
@@ -69,45 +68,39 @@ def decode(path: Path) -> np.ndarray:
         return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
 
 
-def process(source: Source, out: Path, settings: SynthSettings) -> dict:
-    """Select, synthesize and write one image; returns its journal record (never raises)."""
+def process(source: Source, out: Path, settings: SynthSettings, tar: bool = False) -> dict:
+    """Select, synthesize and write one image; returns its journal record (never raises).
+
+    With `tar`, nothing is written: the record carries the encoded files under `blobs` for the one
+    process that writes the shards (`finish_record`)."""
     try:
         rgb = decode(source.path)
     except Exception as exc:  # any decoder failure means an unreadable source, reported, not fatal
         return {"source": source.rel, "status": "failed", "reason": f"unreadable: {exc}"}
     try:
-        return _select_and_write(source, rgb, out, settings)
+        return _select_and_write(source, rgb, out, settings, tar)
     except Exception as exc:
         return {"source": source.rel, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
 
 
-def _select_and_write(source: Source, rgb: np.ndarray, out: Path, settings: SynthSettings) -> dict:
-    import cv2
-
+def _select_and_write(source: Source, rgb: np.ndarray, out: Path, settings: SynthSettings, tar: bool) -> dict:
     from lowlight_cli.synth.pairs import synthesize
     from lowlight_cli.synth.select import evaluate
-    from lowlight_cli.synth.targets import encode_noise
+    from lowlight_cli.synth.store import encode_pair, loose_files, write_loose
 
     verdict = evaluate(rgb, settings)
     if not verdict.kept:
         return {"source": source.rel, "status": "rejected", "failed": list(verdict.failed), "metrics": verdict.metrics}
     pair = synthesize(rgb.astype(np.float32) / 255.0, rng_for(settings.seed, source.rel), settings, quantize=True)
     split, pid = split_of(source.rel, settings.test_fraction), image_id(source.rel)
-    files = {kind: f"{split}/{kind}/{pid}.png" for kind in KINDS}
-    for kind in KINDS:
-        array = getattr(pair, kind)
-        if kind == "noise":
-            pixels = encode_noise(array)[..., ::-1]
-        elif kind == "attention":
-            pixels = np.round(array * 65535).astype(np.uint16)
-        else:
-            pixels = np.round(array * 255).astype(np.uint8)[..., ::-1]
-        with atomic_path(out / files[kind]) as tmp:
-            if not cv2.imwrite(str(tmp), np.ascontiguousarray(pixels)):
-                raise OSError(f"cannot write {out / files[kind]}")
+    blobs = encode_pair(pair)
+    files = loose_files(split, pid)
+    if not tar:
+        write_loose(out, files, blobs)
     h, w = rgb.shape[:2]
-    return {"source": source.rel, "status": "pair", "id": pid, "split": split, "size": [w, h],
-            "params": pair.params, "metrics": verdict.metrics, "files": files}
+    record = {"source": source.rel, "status": "pair", "id": pid, "split": split, "size": [w, h],
+              "params": pair.params, "metrics": verdict.metrics, "files": files}
+    return {**record, "blobs": blobs} if tar else record
 
 
 def _init_worker() -> None:
@@ -152,32 +145,40 @@ def _resume_state(out: Path, manifest: Path, skipped: Path) -> dict[str, dict]:
     return pairs | rejected
 
 
-def run(
-    sources: Iterable[Source],
-    out: Path,
-    settings: SynthSettings,
-    workers: int = 1,
-    limit: Optional[int] = None,
-    shard: Optional[Shard] = None,
-    on_record: Optional[Callable[[dict, bool], None]] = None,
-) -> Summary:
-    """Synthesize pairs from `sources` into `out`. `workers=0` runs in this process.
+class Journal:
+    """A run's bookkeeping, shared by the local and the Ray runs: opens the folder (settings check, resume
+    state), journals each finished record, counts it, and writes the tar shards when `tar` is given."""
 
-    `on_record(record, resumed)` is called once per source in source order (for progress bars).
-    """
-    from lowlight_cli.io.atomic import check_writable_dir
+    def __init__(self, out: Path, settings: SynthSettings, shard: Optional[Shard], tar: Optional[int],
+                 on_record: Optional[Callable[[dict, bool], None]]) -> None:
+        from lowlight_cli.io.atomic import check_writable_dir
+        from lowlight_cli.synth.store import ShardWriter
 
-    check_writable_dir(out)  # a read-only or full --out is one line before any work
-    out.mkdir(parents=True, exist_ok=True)
-    _check_settings(out, settings)
-    manifest, skipped = journal_paths(out, shard)
-    done = _resume_state(out, manifest, skipped)
-    summary = Summary()
+        check_writable_dir(out)  # a read-only or full --out is one line before any work
+        out.mkdir(parents=True, exist_ok=True)
+        _check_settings(out, settings)
+        self.manifest, self.skipped = journal_paths(out, shard)
+        self.done = _resume_state(out, self.manifest, self.skipped)
+        """Records of the sources finished by earlier runs, by source."""
+        self.summary = Summary()
+        self.on_record = on_record
+        prefix = f"shard-{shard[0]}-of-{shard[1]}-" if shard else ""
+        self.shards = ShardWriter(out, tar, prefix, self._journal_pairs) if tar else None
 
-    def finish(record: dict, resumed: bool) -> None:
-        if not resumed:
-            append_jsonl(manifest if record["status"] == "pair" else skipped, record)
+    def _journal_pairs(self, records: list[dict]) -> None:
+        for record in records:
+            append_jsonl(self.manifest, record)
+
+    def finish(self, record: dict, resumed: bool) -> None:
+        """Journal (unless `resumed`) and count one source's record; `on_record` sees it."""
         status = record["status"]
+        if not resumed:
+            blobs = record.pop("blobs", None)
+            if blobs is not None:
+                self.shards.add(record, blobs)  # journaled when its shard is complete
+            else:
+                append_jsonl(self.manifest if status == "pair" else self.skipped, record)
+        summary = self.summary
         if resumed:
             summary.resumed += 1
         elif status == "pair":
@@ -187,14 +188,47 @@ def run(
         else:
             summary.failed += 1
             summary.failures.append(f"{record['source']}: {record['reason']}")
-        if on_record:
-            on_record(record, resumed)
+        if self.on_record:
+            self.on_record(record, resumed)
 
-    todo = select_sources(sources, shard, limit)
+    def close(self, error: Optional[BaseException] = None) -> None:
+        """Complete the open shards (or, after `error`, discard them: their pairs are redone on resume)."""
+        if self.shards:
+            self.shards.close(error)
+
+
+def run(
+    sources: Iterable[Source],
+    out: Path,
+    settings: SynthSettings,
+    workers: int = 1,
+    limit: Optional[int] = None,
+    shard: Optional[Shard] = None,
+    on_record: Optional[Callable[[dict, bool], None]] = None,
+    tar: Optional[int] = None,
+) -> Summary:
+    """Synthesize pairs from `sources` into `out`. `workers=0` runs in this process.
+
+    `on_record(record, resumed)` is called once per source in source order (for progress bars).
+    `tar`: write WebDataset tar shards of this many pairs (per split) instead of loose files.
+    """
+    journal = Journal(out, settings, shard, tar, on_record)
+    try:
+        _run(select_sources(sources, shard, limit), out, settings, workers, journal, tar is not None)
+    except BaseException as exc:
+        journal.close(exc)
+        raise
+    journal.close()
+    return journal.summary
+
+
+def _run(todo: Iterable[Source], out: Path, settings: SynthSettings, workers: int, journal: Journal,
+         tar: bool) -> None:
+    done, finish = journal.done, journal.finish
     if workers == 0:
         for source in todo:
-            finish(*(done[source.rel], True) if source.rel in done else (process(source, out, settings), False))
-        return summary
+            finish(*(done[source.rel], True) if source.rel in done else (process(source, out, settings, tar), False))
+        return
 
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -207,14 +241,13 @@ def run(
             if source.rel in done:
                 pending.append((None, done[source.rel]))
             else:
-                pending.append((pool.submit(process, source, out, settings), None))
+                pending.append((pool.submit(process, source, out, settings, tar), None))
             while len(pending) > workers * IN_FLIGHT_PER_WORKER or (pending and pending[0][0] is None):
                 _drain_one(pending, finish)
         while pending:
             _drain_one(pending, finish)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C only the running images finish
-    return summary
 
 
 def _drain_one(pending: deque, finish: Callable[[dict, bool], None]) -> None:

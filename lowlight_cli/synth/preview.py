@@ -17,9 +17,10 @@ def _tile(out: Path, record: dict, kind: str) -> np.ndarray:
     """BGR uint8 rendering of one stored array."""
     import cv2
 
+    from lowlight_cli.synth.store import read_stored
     from lowlight_cli.synth.targets import decode_noise
 
-    pixels = cv2.imread(str(out / record["files"][kind]), cv2.IMREAD_UNCHANGED)
+    pixels = read_stored(out, record, kind)
     if kind == "attention":
         pixels = cv2.cvtColor((pixels / 257).astype(np.uint8), cv2.COLOR_GRAY2BGR)
     elif kind == "noise":

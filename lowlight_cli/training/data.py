@@ -30,6 +30,7 @@ from torch.utils.data import Dataset
 
 from lowlight_cli.synth.pairs import KINDS
 from lowlight_cli.synth.settings import DEFAULTS, SynthSettings
+from lowlight_cli.synth.store import read_pair  # noqa: F401 - the one reader of a stored pair, loose or in a shard
 
 
 def _crop_flip(arrays: dict[str, np.ndarray], crop: Optional[int], flip: bool) -> dict[str, np.ndarray]:
@@ -76,28 +77,11 @@ def real_pair_names(root: Path, split: str = "all") -> list[str]:
     return names if split == "all" else [n for n in names if real_split(n) == split]
 
 
-def read_pair(root: Path, record: dict) -> dict[str, np.ndarray]:
-    """The six stored arrays of one manifest record as float32 HxWxC (attention HxW)."""
-    import cv2
-
-    from lowlight_cli.synth.targets import decode_noise
-
-    arrays = {}
-    for kind in KINDS:
-        pixels = cv2.imread(str(root / record["files"][kind]), cv2.IMREAD_UNCHANGED)
-        if pixels is None:
-            raise OSError(f"cannot read {root / record['files'][kind]}")
-        if kind == "attention":
-            arrays[kind] = pixels.astype(np.float32) / 65535
-        elif kind == "noise":
-            arrays[kind] = decode_noise(pixels[..., ::-1])
-        else:
-            arrays[kind] = pixels[..., ::-1].astype(np.float32) / 255
-    return arrays
-
-
 class SynthPairs(Dataset):
     """Pairs of a `lowlight synth` output folder (its manifest), one split, randomly cropped and flipped.
+
+    Pairs in tar shards (`lowlight synth --tar N`) are read in place, member by member, from shards each
+    loader process opens once: a million pairs are a thousand files, not six million.
 
     `crop=None` returns whole images (batch size 1, or for validation).
     """
