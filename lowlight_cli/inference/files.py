@@ -1,8 +1,15 @@
-"""Enhance files in a batch: one bad file is reported and skipped, never the end of the batch."""
+"""Enhance files in a batch: one bad file is reported and skipped, never the end of the batch.
+
+Pipelined like `lowlight video`: the next images are decoded and the previous results encoded in background
+threads while the network runs (Pillow's codecs and onnxruntime/torch release the GIL), with at most
+`LOOKAHEAD` images decoded ahead and `LOOKAHEAD` results waiting to be written, which bounds memory.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
@@ -13,6 +20,8 @@ from lowlight_cli.io.heatmap import write_heatmap
 from lowlight_cli.io.images import read_image, write_image
 from lowlight_cli.io.paths import InputItem, output_path
 
+LOOKAHEAD = 2
+"""Images decoded ahead of the network, and results queued for writing, at most."""
 MAP_SUFFIX = "_attention.png"
 """Appended to an output's stem for the `--save-maps` heat-map."""
 
@@ -43,11 +52,21 @@ def enhance_file(
     """Read, enhance and write one image (atomically); returns its size in megapixels."""
     rgb, meta = read_image(source)
     result = enhancer.enhance(rgb, progress=progress)
+    _write(output, result, meta, fmt, quality, save_map)
+    return rgb.shape[0] * rgb.shape[1] / 1e6
+
+
+def _write(output: Path, result, meta, fmt: str | None, quality: int | None, save_map: bool) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(output, result.image, meta, fmt=fmt, quality=quality)
     if save_map:
         write_heatmap(map_path(output), result.attention)
-    return rgb.shape[0] * rgb.shape[1] / 1e6
+
+
+def _failure(source: Path, exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return f"{source}: out of memory; retry with a smaller --tile"
+    return str(exc)
 
 
 def enhance_items(
@@ -61,18 +80,60 @@ def enhance_items(
     save_maps: bool = False,
     tile_progress: Callable[[Path], Progress] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Yield one outcome per input. Existing outputs are skipped unless `overwrite`, so a re-run resumes."""
-    for item in items:
+    """Yield one outcome per input, in input order. Existing outputs are skipped unless `overwrite`, so a
+    re-run resumes. Decoding of the next images and encoding of the previous results overlap the network."""
+    todo = iter(items)
+    reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
+    writes: deque[tuple[FileOutcome, Future, float]] = deque()
+    claimed: set[Path] = set()  # outputs this run will write: a second input with the same output is skipped
+
+    def plan_next() -> None:
+        item = next(todo, None)
+        if item is None:
+            return
         start = time.perf_counter()
         try:
             dst = output_path(item, out_dir, suffix, fmt)
-            if dst.exists() and not overwrite:
-                yield FileOutcome(item.path, dst, "skipped")
-                continue
-            mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps,
-                              tile_progress(item.path) if tile_progress else None)
-            yield FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
         except FileError as exc:
-            yield FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
-        except MemoryError:
-            yield FileOutcome(item.path, None, "failed", f"{item.path}: out of memory; retry with a smaller --tile")
+            reads.append((item, None, FileOutcome(item.path, None, "failed", str(exc)), start))
+            return
+        if (dst.exists() and not overwrite) or dst in claimed:
+            reads.append((item, dst, FileOutcome(item.path, dst, "skipped"), start))
+        else:
+            claimed.add(dst)
+            reads.append((item, dst, reader.submit(read_image, item.path), start))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as reader, ThreadPoolExecutor(1, thread_name_prefix="encode") as writer:
+        for _ in range(LOOKAHEAD):
+            plan_next()
+        while reads:
+            item, dst, pending, start = reads.popleft()
+            plan_next()
+            if isinstance(pending, FileOutcome):
+                yield from _drain(writes, 0)  # outcomes stay in input order
+                yield pending
+                continue
+            try:
+                rgb, meta = pending.result()
+                result = enhancer.enhance(rgb, progress=tile_progress(item.path) if tile_progress else None)
+            except (FileError, MemoryError) as exc:
+                yield from _drain(writes, 0)
+                yield FileOutcome(item.path, None, "failed", _failure(item.path, exc), time.perf_counter() - start)
+                continue
+            outcome = FileOutcome(item.path, dst, "done", megapixels=rgb.shape[0] * rgb.shape[1] / 1e6)
+            writes.append((outcome, writer.submit(_write, dst, result, meta, fmt, quality, save_maps), start))
+            yield from _drain(writes, LOOKAHEAD)
+        yield from _drain(writes, 0)
+
+
+def _drain(writes: deque[tuple[FileOutcome, Future, float]], keep: int) -> Iterator[FileOutcome]:
+    """Outcomes of the queued writes, oldest first: every finished one at the head, and as many more (waiting
+    for them) as leave at most `keep` queued."""
+    while writes and (len(writes) > keep or writes[0][1].done()):
+        outcome, future, start = writes.popleft()
+        try:
+            future.result()
+        except (FileError, MemoryError) as exc:
+            outcome = FileOutcome(outcome.source, None, "failed", _failure(outcome.source, exc))
+        outcome.seconds = time.perf_counter() - start
+        yield outcome
