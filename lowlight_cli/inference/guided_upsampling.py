@@ -47,9 +47,11 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: fl
     mi = mean_i[..., None] if p.ndim == 3 else mean_i
     var_i = box(i * i, radius) - mean_i * mean_i
     vi = var_i[..., None] if p.ndim == 3 else var_i
-    a = (box(ig * p, radius) - mi * mean_p) / (vi + eps)
-    b = mean_p - a * mi
-    return box(a, radius), box(b, radius)
+    a = box(ig * p, radius)
+    a -= mi * mean_p
+    a /= vi + eps
+    mean_p -= a * mi  # b
+    return box(a, radius), box(mean_p, radius)
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -> np.ndarray:
@@ -66,8 +68,8 @@ def luma(rgb: np.ndarray) -> np.ndarray:
 def noise_sigma(grey: np.ndarray) -> float:
     """Standard deviation of the noise in an HxW image, from the median absolute deviation of its finest
     detail (grey minus its 3x3 mean, scaled for that filter's response to white noise)."""
-    detail = grey - box(grey, 1)
-    return float(np.median(np.abs(detail)) / 0.6745 / np.sqrt(1 - 1 / 9))
+    detail = np.abs(grey - box(grey, 1))[::3, ::3]  # every 9th pixel: plenty for a median, 9x cheaper
+    return float(np.median(detail) / 0.6745 / np.sqrt(1 - 1 / 9))
 
 
 def small_size(height: int, width: int, side: int = FAST_SIDE) -> tuple[int, int]:
@@ -95,5 +97,8 @@ def carry(full: np.ndarray, small_in: np.ndarray, small_out: np.ndarray) -> np.n
     sigma = noise_sigma(guide)
     if sigma > 0:
         ga, gb = guided_coefficients(guide, guide, DENOISE_RADIUS, (DENOISE_K * sigma) ** 2)
-        guide = ga * guide + gb
-    return np.clip(a * guide[..., None] + b, 0.0, 1.0)
+        guide *= ga
+        guide += gb
+    a *= guide[..., None]
+    a += b
+    return np.clip(a, 0.0, 1.0, out=a)
