@@ -104,7 +104,8 @@ def test_quantize_a_small_export_keeping_named_convolutions_in_fp32(tmp_path):
     folder = export_onnx(AgLLNet(config).eval(), tmp_path / "onnx")
     photos = sorted((SAMPLE.parent.parent / "synth").glob("*.jpg"))
     images = calibration_images(photos, 2, size=128)
-    assert all(i.shape == (128, 128, 3) and i.mean() < 0.4 for i in images)  # synthetic low-light crops
+    assert all(i.shape == (128, 128, 3) and 0 <= i.min() and i.max() <= 1 for i in images)
+    assert np.abs(images[0] - images[1]).mean() > 0.01  # different crops, exposures and noise
     feeds = stage_feeds(folder, images)
     keep = [n for n in conv_names(folder / "local.onnx") if "fem.0/" in n]
     assert len(keep) == 1
