@@ -40,6 +40,7 @@ def test_bench_command_writes_markdown_and_json(tmp_path):
     assert "| onnx | fp32 | full | auto |" in (out / "bench.md").read_text()
 
 
+@pytest.mark.slow
 def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
     """int8/fp32, fast/full, folder/model-only and ours/authors' graph, each from a real timed run."""
     from conftest import OFFICIAL_ONNX
@@ -77,3 +78,13 @@ def test_video_fps_includes_decode_and_encode(tmp_path):
     assert report["frames"] == 5 and report["fps"] > 0 and report["size"] == "128x96"
     assert not (tmp_path / "bench_onnx_fp32.mp4").exists()
 
+
+
+def test_the_authors_graph_runs_at_free_sizes():
+    """Its fixed 256-grid Resize sizes are replaced by x2 scales, so it runs (and is timed) at other sizes."""
+    from conftest import OFFICIAL_ONNX
+
+    from lowlight_cli.bench import authors_graph_case
+
+    result = authors_graph_case(OFFICIAL_ONNX, 0.02, 1)
+    assert result["size"] == "256x128" and result["seconds"] > 0  # 173x115 padded to multiples of 128
