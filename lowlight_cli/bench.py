@@ -6,6 +6,7 @@ everything measured before it; the first call on a small image is excluded (sess
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import platform
@@ -19,7 +20,7 @@ SIZES = {0.5: (960, 540), 2.0: (1920, 1080), 8.0: (3840, 2160), 24.0: (6000, 400
 """Megapixels -> (width, height): qHD, 1080p, 4K UHD and a 24 MP camera frame; other sizes keep 3:2."""
 DEFAULT_SIZES = {"cpu": (0.5, 2.0, 8.0), "cuda": (0.5, 2.0, 8.0, 24.0)}
 BACKENDS = ("torch", "onnx", "onnx-tensorrt")
-PRECISIONS = ("fp32", "fp16")
+PRECISIONS = ("fp32", "fp16", "int8")
 MAX_MEGAPIXELS = 400.0
 """The largest size measured: read_image's decompression-bomb limit."""
 
@@ -84,10 +85,12 @@ def usable_precisions(precisions: list[str], device_type: str) -> list[str]:
 class Case:
     backend: str
     precision: str
-    """fp32 or fp16 (fp16 only on CUDA)."""
+    """fp32, fp16 (CUDA only) or int8 (ONNX graphs on a CPU)."""
     tile: int | None
     """Tile core size; None = the Enhancer's automatic choice."""
     megapixels: float
+    quality: str = "full"
+    """full, or fast (the network on a small copy, guided upsampling)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def run_case(case: Case, weights: str, device: str, repeats: int) -> Result:
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.tiling import plan_tiles
 
-    enhancer = Enhancer(weights, device=device, half=case.precision == "fp16", tile=case.tile, backend=case.backend)
+    enhancer = Enhancer(weights, device=device, precision=case.precision, tile=case.tile, backend=case.backend,
+                        quality=case.quality)
     enhancer.enhance(test_image(256, 256))  # warm-up: session creation, allocator, kernel selection
     cuda = enhancer.backend.device_type == "cuda" and case.backend == "torch"
     if cuda:
@@ -164,20 +168,145 @@ def run_isolated(case: Case, weights: str, device: str, repeats: int) -> Result:
         return pool.submit(run_case, case, weights, device, repeats).result()
 
 
-def video_fps(video: Path, backend: str, precision: str, weights: str, device: str, seconds: float, out_dir: Path) -> dict:
+def video_fps(
+    video: Path, backend: str, precision: str, weights: str, device: str, seconds: float, out_dir: Path, quality: str = "full"
+) -> dict:
     """Frames per second of `lowlight video`'s pipeline on the first `seconds` of `video`, decode and encode included."""
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
-    enhancer = Enhancer(weights, device=device, half=precision == "fp16", backend=backend)
-    job = plan(video, out_dir / f"bench_{backend}_{precision}{video.suffix}", VideoOptions(end=seconds), overwrite=True)
+    enhancer = Enhancer(weights, device=device, precision=precision, backend=backend, quality=quality)
+    name = f"bench_{backend}_{precision}_{quality}{video.suffix}"
+    job = plan(video, out_dir / name, VideoOptions(end=seconds), overwrite=True)
     report = enhance_video(enhancer, job)
     (out_dir / job.output.name).unlink(missing_ok=True)
     info = job.info
     return {
-        "video": video.name, "backend": backend, "precision": precision, "size": f"{info.width}x{info.height}",
+        "video": video.name, "backend": backend, "precision": precision, "quality": quality, "size": f"{info.width}x{info.height}",
         "frames": report.frames, "seconds": report.seconds, "fps": report.fps, "description": enhancer.description,
     }
+
+
+def folder_vs_model(weights: str, device: str, backend: str, precision: str, megapixels: float, count: int, work: Path) -> dict:
+    """`lowlight enhance` on a folder of `count` JPEGs (decode, enhance, encode, pipelined) against the model
+    alone on the same decoded images, in this process; both after one warm-up image."""
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.inference.files import enhance_items
+    from lowlight_cli.io.images import ImageMeta, read_image, write_image
+    from lowlight_cli.io.paths import collect_inputs
+
+    w, h = image_size(megapixels)
+    src, out = work / "folder_in", work / "folder_out"
+    src.mkdir(parents=True, exist_ok=True)
+    meta = ImageMeta("JPEG", 8, False)
+    for i in range(count):
+        write_image(src / f"{i:03d}.jpg", np.roll(test_image(w, h), 37 * i, axis=1), meta, quality=90)
+    enhancer = Enhancer(weights, device=device, precision=precision, backend=backend)
+    enhancer.enhance(test_image(256, 256))
+    images = [read_image(p)[0] for p in sorted(src.glob("*.jpg"))]
+    start = time.perf_counter()
+    for rgb in images:
+        enhancer.enhance(rgb)
+    model = time.perf_counter() - start
+    start = time.perf_counter()
+    outcomes = list(enhance_items(enhancer, collect_inputs([str(src)]), out, "", overwrite=True))
+    folder = time.perf_counter() - start
+    if any(o.status != "done" for o in outcomes):
+        raise RuntimeError(f"bench folder run failed: {[o.error for o in outcomes if o.error]}")
+    return {"images": count, "size": f"{w}x{h}", "model_s": model, "folder_s": folder, "ratio": model / folder}
+
+
+def authors_graph_case(graph: Path, megapixels: float, repeats: int) -> dict:
+    """Seconds and peak RSS of the authors' released graph (`../shared/data/reference/agllnet_official`, fixed
+    at 256x256) on onnxruntime's CPU provider, its height and width made free; the input is padded to multiples
+    of 128 as its downsampling needs. Its Resize nodes carry fixed target sizes of the 256x256 grid (each one an
+    x2 upsampling), so they are given scales of 2 instead. Call in a fresh process (peak RSS)."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    model = onnx.load(str(graph))
+    scales = "lowlight_bench_scales_x2"
+    model.graph.initializer.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), scales))
+    for node in model.graph.node:
+        if node.op_type == "Resize" and len(node.input) == 4:  # X, roi, scales (empty), sizes
+            node.input[2] = scales
+            del node.input[3]
+    for value in model.graph.input:
+        dims = value.type.tensor_type.shape.dim
+        dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for value in model.graph.output:
+        dims = value.type.tensor_type.shape.dim
+        dims[1].dim_param, dims[2].dim_param = "height", "width"
+    del model.graph.value_info[:]
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # the unused size constants are reported as warnings
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    session.run(None, {name: np.zeros((1, 3, 256, 256), np.float32)})
+    w, h = image_size(megapixels)
+    x = test_image(-(-w // 128) * 128, -(-h // 128) * 128).transpose(2, 0, 1)[None].copy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, {name: x})
+        times.append(time.perf_counter() - start)
+    return {"graph": graph.name, "size": f"{x.shape[3]}x{x.shape[2]}", "seconds": float(np.median(times)),
+            "peak_rss_mib": _peak_rss_mib()}
+
+
+def _isolated(fn, *args):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def ratios(
+    weights: str, device: str, megapixels: float, repeats: int, work: Path, authors_graph: Path | None = None,
+    folder_images: int = 4, log=print,
+) -> dict:
+    """The speed ratios of one run: int8/fp32, fast/full and (CPU) ours/the authors' graph as throughput ratios
+    of fresh-process cases at `megapixels`, and folder/model-only throughput of `lowlight enhance`."""
+    cuda = device.startswith("cuda")
+    base = Case("onnx", "fp32", None, megapixels)
+    cases = {"fp32": base, "fast": dataclasses.replace(base, quality="fast")}
+    if cuda:
+        cases["fp16"] = dataclasses.replace(base, precision="fp16")
+    else:
+        cases["int8"] = dataclasses.replace(base, precision="int8")
+    results = {}
+    for key, case in cases.items():
+        log(f"ratios: {case}")
+        results[key] = run_isolated(case, weights, device, repeats)
+    full = results["fp32"]
+    rows = [{"ratio": "fast/full (speed)", "value": full.seconds / results["fast"].seconds,
+             "detail": f"{results['fast'].seconds:.2f} s vs {full.seconds:.2f} s"}]
+    low = "fp16" if cuda else "int8"
+    rows.insert(0, {"ratio": f"{low}/fp32 (speed)", "value": full.seconds / results[low].seconds,
+                    "detail": f"{results[low].seconds:.2f} s vs {full.seconds:.2f} s"})
+    log("ratios: folder vs model only")
+    folder = _isolated(folder_vs_model, weights, device, "onnx", "fp32", megapixels, folder_images, work)
+    rows.append({"ratio": "folder/model-only (throughput)", "value": folder["ratio"],
+                 "detail": f"{folder['images']} JPEGs {folder['size']}: {folder['folder_s']:.2f} s vs {folder['model_s']:.2f} s"})
+    authors = None
+    if authors_graph is not None and not cuda:
+        log(f"ratios: authors' graph {authors_graph}")
+        authors = _isolated(authors_graph_case, authors_graph, megapixels, repeats)
+        rows.append({"ratio": "ours/authors' graph (speed)", "value": authors["seconds"] / full.seconds,
+                     "detail": f"{full.seconds:.2f} s vs {authors['seconds']:.2f} s ({authors['size']}); peak RSS "
+                               f"{full.peak_rss_mib:.0f} vs {authors['peak_rss_mib']:.0f} MiB"})
+        rows.append({"ratio": "authors' graph/ours (peak memory)", "value": authors["peak_rss_mib"] / full.peak_rss_mib,
+                     "detail": f"{authors['peak_rss_mib']:.0f} MiB vs {full.peak_rss_mib:.0f} MiB"})
+    return {"megapixels": megapixels, "rows": rows, "cases": {k: asdict(r) for k, r in results.items()},
+            "folder": folder, "authors": authors}
+
+
+def ratios_markdown(ratio: dict) -> str:
+    lines = ["| ratio (higher = ours/new is better) | value | measured |", "| --- | --- | --- |"]
+    lines += [f"| {r['ratio']} | {r['value']:.2f}x | {r['detail']} |" for r in ratio["rows"]]
+    return "\n".join(lines) + "\n"
 
 
 def hardware() -> str:
@@ -200,30 +329,33 @@ def hardware() -> str:
 
 def markdown(results: list[Result], videos: list[dict]) -> str:
     lines = [
-        "| backend | precision | tile | image | tiles | s | MP/s | peak RSS MiB | peak CUDA MiB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| backend | precision | quality | tile | image | tiles | s | MP/s | peak RSS MiB | peak CUDA MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         c = r.case
         cuda = f"{r.peak_cuda_mib:.0f}" if r.peak_cuda_mib is not None else "-"
         lines.append(
-            f"| {c.backend} | {c.precision} | {c.tile or 'auto'} | {r.width}x{r.height} ({c.megapixels:g} MP) | {r.tiles} "
+            f"| {c.backend} | {c.precision} | {c.quality} | {c.tile or 'auto'} | {r.width}x{r.height} ({c.megapixels:g} MP) | {r.tiles} "
             f"| {r.seconds:.2f} | {r.mp_per_s:.3f} | {r.peak_rss_mib:.0f} | {cuda} |"
         )
     if videos:
-        lines += ["", "| video | backend | precision | size | frames | s | fps |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["", "| video | backend | precision | quality | size | frames | s | fps |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {v['video']} | {v['backend']} | {v['precision']} | {v['size']} | {v['frames']} | {v['seconds']:.1f} | {v['fps']:.2f} |"
+            f"| {v['video']} | {v['backend']} | {v['precision']} | {v.get('quality', 'full')} | {v['size']} | {v['frames']} | {v['seconds']:.1f} | {v['fps']:.2f} |"
             for v in videos
         ]
     return "\n".join(lines) + "\n"
 
 
-def write_reports(out_dir: Path, results: list[Result], videos: list[dict], command: str) -> tuple[Path, Path]:
+def write_reports(
+    out_dir: Path, results: list[Result], videos: list[dict], command: str, ratio: dict | None = None
+) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "hardware": hardware(), "command": command}
     md = out_dir / "bench.md"
-    md.write_text(f"Date: {meta['date']}  \nHardware: {meta['hardware']}  \nCommand: `{command}`\n\n" + markdown(results, videos))
+    extra = "\n" + ratios_markdown(ratio) if ratio else ""
+    md.write_text(f"Date: {meta['date']}  \nHardware: {meta['hardware']}  \nCommand: `{command}`\n\n" + markdown(results, videos) + extra)
     js = out_dir / "bench.json"
-    js.write_text(json.dumps({**meta, "images": [asdict(r) for r in results], "videos": videos}, indent=2) + "\n")
+    js.write_text(json.dumps({**meta, "images": [asdict(r) for r in results], "videos": videos, "ratios": ratio}, indent=2) + "\n")
     return md, js

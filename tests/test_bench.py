@@ -22,7 +22,7 @@ def test_a_case_reports_throughput_tiles_and_memory():
     assert result.mp_per_s == pytest.approx(0.06 / result.seconds, rel=0.02)
     assert 50 < result.peak_rss_mib < 8000 and result.peak_cuda_mib is None
     assert "onnxruntime" in result.description
-    assert "| onnx | fp32 | 160 | 300x200 (0.06 MP) | 4 |" in markdown([result], [])
+    assert "| onnx | fp32 | full | 160 | 300x200 (0.06 MP) | 4 |" in markdown([result], [])
 
 
 def test_bench_command_writes_markdown_and_json(tmp_path):
@@ -37,7 +37,26 @@ def test_bench_command_writes_markdown_and_json(tmp_path):
     assert data["hardware"] and data["date"] and data["command"].startswith("lowlight bench")
     [row] = data["images"]
     assert row["case"]["backend"] == "onnx" and row["mp_per_s"] > 0 and row["peak_rss_mib"] > 0
-    assert "| onnx | fp32 | auto |" in (out / "bench.md").read_text()
+    assert "| onnx | fp32 | full | auto |" in (out / "bench.md").read_text()
+
+
+@pytest.mark.slow
+def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
+    """int8/fp32, fast/full, folder/model-only and ours/authors' graph, each from a real timed run."""
+    from conftest import OFFICIAL_ONNX
+
+    from lowlight_cli.bench import ratios, ratios_markdown
+
+    result = ratios("official", "cpu", 0.1, 1, tmp_path, OFFICIAL_ONNX, folder_images=2, log=lambda _: None)
+    names = [r["ratio"] for r in result["rows"]]
+    assert names == ["int8/fp32 (speed)", "fast/full (speed)", "folder/model-only (throughput)",
+                     "ours/authors' graph (speed)", "authors' graph/ours (peak memory)"]
+    assert all(r["value"] > 0 for r in result["rows"])
+    assert result["cases"]["int8"]["case"]["precision"] == "int8" and "int8" in result["cases"]["int8"]["description"]
+    assert result["cases"]["fast"]["case"]["quality"] == "fast"
+    assert result["authors"]["size"] == "512x384" and result["folder"]["images"] == 2  # 387x258 padded to 128s
+    assert len(list((tmp_path / "folder_out").glob("*.jpg"))) == 2
+    assert "| int8/fp32 (speed) |" in ratios_markdown(result)
 
 
 @pytest.mark.slow
@@ -59,3 +78,13 @@ def test_video_fps_includes_decode_and_encode(tmp_path):
     assert report["frames"] == 5 and report["fps"] > 0 and report["size"] == "128x96"
     assert not (tmp_path / "bench_onnx_fp32.mp4").exists()
 
+
+
+def test_the_authors_graph_runs_at_free_sizes():
+    """Its fixed 256-grid Resize sizes are replaced by x2 scales, so it runs (and is timed) at other sizes."""
+    from conftest import OFFICIAL_ONNX
+
+    from lowlight_cli.bench import authors_graph_case
+
+    result = authors_graph_case(OFFICIAL_ONNX, 0.02, 1)
+    assert result["size"] == "256x128" and result["seconds"] > 0  # 173x115 padded to multiples of 128

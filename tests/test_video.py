@@ -333,3 +333,13 @@ def test_progress_total_is_estimated_when_the_container_states_no_frame_count(tm
     assert mkv.frames is None and mkv.expected_frames() == 12  # from duration x rate
     assert mkv.expected_frames(start=0.25) == 6
     assert replace(mkv, duration=None).expected_frames() is None  # the bar then counts without a total
+
+
+def test_fast_mode_runs_the_network_small_and_keeps_size_timing_and_brightening(tmp_path):
+    src = make_clip(tmp_path / "night.mp4", size=(640, 360), frames=3, audio=False)  # the network sees 384x216
+    out = tmp_path / "fast.mp4"
+    result = run_cli(src, out, "--fast", "--backend", "onnx")
+    assert result.exit_code == 0, result.output
+    a, b = Decoded(src), Decoded(out)
+    assert b.times == a.times and b.size == a.size
+    assert np.mean(b.luma) > 2 * np.mean(a.luma)

@@ -4,6 +4,7 @@ Examples:
     lowlight bench                                          # torch and onnx, fp32, auto tiles, 0.5/2/8 MP on CPU
     lowlight bench --backends onnx --tiles auto,1024,2048 --sizes 2,8
     lowlight bench --device cuda --precisions fp32,fp16 --sizes 2,8,24 --video clip.mp4
+    lowlight bench --backends onnx --precisions fp32,int8 --sizes 2 --ratios --authors-graph agllnet_official_256x256.onnx
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 @user_errors
 def bench(
     backends: Annotated[str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")] = "torch,onnx",
-    precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (fp16 needs CUDA).")] = "fp32",
+    precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (CUDA only), int8 (onnx on a CPU only).")] = "fp32",
     tiles: Annotated[str, typer.Option(help="Comma-separated tile core sizes in px, or auto.")] = "auto",
     sizes: Annotated[Optional[str], typer.Option(help="Megapixels, comma-separated. Default: 0.5,2,8 (CPU), 0.5,2,8,24 (CUDA).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Timed runs per case (median reported).")] = 1,
     video: Annotated[Optional[Path], typer.Option(help="Also measure video fps (decode + enhance + encode) on this clip.")] = None,
     video_seconds: Annotated[float, typer.Option(help="Seconds of --video to process.")] = 1.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path("bench"),
+    ratios: Annotated[bool, typer.Option("--ratios", help="Also measure int8/fp32 (fp16/fp32 on CUDA), fast/full, folder/model-only and ours/the authors' graph, at the largest --sizes.")] = False,
+    authors_graph: Annotated[Optional[Path], typer.Option(help="The authors' released ONNX graph, for --ratios (CPU).")] = None,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
 ) -> None:
@@ -69,7 +72,11 @@ def bench(
     usable = usable_precisions(precision_list, device_type)
     if usable != precision_list:
         console.print("[yellow]fp16 skipped: it needs a CUDA device, this run is on the CPU[/]")
-    cases = [Case(b, p, t, s) for s in size_list for b in names for p in usable for t in tile_list]
+
+    def runs(backend: str, precision: str) -> bool:  # int8 graphs run on onnxruntime's CPU provider only
+        return not (precision == "int8" and (device_type == "cuda" or backend == "torch"))
+
+    cases = [Case(b, p, t, s) for s in size_list for b in names for p in usable for t in tile_list if runs(b, p)]
     results = []
     for i, case in enumerate(cases, 1):
         console.print(f"[dim]{i}/{len(cases)} {case}[/]")
@@ -79,7 +86,15 @@ def bench(
     if video:
         for b in names:
             for p in usable:
-                videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
-    md, js = write_reports(out, results, videos, "lowlight bench " + " ".join(sys.argv[2:]))
-    typer.echo(markdown(results, videos))
+                if runs(b, p):
+                    videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
+        videos.append(video_fps(video, "onnx", "fp32", weights, device.value, video_seconds, out, quality="fast"))
+    ratio = None
+    if ratios:
+        from lowlight_cli.bench import ratios as measure_ratios, ratios_markdown
+
+        ratio = measure_ratios(weights, device.value, max(size_list), repeats, out, authors_graph,
+                               log=lambda text: console.print(f"[dim]{escape(text)}[/]"))
+    md, js = write_reports(out, results, videos, "lowlight bench " + " ".join(sys.argv[2:]), ratio)
+    typer.echo(markdown(results, videos) + ("\n" + ratios_markdown(ratio) if ratio else ""))
     console.print(f"wrote {escape(str(md))} and {escape(str(js))}")

@@ -17,8 +17,8 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, HalfOpt, KeepColourOpt, QuietOpt,
-    StrengthOpt, TileOpt, WeightsOpt, make_controls,
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    QuietOpt, StrengthOpt, TileOpt, WeightsOpt, make_controls,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -49,6 +49,8 @@ def enhance(
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
+    precision: PrecisionOpt = None,
+    fast: FastOpt = False,
     tile: TileOpt = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     quiet: QuietOpt = False,
@@ -69,6 +71,7 @@ def enhance(
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
     settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
+                    precision=precision.value if precision else None, quality="fast" if fast else "full",
                     controls=make_controls(strength, exposure, keep_colour))
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
         from lowlight_cli.cluster.jobs import enhance_ray

@@ -25,7 +25,23 @@ WeightsOpt = Annotated[
     str, typer.Option("--weights", "-w", help="Bundled name, weights folder, .safetensors file or hf://owner/repo\\[@rev]/file.")
 ]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto picks CUDA when usable; cuda fails if it is not.")]
-HalfOpt = Annotated[bool, typer.Option("--half", help="fp16 on CUDA (NaN/inf guard falls back to fp32).")]
+HalfOpt = Annotated[bool, typer.Option("--half", help="Same as --precision fp16 (kept for old scripts).")]
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+    auto = "auto"
+
+
+PrecisionOpt = Annotated[
+    Optional[Precision],
+    typer.Option("--precision", help="fp32 (default), fp16 (CUDA, NaN guard), int8 (ONNX graphs on a CPU), or auto (fp16 on CUDA; int8 on a CPU only where it passed the accuracy gate and the CPU has VNNI)."),
+]
+FastOpt = Annotated[
+    bool, typer.Option("--fast", help="Fast mode for previews and video on a CPU: the network sees a 384 px copy and a guided filter carries its result to full size.")
+]
 TileOpt = Annotated[
     Optional[int],
     typer.Option("--tile", min=0, help="Tile core size in px for the local stages; default: from the memory budget; 0: never tile."),

@@ -17,8 +17,8 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, HalfOpt, KeepColourOpt, QuietOpt,
-    StrengthOpt, TileOpt, WeightsOpt, make_controls,
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    QuietOpt, StrengthOpt, TileOpt, WeightsOpt, make_controls,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
@@ -52,6 +52,8 @@ def video(
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
+    precision: PrecisionOpt = None,
+    fast: FastOpt = False,
     tile: TileOpt = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     quiet: QuietOpt = False,
@@ -68,6 +70,7 @@ def video(
     job = plan(source, output, options, overwrite)
     info, settings = job.info, job.settings
     enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
+                        precision=precision.value if precision else None, quality="fast" if fast else "full",
                         controls=make_controls(strength, exposure, keep_colour))
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from lowlight_cli.colour import mean_luma
+from lowlight_cli.inference.guided_upsampling import guided_filter
 
 
 def gamma(rgb: np.ndarray) -> np.ndarray:
@@ -31,20 +32,6 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8), cv2.COLOR_RGB2LAB)
     lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255
-
-
-def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter (grey guide) from OpenCV box filters, mirrored borders."""
-    import cv2
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(x, cv2.CV_64F, (kernel, kernel), borderType=cv2.BORDER_REFLECT_101)
-
-    i, p = guide.astype(np.float64), src.astype(np.float64)
-    mean_i, mean_p = box(i), box(p)
-    a = (box(i * p) - mean_i * mean_p) / (box(i * i) - mean_i * mean_i + eps)
-    b = mean_p - a * mean_i
-    return (box(a) * i + box(b)).astype(np.float32)
 
 
 def lime(rgb: np.ndarray, kernel: int = 15, eps: float = 1e-3, t_gamma: float = 0.8, floor: float = 0.05) -> np.ndarray:

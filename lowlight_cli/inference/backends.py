@@ -43,14 +43,21 @@ def resolve_torch_device(device: str) -> "torch.device":  # noqa: F821
 
 
 class TorchBackend:
-    """PyTorch execution with optional fp16 on CUDA; a non-finite fp16 result is recomputed in fp32."""
+    """PyTorch execution with optional fp16 on CUDA; a non-finite fp16 result is recomputed in fp32.
 
-    def __init__(self, model: "AgLLNet", device: str = "auto", half: bool = False) -> None:  # noqa: F821
+    `precision`: fp32, fp16 or auto (`lowlight_cli.inference.precision`); `half=True` means fp16.
+    """
+
+    def __init__(
+        self, model: "AgLLNet", device: str = "auto", half: bool = False, precision: str | None = None  # noqa: F821
+    ) -> None:
         import torch
 
+        from lowlight_cli.inference.precision import resolve_precision
+
         self.device = resolve_torch_device(device)
-        if half and self.device.type != "cuda":
-            raise DeviceError("--half needs a CUDA device (fp16 on the CPU is slow and unsupported by some ops)")
+        self.precision = resolve_precision(precision or ("fp16" if half else "fp32"), "torch", self.device.type)
+        half = self.precision == "fp16"
         self.device_type = self.device.type
         self.dtype = torch.float16 if half else torch.float32
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)

@@ -17,6 +17,8 @@ import numpy as np
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
+from lowlight_cli.inference.guided_upsampling import FAST_SIDE, carry, downscale, small_size
+from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -36,6 +38,7 @@ MIN_LOCAL_SIDE = 64
 """Smaller inputs are padded up to this: the Enhancement-Net's unpadded 7x7 convolutions need room."""
 
 Progress = Callable[[int, int], None]
+QUALITIES = ("full", "fast")
 
 
 @dataclass
@@ -74,13 +77,17 @@ class Enhancer:
     Args:
         weights: a bundled name, a weights folder, a .safetensors file or an hf:// address.
         device: `auto` (CUDA when usable), `cpu` or `cuda[:N]`; `cuda` fails loudly when unusable.
-        half: fp16 on CUDA, with a NaN/inf guard that recomputes in fp32.
+        precision: fp32, fp16 (CUDA, NaN/inf guard recomputing in fp32), int8 (ONNX graphs on a CPU) or
+            auto; see `lowlight_cli.inference.precision`.
+        half: the older spelling of precision="fp16" (kept as an alias).
         tile: tile core size in pixels; None picks one from the device's memory budget, 0 never tiles.
         backend: `auto` (see `auto_backend`), `torch`, `onnx` or `onnx-tensorrt` (see
             `lowlight_cli.inference.onnx_backend`), or a Backend.
         attention_max_side: compute the attention map on a copy downscaled to this longer side.
         controls: strength, exposure and keep-colour applied to every result of `enhance` (see
             `lowlight_cli.inference.controls`); `enhance_batch` returns the network's raw results.
+        quality: `full`, or `fast`: the network runs on a copy whose longer side is `fast_side` and its result
+            is carried to full size by a guided filter (`lowlight_cli.inference.guided_upsampling`).
     """
 
     def __init__(
@@ -89,20 +96,36 @@ class Enhancer:
         *,
         device: str = "auto",
         half: bool = False,
+        precision: str | None = None,
         tile: int | None = None,
         backend: str | Backend = DEFAULT_BACKEND,
         attention_max_side: int = ATTENTION_MAX_SIDE,
         controls: Controls = Controls(),
+        quality: str = "full",
+        fast_side: int = FAST_SIDE,
     ) -> None:
-        self.backend = backend if not isinstance(backend, str) else _make_backend(backend, weights, device, half)
+        from lowlight_cli.errors import LowlightError
+
+        if half and precision not in (None, "fp16"):
+            raise LowlightError(f"--half means --precision fp16; it contradicts --precision {precision}")
+        if quality not in QUALITIES:
+            raise LowlightError(f"--quality {quality}: unknown (choose from {', '.join(QUALITIES)})")
+        if fast_side < MIN_LOCAL_SIDE:
+            raise LowlightError(f"fast_side {fast_side}: must be at least {MIN_LOCAL_SIDE} px")
+        self.backend = backend if not isinstance(backend, str) else _make_backend(
+            backend, weights, device, precision or ("fp16" if half else DEFAULT_PRECISION)
+        )
         self.tile = tile
-        self.attention_max_side = attention_max_side
+        self.fast_side = fast_side if quality == "fast" else None
+        self.attention_max_side = min(attention_max_side, fast_side) if self.fast_side else attention_max_side
         self.controls = controls
         self.margin = min(TILE_MARGIN, self.backend.local_radius)
 
     @property
     def description(self) -> str:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
+        if self.fast_side:
+            tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
         return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
 
     def attention(self, rgb: np.ndarray) -> np.ndarray:
@@ -125,8 +148,22 @@ class Enhancer:
     def enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
     ) -> list[EnhanceResult]:
-        """Enhance N same-size frames (N, H, W, 3) in one pass per tile (video); dtypes as in `enhance`."""
+        """Enhance N same-size frames (N, H, W, 3) in one pass per tile (video); in fast mode the network
+        sees downscaled copies and the results are carried back to full size."""
         frames = as_unit_rgb(frames, batch=True)
+        h, w = frames.shape[1:3]
+        if self.fast_side and max(h, w) > self.fast_side:
+            size = small_size(h, w, self.fast_side)
+            small = np.stack([downscale(f, size) for f in frames])
+            att = None if attentions is None else np.stack([downscale(a, size) for a in attentions])
+            results = self._enhance_batch(small, att, progress)
+            maps = attentions if attentions is not None else [_upsize(r.attention, (h, w)) for r in results]
+            return [EnhanceResult(carry(f, s, r.image), m) for f, s, r, m in zip(frames, small, results, maps)]
+        return self._enhance_batch(frames, attentions, progress)
+
+    def _enhance_batch(
+        self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
+    ) -> list[EnhanceResult]:
         x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32)
         h, w = x.shape[-2:]
         att = self._attention(x) if attentions is None else attentions[:, None].astype(np.float32)
@@ -204,6 +241,12 @@ def as_unit_rgb(rgb: np.ndarray, batch: bool = False) -> np.ndarray:
     return a
 
 
+def _upsize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(x, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+
+
 def _to_nchw(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
 
@@ -236,7 +279,7 @@ def auto_backend(weights: str, device: str) -> str:
     return "onnx"
 
 
-def _make_backend(name: str, weights: str, device: str, half: bool) -> Backend:
+def _make_backend(name: str, weights: str, device: str, precision: str) -> Backend:
     """`torch`, or `onnx` / `onnx-tensorrt` (onnxruntime on the exported graphs; torch is never imported)."""
     from lowlight_cli.extras import require_backend
 
@@ -248,12 +291,12 @@ def _make_backend(name: str, weights: str, device: str, half: bool) -> Backend:
         from lowlight_cli.inference.backends import TorchBackend
         from lowlight_cli.weights.store import load_model
 
-        return TorchBackend(load_model(weights), device=device, half=half)
+        return TorchBackend(load_model(weights), device=device, precision=precision)
     if name in ("onnx", "onnx-tensorrt"):
         from lowlight_cli.inference.onnx_backend import OnnxBackend
         from lowlight_cli.weights.registry import resolve_onnx
 
-        return OnnxBackend(resolve_onnx(weights), device=device, half=half, tensorrt=name == "onnx-tensorrt")
+        return OnnxBackend(resolve_onnx(weights), device=device, precision=precision, tensorrt=name == "onnx-tensorrt")
     from lowlight_cli.errors import LowlightError
 
     raise LowlightError(f"--backend {name}: unknown backend (available: auto, torch, onnx, onnx-tensorrt)")

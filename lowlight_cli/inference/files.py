@@ -1,8 +1,15 @@
-"""Enhance files in a batch: one bad file is reported and skipped, never the end of the batch."""
+"""Enhance files in a batch: one bad file is reported and skipped, never the end of the batch.
+
+Pipelined like `lowlight video`: the next images are decoded and the previous results encoded in background
+threads while the network runs (Pillow's codecs and onnxruntime/torch release the GIL), with at most
+`LOOKAHEAD` images decoded ahead and `LOOKAHEAD` results waiting to be written, which bounds memory.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
@@ -13,6 +20,8 @@ from lowlight_cli.io.heatmap import write_heatmap
 from lowlight_cli.io.images import read_image, write_image
 from lowlight_cli.io.paths import InputItem, output_path
 
+LOOKAHEAD = 2
+"""Images decoded ahead of the network, and results queued for writing, at most."""
 MAP_SUFFIX = "_attention.png"
 """Appended to an output's stem for the `--save-maps` heat-map."""
 
@@ -45,10 +54,22 @@ def enhance_file(
     """Read, enhance and write one image (atomically); returns its size in megapixels."""
     rgb, meta = read_image(source)
     result = enhancer.enhance(rgb, progress=progress)
+    _write(output, result, meta, fmt, quality, save_map)
+    return rgb.shape[0] * rgb.shape[1] / 1e6
+
+
+def _write(output: Path, result, meta, fmt: str | None, quality: int | None, save_map: bool) -> None:
     write_image(output, result.image, meta, fmt=fmt, quality=quality)
     if save_map:
         write_heatmap(map_path(output), result.attention)
-    return rgb.shape[0] * rgb.shape[1] / 1e6
+
+
+def _failure(source: Path, exc: BaseException) -> str:
+    if isinstance(exc, DiskFullError):
+        return f"{exc}; stopped: the disk is full"
+    if isinstance(exc, MemoryError):
+        return f"{source}: out of memory; retry with a smaller --tile"
+    return str(exc)
 
 
 def enhance_items(
@@ -62,17 +83,80 @@ def enhance_items(
     save_maps: bool = False,
     tile_progress: Callable[[Path], Progress] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Yield one outcome per input. Existing outputs are skipped unless `overwrite`, so a re-run resumes.
+    """Yield one outcome per input, in input order. Existing outputs are skipped unless `overwrite`, so a
+    re-run resumes. A file that fails is reported and the batch goes on, except on a full disk
+    (DiskFullError): that outcome is the last, since every later write would fail too; finished outputs stay
+    and no partial file is left. Decoding of the next images and encoding of the previous results overlap the
+    network."""
+    outcomes = _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress)
+    try:
+        for outcome in outcomes:
+            yield outcome
+            if outcome.disk_full:
+                return
+    finally:
+        outcomes.close()
 
-    A file that fails is reported and the batch goes on, except on a full disk (DiskFullError): that outcome
-    is the last, since every later write would fail too; finished outputs stay, no partial file is left.
-    """
-    for item in items:
-        outcome = enhance_one(enhancer, item, out_dir, suffix, fmt, quality, overwrite, save_maps,
-                              tile_progress(item.path) if tile_progress else None)
-        yield outcome
-        if outcome.disk_full:
+
+def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress) -> Iterator[FileOutcome]:
+    """`enhance_items` without the stop at a full disk: decode ahead, run the network, encode behind."""
+    todo = iter(items)
+    reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
+    writes: deque[tuple[FileOutcome, Future, float]] = deque()
+    claimed: set[Path] = set()  # outputs this run will write: a second input with the same output is skipped
+
+    def plan_next() -> None:
+        item = next(todo, None)
+        if item is None:
             return
+        start = time.perf_counter()
+        try:
+            dst = output_path(item, out_dir, suffix, fmt)
+        except FileError as exc:
+            reads.append((item, None, FileOutcome(item.path, None, "failed", str(exc)), start))
+            return
+        if (dst.exists() and not overwrite) or dst in claimed:
+            reads.append((item, dst, FileOutcome(item.path, dst, "skipped"), start))
+        else:
+            claimed.add(dst)
+            reads.append((item, dst, reader.submit(read_image, item.path), start))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as reader, ThreadPoolExecutor(1, thread_name_prefix="encode") as writer:
+        for _ in range(LOOKAHEAD):
+            plan_next()
+        while reads:
+            item, dst, pending, start = reads.popleft()
+            plan_next()
+            if isinstance(pending, FileOutcome):
+                yield from _drain(writes, 0)  # outcomes stay in input order
+                yield pending
+                continue
+            try:
+                rgb, meta = pending.result()
+                result = enhancer.enhance(rgb, progress=tile_progress(item.path) if tile_progress else None)
+            except (FileError, MemoryError) as exc:
+                yield from _drain(writes, 0)
+                yield FileOutcome(item.path, None, "failed", _failure(item.path, exc), time.perf_counter() - start,
+                                  disk_full=isinstance(exc, DiskFullError))
+                continue
+            outcome = FileOutcome(item.path, dst, "done", megapixels=rgb.shape[0] * rgb.shape[1] / 1e6)
+            writes.append((outcome, writer.submit(_write, dst, result, meta, fmt, quality, save_maps), start))
+            yield from _drain(writes, LOOKAHEAD)
+        yield from _drain(writes, 0)
+
+
+def _drain(writes: deque[tuple[FileOutcome, Future, float]], keep: int) -> Iterator[FileOutcome]:
+    """Outcomes of the queued writes, oldest first: every finished one at the head, and as many more (waiting
+    for them) as leave at most `keep` queued."""
+    while writes and (len(writes) > keep or writes[0][1].done()):
+        outcome, future, start = writes.popleft()
+        try:
+            future.result()
+        except (FileError, MemoryError) as exc:
+            outcome = FileOutcome(outcome.source, None, "failed", _failure(outcome.source, exc),
+                                  disk_full=isinstance(exc, DiskFullError))
+        outcome.seconds = time.perf_counter() - start
+        yield outcome
 
 
 def existing_output(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | None = None,
@@ -93,7 +177,8 @@ def enhance_one(
     save_maps: bool = False,
     progress: Progress | None = None,
 ) -> FileOutcome:
-    """Enhance one input of a batch (or skip it, see `existing_output`); a bad file is a `failed` outcome."""
+    """Enhance one input (or skip it, see `existing_output`) without pipelining, as a Ray actor does; a bad
+    file is a `failed` outcome."""
     start = time.perf_counter()
     try:
         skipped = existing_output(item, out_dir, suffix, fmt, overwrite)
@@ -102,10 +187,6 @@ def enhance_one(
         dst = output_path(item, out_dir, suffix, fmt)
         mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps, progress)
         return FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
-    except DiskFullError as exc:
-        return FileOutcome(item.path, None, "failed", f"{exc}; stopped: the disk is full", time.perf_counter() - start,
-                           disk_full=True)
-    except FileError as exc:
-        return FileOutcome(item.path, None, "failed", str(exc), time.perf_counter() - start)
-    except MemoryError:
-        return FileOutcome(item.path, None, "failed", f"{item.path}: out of memory; retry with a smaller --tile")
+    except (FileError, MemoryError) as exc:
+        return FileOutcome(item.path, None, "failed", _failure(item.path, exc), time.perf_counter() - start,
+                           disk_full=isinstance(exc, DiskFullError))

@@ -55,28 +55,34 @@ def choose_providers(device: str, tensorrt: bool, available: list[str], half: bo
 
 
 class OnnxBackend:
-    """The `Backend` protocol on onnxruntime; fp16 graphs (CUDA only) fall back to fp32 on NaN/inf output."""
+    """The `Backend` protocol on onnxruntime; fp16 graphs (CUDA only) fall back to fp32 on NaN/inf output.
+
+    `precision` is fp32, fp16, int8 or auto (`lowlight_cli.inference.precision`); `half=True` means fp16.
+    """
 
     def __init__(
-        self, graphs: OnnxGraphs, device: str = "auto", half: bool = False, tensorrt: bool = False, threads: int = 0
+        self, graphs: OnnxGraphs, device: str = "auto", half: bool = False, tensorrt: bool = False, threads: int = 0,
+        precision: str | None = None,
     ) -> None:
         import onnxruntime as ort
 
+        from lowlight_cli.inference.precision import resolve_precision
+
         self._ort = ort
-        providers = choose_providers(device, tensorrt, ort.get_available_providers(), half)
+        requested = precision or ("fp16" if half else "fp32")
+        providers = choose_providers(device, tensorrt, ort.get_available_providers())
         self.device_type = "cpu" if providers[0][0] == CPU else "cuda"
         self.device_id = _device_id(device)
-        if half and self.device_type != "cuda":
-            raise DeviceError("--half needs a CUDA device (onnxruntime's CPU provider has no fp16 convolutions)")
-        if half and "fp16" not in graphs.graphs:
-            raise DeviceError(f"--half: {graphs.folder} has no fp16 graphs; re-export with `lowlight export --fp16`")
+        self.precision = resolve_precision(requested, "onnx", self.device_type, graphs)
+        half = self.precision == "fp16"
+        if half:
+            providers = choose_providers(device, tensorrt, ort.get_available_providers(), half)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads
         # Tiles differ in shape (edges), and a memory pattern is planned and kept for each shape.
         options.enable_mem_pattern = False
         self._open = lambda path: ort.InferenceSession(str(path), options, providers=providers)
-        self.precision = "fp16" if half else "fp32"
         self._graphs = graphs
         self._sessions: dict[tuple[str, str], object] = {}
         in_use = self._session("attention", self.precision).get_providers()
@@ -89,7 +95,7 @@ class OnnxBackend:
         self.attention_multiple = cfg.attention_multiple
         self.local_multiple = cfg.local_multiple
         self.local_radius = cfg.local_radius
-        precision = "float16 (NaN guard: fp32 fallback)" if half else "float32"
+        precision = {"fp16": "float16 (NaN guard: fp32 fallback)", "int8": "int8 (QDQ)"}.get(self.precision, "float32")
         used = "+".join(SHORT.get(p, p) for p in in_use)
         self.description = f"onnxruntime {ort.__version__} [{used}], {precision}"
         self.fp32_fallbacks = 0
@@ -103,7 +109,7 @@ class OnnxBackend:
 
     def _run(self, stage: str, feeds: dict[str, np.ndarray]) -> np.ndarray:
         out = self._run_session(self._session(stage, self.precision), feeds)
-        if self.precision != "fp32" and not np.isfinite(out).all():
+        if self.precision == "fp16" and not np.isfinite(out).all():
             self.fp32_fallbacks += 1
             if self.fp32_fallbacks == 1:
                 warnings.warn("fp16 produced NaN/inf; recomputing affected tiles in fp32", stacklevel=3)

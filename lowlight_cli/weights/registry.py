@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -133,9 +133,11 @@ class OnnxGraphs:
 
     folder: Path
     graphs: dict[str, dict[str, Path]]
-    """precision ("fp32", "fp16") -> stage ("attention", "local") -> file."""
+    """precision ("fp32", "fp16", "int8") -> stage ("attention", "local") -> file."""
     config: dict[str, Any]
     """The exported model's `AgLLNetConfig.to_dict()` (size multiples and tiling margin derive from it)."""
+    gates: dict[str, Any] = field(default_factory=dict)
+    """precision -> the accuracy measurement it was admitted with (`lowlight_cli.inference.precision`)."""
 
 
 def resolve_onnx(ref: str | Path) -> OnnxGraphs:
@@ -173,4 +175,4 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
             if sha256_of(path) != entry["sha256"]:
                 raise WeightsError(f"{path}: sha256 does not match the manifest (damaged or edited)")
             graphs.setdefault(precision, {})[stage] = path
-    return OnnxGraphs(folder, graphs, manifest["config"])
+    return OnnxGraphs(folder, graphs, manifest["config"], manifest.get("gates", {}))

@@ -1,0 +1,103 @@
+"""Write the speed-mode tables of docs/performance.md from the committed result files (never by hand).
+
+Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, bf16-cpu.json} (each optional) and
+replaces the text between the `speed-modes` markers in docs/performance.md.
+
+    python scripts/performance_tables.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results" / "speed"
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- speed-modes:begin (scripts/performance_tables.py) -->", "<!-- speed-modes:end -->"
+sys.path.insert(0, str(ROOT))
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def bench_section(bench: dict) -> list[str]:
+    from lowlight_cli.bench import Case, Result, markdown, ratios_markdown
+
+    results = [Result(**{**r, "case": Case(**r["case"])}) for r in bench["images"]]
+    out = [f"Date: {bench['date']}  ", f"Hardware: {bench['hardware']}  ", f"Command: `{bench['command']}`", ""]
+    out += markdown(results, bench["videos"]).splitlines()
+    if bench.get("ratios"):
+        out += ["", f"Ratios at {bench['ratios']['megapixels']:g} MP, measured in the same run:", ""]
+        out += ratios_markdown(bench["ratios"]).splitlines()
+    return out
+
+
+def gate_section(gate: dict) -> list[str]:
+    g = gate["gate"]
+    out = [
+        f"int8 accuracy gate for `{gate['weights']}` ({g['measured_by']}): needs int8-vs-fp32 PSNR >= "
+        f"{g['required']['min_psnr_vs_fp32_db']:g} dB and a quality loss <= {g['required']['max_metric_loss_db']:g} dB "
+        f"on every set; **{'passed' if g['passed'] else 'not passed'}**, so `--precision auto` "
+        f"{'may pick' if g['passed'] else 'does not pick'} int8.",
+        "",
+        "| test set | images | int8 vs fp32 PSNR dB (mean) | worst image dB | PSNR to reference fp32 | int8 | loss dB |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, s in gate["sets"].items():
+        m = s["mean"]
+        out.append(f"| {name} | {s['images']} | {m['int8_vs_fp32_db']:.2f} | {s['min_int8_vs_fp32_db']:.2f} | "
+                   f"{m['fp32_psnr_db']:.2f} | {m['int8_psnr_db']:.2f} | {s['quality_loss_db']:.3f} |")
+    return out
+
+
+def fast_section(fast: dict) -> list[str]:
+    m = fast["mean"]
+    return [
+        f"Fast mode on `{fast['dataset']}` ({fast['images']} images, weights `{fast['weights']}`, "
+        f"scripts/fast_mode_quality.py): mean PSNR to the ground truth.",
+        "",
+        "| input | full model | fast (network at " + f"{fast['fast_side']} px) | fast at the 1080p factor (1/5) | fast vs full |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {m['psnr_low']:.2f} | {m['psnr_full']:.2f} | {m['psnr_fast']:.2f} | {m['psnr_fast_1080p_factor']:.2f} | "
+        f"{m['fast_vs_full']:.2f} |",
+    ]
+
+
+def bf16_section(bf16: dict) -> list[str]:
+    out = [
+        f"bf16 through torch {bf16['torch']} on this CPU ({bf16['size']}, weights `{bf16['weights']}`, "
+        f"scripts/bf16_cpu.py); CPU flags: {', '.join(bf16['cpu_flags']) or 'none of AVX-512/AMX/VNNI'}; "
+        f"native bf16 ISA: {'yes' if bf16['onednn_bf16_isa'] else 'no'}.",
+        "",
+        "| torch | s | speed vs fp32 | PSNR vs fp32 dB |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind, r in bf16["rows"].items():
+        p = "-" if r["psnr_vs_fp32_db"] is None else f"{r['psnr_vs_fp32_db']:.2f}"
+        out.append(f"| {kind} | {r['seconds']:.2f} | {r['speed_vs_fp32']:.2f}x | {p} |")
+    return out
+
+
+def main() -> None:
+    parts: list[str] = []
+    for name, section in (("bench.json", bench_section), ("int8-gate.json", gate_section),
+                          ("fast-mode.json", fast_section), ("bf16-cpu.json", bf16_section)):
+        data = load(name)
+        if data is not None:
+            parts += section(data) + [""]
+    text = DOC.read_text()
+    block = "\n".join([BEGIN, "", *parts, END])
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text)
+    print(f"wrote {DOC.relative_to(ROOT)} ({len(parts)} lines of tables)")
+
+
+if __name__ == "__main__":
+    main()

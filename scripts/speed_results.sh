@@ -1,0 +1,13 @@
+#!/bin/sh
+# The timed figures of docs/performance.md's speed-mode section. Run on an otherwise idle machine, e.g.
+#   flock /work/bench.lock scripts/speed_results.sh
+# (int8-gate.json and fast-mode.json hold accuracy, not timing: scripts/int8_gate.py, scripts/fast_mode_quality.py.)
+set -e
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+SHARED=../shared/data
+$PY -m lowlight_cli bench --backends onnx --precisions fp32 --sizes 2 --ratios \
+    --authors-graph $SHARED/reference/agllnet_official/agllnet_official_256x256.onnx \
+    --video $SHARED/video/sample_no.mp4 --video-seconds 0.4 -o docs/results/speed
+$PY scripts/bf16_cpu.py --size 768x512 --repeats 2 --out docs/results/speed/bf16-cpu.json
+$PY scripts/performance_tables.py
