@@ -7,6 +7,7 @@ threads while the network runs (Pillow's codecs and onnxruntime/torch release th
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -104,6 +105,16 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
     reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
     writes: deque[tuple[FileOutcome, Future, float]] = deque()
     claimed: set[Path] = set()  # outputs this run will write: a second input with the same output is skipped
+    disk_full = threading.Event()
+
+    def write(dst: Path, *args) -> None:  # in the one writer thread, in input order
+        if disk_full.is_set():  # a batch stops at a full disk: nothing queued behind the failed write is written
+            raise DiskFullError(f"{dst}: not written: the disk is full")
+        try:
+            _write(dst, *args)
+        except DiskFullError:
+            disk_full.set()
+            raise
 
     def plan_next() -> None:
         item = next(todo, None)
@@ -140,7 +151,7 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
                                   disk_full=isinstance(exc, DiskFullError))
                 continue
             outcome = FileOutcome(item.path, dst, "done", megapixels=rgb.shape[0] * rgb.shape[1] / 1e6)
-            writes.append((outcome, writer.submit(_write, dst, result, meta, fmt, quality, save_maps), start))
+            writes.append((outcome, writer.submit(write, dst, result, meta, fmt, quality, save_maps), start))
             yield from _drain(writes, LOOKAHEAD)
         yield from _drain(writes, 0)
 
