@@ -339,9 +339,14 @@ function commandLine(kind) {
 
 for (const [id, kind] of [["copy-cli", "cli"], ["copy-curl", "curl"]]) {
   $(id).addEventListener("click", async () => {
-    const text = commandLine(kind);
-    $("command").textContent = text;
-    try { await navigator.clipboard.writeText(text); $("command").textContent = text + "\n(copied)"; } catch (e) { /* shown above */ }
+    const text = commandLine(kind), box = $("command");
+    box.textContent = "";
+    text.split(" ").forEach((word, i) => {  // line breaks only between words, never inside --an-option
+      const span = document.createElement("span");
+      span.className = "word"; span.textContent = (i ? " " : "") + word;
+      box.appendChild(span);
+    });
+    try { await navigator.clipboard.writeText(text); box.append("\n(copied)"); } catch (e) { /* shown above */ }
   });
 }
 
