@@ -1,6 +1,6 @@
 """Tables of the docs from committed CSVs, and the default-weights rule.
 
-    python scripts/look_tables.py [--candidate agllnet-look] [--check]
+    python scripts/look_tables.py [--candidate agllnet-look ...] [--check]
 
 Reads docs/results/look/SET/summary.csv (written by scripts/look_benchmark.py) and rewrites the part of
 docs/benchmarks.md between the `<!-- look-tables -->` markers; reads docs/results/train_speed.csv (written
@@ -97,7 +97,7 @@ def _num(column: str, value) -> str:
     return f"{value:.2f}"
 
 
-def tables(data: dict, candidate: str) -> str:
+def tables(data: dict, candidates: list[str]) -> str:
     out = [START, ""]
     shown = ("psnr", "ssim", "in_luma", "luma", "clipped", "delta_a", "delta_b", "delta_ab", "chroma_ratio",
              "contrast_ratio", "local_contrast", "noise")
@@ -107,7 +107,7 @@ def tables(data: dict, candidate: str) -> str:
         out += [f"**{name}** ({KINDS[name]}, {n} images)", "", head, "| --- |" + " ---: |" * (len(shown))]
         for method, row in methods.items():
             cells = [_num(c, row[c]) if c != "noise" or row[c] is None else f"{row[c]:.4f}" for c in shown]
-            label = f"**{method}**" if method == candidate else method
+            label = f"**{method}**" if method in candidates else method
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         targets = TARGETS.get(KINDS[name])
         if targets:
@@ -117,10 +117,13 @@ def tables(data: dict, candidate: str) -> str:
                 met.append(f"{method} {len(ok)}/{len(targets)}")
             out += ["", "Targets (" + "; ".join(t[2] for t in targets) + ") met: " + ", ".join(met) + "."]
         out.append("")
-    lines, passed = verdict(data, candidate)
-    out += [f"**The rule, `{candidate}` against `{REFERENCE}`**: " + ("passes." if passed else "does **not** pass."), "",
-            f"| set | criterion | {candidate} | {REFERENCE} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, "", END]
-    return "\n".join(out)
+    for candidate in candidates:
+        lines, passed = verdict(data, candidate)
+        worse = sum("**worse**" in line for line in lines)
+        out += [f"**The rule, `{candidate}` against `{REFERENCE}`**: " + ("passes." if passed else "does **not** pass")
+                + ("" if passed else f" (worse on {worse} of {len(lines)} criteria)."), "",
+                f"| set | criterion | {candidate} | {REFERENCE} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, ""]
+    return "\n".join(out + [END])
 
 
 def speed_table() -> str:
@@ -169,10 +172,11 @@ def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidate", default="agllnet-look")
+    parser.add_argument("--candidate", action="append", help="weights judged by the rule (repeatable); "
+                        "default: agllnet-look and agllnet-look-2")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    fresh = [replace(DOC, START, END, tables(load(), args.candidate), args.check),
+    fresh = [replace(DOC, START, END, tables(load(), args.candidate or ["agllnet-look", "agllnet-look-2"]), args.check),
              replace(ROOT / "docs" / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->",
                      speed_table(), args.check)]
     if (ROOT / "docs" / "results" / "look-train" / "val.csv").exists():
