@@ -195,9 +195,13 @@ def folder_vs_model(weights: str, device: str, backend: str, precision: str, meg
     from lowlight_cli.io.images import ImageMeta, read_image, write_image
     from lowlight_cli.io.paths import collect_inputs
 
+    import tempfile
+
     w, h = image_size(megapixels)
-    src, out = work / "folder_in", work / "folder_out"
-    src.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.TemporaryDirectory(prefix=".folder-bench-", dir=work)  # the JPEGs are not part of the report
+    src, out = Path(scratch.name) / "in", Path(scratch.name) / "out"
+    src.mkdir()
     meta = ImageMeta("JPEG", 8, False)
     for i in range(count):
         write_image(src / f"{i:03d}.jpg", np.roll(test_image(w, h), 37 * i, axis=1), meta, quality=90)
@@ -211,6 +215,7 @@ def folder_vs_model(weights: str, device: str, backend: str, precision: str, meg
     start = time.perf_counter()
     outcomes = list(enhance_items(enhancer, collect_inputs([str(src)]), out, "", overwrite=True))
     folder = time.perf_counter() - start
+    scratch.cleanup()
     if any(o.status != "done" for o in outcomes):
         raise RuntimeError(f"bench folder run failed: {[o.error for o in outcomes if o.error]}")
     return {"images": count, "size": f"{w}x{h}", "model_s": model, "folder_s": folder, "ratio": model / folder}
