@@ -162,26 +162,36 @@ class JobStore:
         return report
 
     # --- work (on an engine worker) ----------------------------------------------------------------------
-    def _photo(self, job: Job, item: Item) -> None:
-        from lowlight_cli.io.images import read_image
-
+    def _run(self, job: Job, item: Item, work, out_of_memory: str | None = None) -> None:
+        """One item's life on an engine worker: started, `work()`, then done, cancelled or failed (one line).
+        A MemoryError is a failure with the message `out_of_memory` when one is given."""
         if job.cancel_event.is_set():
             return self._finish(job, item, "cancelled")
         item.status = "running"
         job.emit({"type": "started", "item": item.index})
         began = time.perf_counter()
         try:
-            rgb, _ = read_image(item.upload)
-            result = self.engine.enhancer.enhance(rgb, progress=self._tile_progress(job, item))
-            np.save(item.raw, result.image)
+            work()
         except Cancelled:
             return self._finish(job, item, "cancelled")
         except LowlightError as exc:
             return self._finish(job, item, "failed", _one_line(exc, item))
         except MemoryError:
-            return self._finish(job, item, "failed", f"{item.name}: out of memory; try a smaller photo or fewer workers")
+            if out_of_memory is None:
+                raise
+            return self._finish(job, item, "failed", out_of_memory)
         item.seconds = time.perf_counter() - began
         self._finish(job, item, "done")
+
+    def _photo(self, job: Job, item: Item) -> None:
+        from lowlight_cli.io.images import read_image
+
+        def work() -> None:
+            rgb, _ = read_image(item.upload)
+            result = self.engine.enhancer.enhance(rgb, progress=self._tile_progress(job, item))
+            np.save(item.raw, result.image)
+
+        self._run(job, item, work, f"{item.name}: out of memory; try a smaller photo or fewer workers")
 
     def _tile_progress(self, job: Job, item: Item):
         def report(done: int, total: int) -> None:
@@ -200,12 +210,7 @@ class JobStore:
     def _video(self, job: Job, item: Item) -> None:
         from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
-        if job.cancel_event.is_set():
-            return self._finish(job, item, "cancelled")
-        item.status = "running"
-        job.emit({"type": "started", "item": item.index})
-        began = time.perf_counter()
-        try:
+        def work() -> None:
             video = plan(item.upload, item.video_out, VideoOptions())
             item.total = video.info.frames or 0
             item.width, item.height = video.info.width, video.info.height
@@ -217,12 +222,8 @@ class JobStore:
                     raise Cancelled
 
             enhance_video(self.engine.with_controls(job.controls), video, on_frames)
-        except Cancelled:
-            return self._finish(job, item, "cancelled")
-        except LowlightError as exc:
-            return self._finish(job, item, "failed", _one_line(exc, item))
-        item.seconds = time.perf_counter() - began
-        self._finish(job, item, "done")
+
+        self._run(job, item, work)
 
     def _finish(self, job: Job, item: Item, status: str, error: str | None = None) -> None:
         item.status, item.error, item.position = status, error, 0
