@@ -122,12 +122,13 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
             return
         start = time.perf_counter()
         try:
-            dst = output_path(item, out_dir, suffix, fmt)
+            skipped = existing_output(item, out_dir, suffix, fmt, overwrite)
+            dst = skipped.output if skipped else output_path(item, out_dir, suffix, fmt)
         except FileError as exc:
             reads.append((item, None, FileOutcome(item.path, None, "failed", str(exc)), start))
             return
-        if (dst.exists() and not overwrite) or dst in claimed:
-            reads.append((item, dst, FileOutcome(item.path, dst, "skipped"), start))
+        if skipped or dst in claimed:
+            reads.append((item, dst, skipped or FileOutcome(item.path, dst, "skipped"), start))
         else:
             claimed.add(dst)
             reads.append((item, dst, reader.submit(read_image, item.path), start))
