@@ -215,10 +215,12 @@ def folder_vs_model(weights: str, device: str, backend: str, precision: str, meg
     start = time.perf_counter()
     outcomes = list(enhance_items(enhancer, collect_inputs([str(src)]), out, "", overwrite=True))
     folder = time.perf_counter() - start
+    written = len(list(out.glob("*.jpg")))
     scratch.cleanup()
     if any(o.status != "done" for o in outcomes):
         raise RuntimeError(f"bench folder run failed: {[o.error for o in outcomes if o.error]}")
-    return {"images": count, "size": f"{w}x{h}", "model_s": model, "folder_s": folder, "ratio": model / folder}
+    return {"images": count, "written": written, "size": f"{w}x{h}", "model_s": model, "folder_s": folder,
+            "ratio": model / folder}
 
 
 def authors_graph_case(graph: Path, megapixels: float, repeats: int) -> dict:
