@@ -177,13 +177,14 @@ def video_fps(
 
     enhancer = Enhancer(weights, device=device, precision=precision, backend=backend, quality=quality)
     name = f"bench_{backend}_{precision}_{quality}{video.suffix}"
-    job = plan(video, out_dir / name, VideoOptions(end=seconds), overwrite=True)
+    job = plan(video, out_dir / name, VideoOptions(end=seconds, fast=quality == "fast"), overwrite=True)
     report = enhance_video(enhancer, job)
     (out_dir / job.output.name).unlink(missing_ok=True)
     info = job.info
     return {
         "video": video.name, "backend": backend, "precision": precision, "quality": quality, "size": f"{info.width}x{info.height}",
         "frames": report.frames, "seconds": report.seconds, "fps": report.fps, "description": enhancer.description,
+        "encoder": " ".join([job.settings.codec, *(v for k, v in job.settings.options.items() if k in ("preset", "deadline"))]),
     }
 
 
@@ -347,9 +348,11 @@ def markdown(results: list[Result], videos: list[dict]) -> str:
             f"| {r.seconds:.2f} | {r.mp_per_s:.3f} | {r.peak_rss_mib:.0f} | {cuda} |"
         )
     if videos:
-        lines += ["", "| video | backend | precision | quality | size | frames | s | fps |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["", "| video | backend | precision | quality | encoder | size | frames | s | fps |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {v['video']} | {v['backend']} | {v['precision']} | {v.get('quality', 'full')} | {v['size']} | {v['frames']} | {v['seconds']:.1f} | {v['fps']:.2f} |"
+            f"| {v['video']} | {v['backend']} | {v['precision']} | {v.get('quality', 'full')} | {v.get('encoder', '-')} "
+            f"| {v['size']} | {v['frames']} | {v['seconds']:.1f} | {v['fps']:.2f} |"
             for v in videos
         ]
     return "\n".join(lines) + "\n"

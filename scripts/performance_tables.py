@@ -1,6 +1,6 @@
 """Write the speed-mode tables of docs/performance.md from the committed result files (never by hand).
 
-Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, bf16-cpu.json} (each optional) and
+Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, fast-video.json, bf16-cpu.json} (each optional) and
 replaces the text between the `speed-modes` markers in docs/performance.md.
 
     python scripts/performance_tables.py
@@ -60,11 +60,28 @@ def fast_section(fast: dict) -> list[str]:
         f"Fast mode on `{fast['dataset']}` ({fast['images']} images, weights `{fast['weights']}`, "
         f"scripts/fast_mode_quality.py): mean PSNR to the ground truth.",
         "",
-        "| input | full model | fast (network at " + f"{fast['fast_side']} px) | fast at the 1080p factor (1/5) | fast vs full |",
+        "| input | full model | fast (network at " + f"{fast['fast_side']} px) | fast at the 1080p factor (1/{1920 / fast['fast_side']:g}) | fast vs full |",
         "| --- | --- | --- | --- | --- |",
         f"| {m['psnr_low']:.2f} | {m['psnr_full']:.2f} | {m['psnr_fast']:.2f} | {m['psnr_fast_1080p_factor']:.2f} | "
         f"{m['fast_vs_full']:.2f} |",
     ]
+
+
+def fast_video_section(video: dict) -> list[str]:
+    out = [
+        f"Fast mode on `{video['video']}` ({video['size']}, weights `{video['weights']}`, scripts/fast_video.py): "
+        "frames/s end to end (decode, enhance, encode), by network side and keyframe interval, and the mean PSNR "
+        "of each frame against the same side with the network on every frame. The source's own frame-to-frame "
+        f"PSNR is {video['source_frame_to_frame_psnr']:.1f} dB (how much it moves).",
+        "",
+        "| network side px | keyframe interval | encoder | frames | s | fps | PSNR vs every frame dB | flicker in / out |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in video["rows"]:
+        p = "-" if r["psnr_vs_every_frame"] is None else f"{r['psnr_vs_every_frame']:.1f}"
+        out.append(f"| {r['side']} | {r['keyframe_interval']} | {r['encoder']} | {r['frames']} | {r['seconds']:.1f} | "
+                   f"{r['fps']:.2f} | {p} | {r['flicker_in']:.4f} / {r['flicker_out']:.4f} |")
+    return out
 
 
 def bf16_section(bf16: dict) -> list[str]:
@@ -85,7 +102,8 @@ def bf16_section(bf16: dict) -> list[str]:
 def main() -> None:
     parts: list[str] = []
     for name, section in (("bench.json", bench_section), ("int8-gate.json", gate_section),
-                          ("fast-mode.json", fast_section), ("bf16-cpu.json", bf16_section)):
+                          ("fast-mode.json", fast_section), ("fast-video.json", fast_video_section),
+                          ("bf16-cpu.json", bf16_section)):
         data = load(name)
         if data is not None:
             parts += section(data) + [""]

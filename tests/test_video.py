@@ -343,3 +343,49 @@ def test_fast_mode_runs_the_network_small_and_keeps_size_timing_and_brightening(
     a, b = Decoded(src), Decoded(out)
     assert b.times == a.times and b.size == a.size
     assert np.mean(b.luma) > 2 * np.mean(a.luma)
+
+
+def test_fast_mode_runs_the_network_on_keyframes_only_and_the_frames_between_stay_close(tmp_path):
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+
+    src = make_clip(tmp_path / "moving.mp4", size=(192, 128), frames=12, audio=False)
+    fast = Enhancer("official", device="cpu", backend="onnx", quality="fast", fast_side=96)
+    local, frames_seen = fast.backend.local, []
+
+    def counting(x, att):
+        frames_seen.append(x.shape[0])
+        return local(x, att)
+
+    fast.backend.local = counting
+    outputs = {}
+    for interval in (1, 3):
+        frames_seen.clear()
+        job = plan(src, tmp_path / f"k{interval}.mkv", VideoOptions(codec="ffv1", fast=True, keyframe_interval=interval))
+        report = enhance_video(fast, job)
+        assert report.frames == 12 and sum(frames_seen) == 12 // interval  # frames 0, 3, 6, 9 with interval 3
+        outputs[interval] = Decoded(tmp_path / f"k{interval}.mkv")
+    every, keyed = outputs[1], outputs[3]
+    assert every.times == keyed.times
+    assert min(keyed.luma) > 1.5 * max(Decoded(src).luma)  # every frame is enhanced, reused or not
+    np.testing.assert_allclose(keyed.luma, every.luma, rtol=0.05)
+
+
+def test_keyframes_are_due_at_the_interval_and_at_every_scene_cut():
+    from lowlight_cli.video.pipeline import _Keyframes
+
+    k = _Keyframes(3)
+    due = []
+    for cut in [False] * 5 + [True] + [False] * 4:
+        due.append(k.due(cut))
+    assert due == [True, False, False, True, False, True, False, False, True, False]
+
+
+def test_fast_runs_use_the_codecs_fast_preset_unless_one_is_given():
+    from lowlight_cli.video.codecs import resolve
+
+    assert resolve("hevc", "yuv420p", 64, 48).options["preset"] == "medium"
+    assert resolve("hevc", "yuv420p", 64, 48, fast=True).options["preset"] == "veryfast"
+    assert resolve("h264", "yuv420p", 64, 48, preset="slow", fast=True).options["preset"] == "slow"
+    assert resolve("vp9", "yuv420p", 64, 48, fast=True).options["deadline"] == "realtime"
+    assert "preset" not in resolve("ffv1", "yuv420p", 64, 48, fast=True).options

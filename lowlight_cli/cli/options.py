@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from lowlight_cli.inference.guided_upsampling import FAST_SIDE
+
 
 class Device(str, Enum):
     auto = "auto"
@@ -40,7 +42,7 @@ PrecisionOpt = Annotated[
     typer.Option("--precision", help="fp32 (default), fp16 (CUDA, NaN guard), int8 (ONNX graphs on a CPU), or auto (fp16 on CUDA; int8 on a CPU only where it passed the accuracy gate and the CPU has VNNI)."),
 ]
 FastOpt = Annotated[
-    bool, typer.Option("--fast", help="Fast mode for previews and video on a CPU: the network sees a 384 px copy and a guided filter carries its result to full size.")
+    bool, typer.Option("--fast", help=f"Fast mode for previews and video on a CPU: the network sees a {FAST_SIDE} px copy and a guided filter carries its result to full size.")
 ]
 TileOpt = Annotated[
     Optional[int],

@@ -21,6 +21,7 @@ from lowlight_cli.cli.options import (
     QuietOpt, StrengthOpt, TileOpt, WeightsOpt, make_controls,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
+from lowlight_cli.video.pipeline import KEYFRAME_INTERVAL
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
@@ -37,7 +38,8 @@ def video(
     output: Annotated[Path, typer.Argument(help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm).", show_default=False)],
     codec: Annotated[Optional[VideoCodec], typer.Option(help="Video encoder. Default: the source's codec family, else libx264.")] = None,
     crf: Annotated[Optional[int], typer.Option(help="Constant quality (lower = better). Default: 18 x264, 20 x265, 24 vp9.")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="Speed/size trade-off: x264/x265 ultrafast..veryslow, vp9 realtime|good|best.")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with --fast), "
+                                              "vp9 realtime|good|best (default good, realtime with --fast).")] = None,
     pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="e.g. yuv420p, yuv420p10le, yuv444p. Default: the source's.")] = None,
     start: Annotated[Optional[float], typer.Option(min=0, help="Process from this time (seconds).")] = None,
     end: Annotated[Optional[float], typer.Option(min=0, help="Process up to this time (seconds).")] = None,
@@ -45,6 +47,9 @@ def video(
     temporal_smooth: Annotated[
         bool, typer.Option("--temporal-smooth/--no-temporal-smooth", help="Smooth the attention map over time (less flicker).")
     ] = True,
+    keyframe_interval: Annotated[int, typer.Option(
+        min=1, help="With --fast: run the network on every n-th frame and at scene cuts; the frames between reuse its "
+        "result on their own detail (1 = every frame).")] = KEYFRAME_INTERVAL,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
     strength: StrengthOpt = 1.0,
     exposure: ExposureOpt = None,
@@ -65,7 +70,8 @@ def video(
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
     options = VideoOptions(
-        codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth
+        codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth, fast,
+        keyframe_interval,
     )
     job = plan(source, output, options, overwrite)
     info, settings = job.info, job.settings

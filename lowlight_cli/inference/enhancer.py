@@ -17,7 +17,7 @@ import numpy as np
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
-from lowlight_cli.inference.guided_upsampling import FAST_SIDE, carry, downscale, small_size
+from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
@@ -152,14 +152,29 @@ class Enhancer:
         sees downscaled copies and the results are carried back to full size."""
         frames = as_unit_rgb(frames, batch=True)
         h, w = frames.shape[1:3]
-        if self.fast_side and max(h, w) > self.fast_side:
-            size = small_size(h, w, self.fast_side)
+        size = self.fast_size(h, w)
+        if size is not None:
             small = np.stack([downscale(f, size) for f in frames])
             att = None if attentions is None else np.stack([downscale(a, size) for a in attentions])
-            results = self._enhance_batch(small, att, progress)
-            maps = attentions if attentions is not None else [_upsize(r.attention, (h, w)) for r in results]
-            return [EnhanceResult(carry(f, s, r.image), m) for f, s, r, m in zip(frames, small, results, maps)]
+            coefficients, small_maps = self.fast_fit(small, att, progress)
+            maps = attentions if attentions is not None else [_upsize(m, (h, w)) for m in small_maps]
+            return [EnhanceResult(apply(f, *c), m) for f, c, m in zip(frames, coefficients, maps)]
         return self._enhance_batch(frames, attentions, progress)
+
+    def fast_size(self, height: int, width: int) -> tuple[int, int] | None:
+        """(h, w) of the copy the network sees in fast mode; None in full mode or when the image is that small."""
+        if self.fast_side and max(height, width) > self.fast_side:
+            return small_size(height, width, self.fast_side)
+        return None
+
+    def fast_fit(
+        self, small: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
+        """Fast mode's first half, on frames already at `fast_size` (N, h, w, 3): the network's results as
+        guided-filter coefficients (see `guided_upsampling.fit`; `guided_upsampling.apply` carries them to
+        any full-size frame), and the attention maps at that size."""
+        results = self._enhance_batch(small, attentions, progress)
+        return [fit(s, r.image) for s, r in zip(small, results)], [r.attention for r in results]
 
     def _enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None

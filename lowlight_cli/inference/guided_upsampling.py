@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-FAST_SIDE = 384
-"""Longer side, in pixels, of the copy the network sees in fast mode (1080p: 384x216, 25x fewer pixels)."""
+FAST_SIDE = 256
+"""Longer side, in pixels, of the copy the network sees in fast mode (1080p: 256x144, 56x fewer pixels). At
+384 px 1080p video ran at 1.1 frames/s on two cores, at 256 px 1.8 (docs/performance.md#fast-mode)."""
 RADIUS = 2
 """Window radius of the affine fit at the small size (window 5x5 small pixels)."""
 EPS = 1e-4
@@ -85,12 +86,19 @@ def downscale(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rgb, (size[1], size[0]), interpolation=cv2.INTER_AREA)
 
 
-def carry(full: np.ndarray, small_in: np.ndarray, small_out: np.ndarray) -> np.ndarray:
-    """The network's result `small_out` (for `small_in`, the downscaled `full`) carried to full size."""
+def fit(small_in: np.ndarray, small_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The network's result `small_out` for `small_in` as small-size affine coefficients (a, b) of the input's
+    luma: small_out ~ a * luma(small_in) + b, per output channel (HxWx3 each)."""
+    return guided_coefficients(luma(small_in), small_out, RADIUS, EPS)
+
+
+def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Coefficients from `fit` upsampled to `full`'s size and applied to its (denoised) luma. In video fast
+    mode a keyframe's coefficients are also applied to the frames that follow it (a local tone map of luma
+    stays valid under small motion; `lowlight_cli.video.pipeline`)."""
     import cv2
 
     h, w = full.shape[:2]
-    a, b = guided_coefficients(luma(small_in), small_out, RADIUS, EPS)
     a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
     guide = luma(full)
@@ -102,3 +110,8 @@ def carry(full: np.ndarray, small_in: np.ndarray, small_out: np.ndarray) -> np.n
     a *= guide[..., None]
     a += b
     return np.clip(a, 0.0, 1.0, out=a)
+
+
+def carry(full: np.ndarray, small_in: np.ndarray, small_out: np.ndarray) -> np.ndarray:
+    """The network's result `small_out` (for `small_in`, the downscaled `full`) carried to full size."""
+    return apply(full, *fit(small_in, small_out))

@@ -20,9 +20,13 @@ from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.video import codecs
 from lowlight_cli.video.probe import VideoInfo, probe
 from lowlight_cli.video.reader import SourceFrame, read
-from lowlight_cli.video.temporal import TemporalSmoother, flicker, luma
+from lowlight_cli.video.temporal import TemporalSmoother, flicker, mean_luma
 
 MAX_BATCH = 8
+KEYFRAME_INTERVAL = 2
+"""Fast mode runs the network on every KEYFRAME_INTERVAL-th frame and at every scene cut; each frame between
+takes its keyframe's guided-filter coefficients (a local tone map of luma), applied to its own full-size luma,
+so edges and motion stay the frame's own (docs/performance.md#fast-mode-for-video)."""
 QUEUE_BATCHES = 2
 """Batches each queue may hold: enough to keep the model busy while a batch is decoded or encoded."""
 DIVIDER = 2
@@ -40,6 +44,10 @@ class VideoOptions:
     end: float | None = None
     side_by_side: bool = False
     temporal_smooth: bool = True
+    fast: bool = False
+    """Fast mode (the enhancer's `quality="fast"`): the codec's fast preset unless `preset` is given."""
+    keyframe_interval: int = KEYFRAME_INTERVAL
+    """Fast mode only: the network runs on every n-th frame (1 = every frame)."""
 
 
 @dataclass
@@ -85,8 +93,11 @@ def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrit
         raise FileError(output, "exists; use --overwrite to replace it")
     if options.start is not None and options.end is not None and options.end <= options.start:
         raise LowlightError(f"--end {options.end} must be after --start {options.start}")
+    if options.keyframe_interval < 1:
+        raise LowlightError(f"--keyframe-interval {options.keyframe_interval}: must be 1 or more")
     settings = codecs.resolve(
-        info.codec, info.pix_fmt, info.width, info.height, options.codec, options.crf, options.preset, options.pix_fmt
+        info.codec, info.pix_fmt, info.width, info.height, options.codec, options.crf, options.preset, options.pix_fmt,
+        options.fast,
     )
     job = VideoJob(source, output, info, settings, options)
     _try_writer(job)
@@ -150,6 +161,7 @@ def enhance_video(
     info, options = job.info, job.options
     n = batch_size(enhancer, info.height, info.width)
     smoother = TemporalSmoother() if options.temporal_smooth else None
+    keyframes = _Keyframes(options.keyframe_interval) if enhancer.fast_side else None
     report = VideoReport()
     stop = threading.Event()
     frames_in: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES * n)
@@ -169,7 +181,8 @@ def enhance_video(
                     elif item is not _END:
                         _put(frames_out, item, encoder)
                     if len(batch) == n or (item is _END and batch):
-                        _enhance_batch(enhancer, batch, smoother, options.side_by_side, report, frames_out, encoder)
+                        _enhance_batch(enhancer, batch, smoother, options.side_by_side, report, frames_out, encoder,
+                                       keyframes)
                         batch = []
                         if on_frames:
                             on_frames(report.frames)
@@ -189,6 +202,22 @@ def enhance_video(
     return report
 
 
+@dataclass
+class _Keyframes:
+    """Fast mode's reuse of one network result over the next `interval - 1` frames."""
+
+    interval: int
+    count: int = 0
+    """Frames since the last keyframe (0: none yet)."""
+    coefficients: tuple | None = None
+
+    def due(self, cut: bool) -> bool:
+        """Whether the next frame must be a keyframe (the first, every `interval`-th, or a scene cut)."""
+        due = cut or self.count % self.interval == 0
+        self.count = 1 if due else self.count + 1
+        return due
+
+
 def _enhance_batch(
     enhancer: "Enhancer",  # noqa: F821
     batch: list[SourceFrame],
@@ -197,20 +226,39 @@ def _enhance_batch(
     report: VideoReport,
     out: queue.Queue,
     encoder: "_Worker",
+    keyframes: _Keyframes | None,
 ) -> None:
     """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass,
-    then each frame's brightening gain smoothed over time."""
-    maps = []
-    for f in batch:
-        a = enhancer.attention(f.rgb)
-        maps.append(smoother.update(f.rgb, a, f.time) if smoother else a)
-    results = enhancer.enhance_batch(np.stack([f.rgb for f in batch]), np.stack(maps))
-    for f, r in zip(batch, results):
-        image = smoother.steady(f.rgb, r.image) if smoother else r.image
+    then each frame's brightening gain smoothed over time. In fast mode all of this but the last step
+    happens on the small copies, and only keyframes go through the network."""
+    from lowlight_cli.inference.guided_upsampling import apply, downscale
+
+    h, w = batch[0].rgb.shape[:2]
+    size = enhancer.fast_size(h, w)
+    sources = [downscale(f.rgb, size) for f in batch] if size else [f.rgb for f in batch]
+    maps, due = [], []
+    for f, source in zip(batch, sources):
+        a = enhancer.attention(source)
+        maps.append(smoother.update(source, a, f.time) if smoother else a)
+        if size:
+            due.append(keyframes.due(smoother is not None and smoother.cut))
+    if size:
+        keys = [i for i, d in enumerate(due) if d]
+        fitted = iter(enhancer.fast_fit(np.stack([sources[i] for i in keys]), np.stack([maps[i] for i in keys]))[0]
+                      if keys else ())
+        images = []
+        for f, d in zip(batch, due):
+            if d:
+                keyframes.coefficients = next(fitted)
+            images.append(apply(f.rgb, *keyframes.coefficients))
+    else:
+        images = [r.image for r in enhancer.enhance_batch(np.stack(sources), np.stack(maps))]
+    for f, image in zip(batch, images):
+        image = smoother.steady(f.rgb, image) if smoother else image
         image = enhancer.controls.apply(f.rgb, image)
         image = side_by_side(f.rgb, image) if split else image
-        report.luma_in.append(float(luma(f.rgb).mean()))
-        report.luma_out.append(float(luma(image).mean()))
+        report.luma_in.append(mean_luma(f.rgb))
+        report.luma_out.append(mean_luma(image))
         _put(out, (image, f.pts, f.duration), encoder)
         report.frames += 1
 

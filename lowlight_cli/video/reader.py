@@ -95,4 +95,4 @@ def _to_rgb(frame: "av.VideoFrame") -> np.ndarray:  # noqa: F821
     """RGB float in the frame's own matrix and range (swscale honours both), 16-bit path for >8-bit video."""
     deep = bit_depth(frame.format.name) > 8
     arr = frame.to_ndarray(format="rgb48le" if deep else "rgb24", src_color_range=frame.color_range)
-    return arr.astype(np.float32) * np.float32(1 / (65535 if deep else 255))
+    return np.multiply(arr, np.float32(1 / (65535 if deep else 255)), dtype=np.float32)  # one pass, no uint8->float copy

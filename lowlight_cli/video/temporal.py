@@ -32,11 +32,18 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb @ LUMA
 
 
+def mean_luma(rgb: np.ndarray) -> float:
+    """Mean Rec. 709 luma of an HxWx3 frame: the luma of the channel means (one OpenCV pass, ~5x cheaper)."""
+    import cv2
+
+    return float(np.dot(cv2.mean(rgb)[:3], LUMA))
+
+
 def luma_histogram(rgb: np.ndarray) -> np.ndarray:
     """Normalised luminance histogram of a small thumbnail: cheap, and insensitive to noise and small motion."""
     import cv2
 
-    thumb = cv2.resize(luma(rgb), THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    thumb = luma(cv2.resize(rgb, THUMB_SIZE, interpolation=cv2.INTER_AREA))  # luma and area averaging commute
     hist, _ = np.histogram(thumb, bins=HIST_BINS, range=(0.0, 1.0))
     return hist.astype(np.float32) / max(1, hist.sum())
 
@@ -55,6 +62,8 @@ class TemporalSmoother:
         self.last_time: float | None = None
         self.last_hist: np.ndarray | None = None
         self.cuts = 0
+        self.cut = False
+        """Whether the frame of the last `update` started a new shot."""
         self.gain: float | None = None
         self._keeps: list[float] = []
 
@@ -62,6 +71,7 @@ class TemporalSmoother:
         """Fold in the map of the frame shown at `time` seconds; returns the map to enhance that frame with."""
         hist = luma_histogram(rgb)
         cut = self.last_hist is not None and float(np.abs(hist - self.last_hist).sum()) > self.cut_threshold
+        self.cut = cut
         if self.state is None or cut or self.state.shape != attention.shape:
             self.cuts += cut
             keep = 0.0
@@ -78,7 +88,7 @@ class TemporalSmoother:
     def steady(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
         """The enhanced frame rescaled to the smoothed brightening gain (for the oldest frame not yet steadied)."""
         keep = self._keeps.pop(0)
-        gain = float(luma(enhanced).mean()) / max(float(luma(source).mean()), 1e-6)
+        gain = mean_luma(enhanced) / max(mean_luma(source), 1e-6)
         self.gain = gain if self.gain is None or keep == 0.0 else keep * self.gain + (1.0 - keep) * gain
         return np.clip(enhanced * np.float32(self.gain / max(gain, 1e-6)), 0.0, 1.0)
 
