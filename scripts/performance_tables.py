@@ -1,6 +1,7 @@
 """Write the speed-mode tables of docs/performance.md from the committed result files (never by hand).
 
-Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, fast-video.json, bf16-cpu.json} (each optional) and
+Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, fast-video.json,
+batch-sizes.json, bf16-cpu.json} (each optional) and
 replaces the text between the `speed-modes` markers in docs/performance.md.
 
     python scripts/performance_tables.py
@@ -84,6 +85,19 @@ def fast_video_section(video: dict) -> list[str]:
     return out
 
 
+def batch_section(batch: dict) -> list[str]:
+    out = [
+        f"Same-size batching, the network alone ({batch['backend']}, weights `{batch['weights']}`, "
+        "scripts/batch_sizes.py): seconds per image by batch size.",
+        "",
+        "| size | batch | s per image | vs batch 1 |",
+        "| --- | --- | --- | --- |",
+    ]
+    out += [f"| {r['size']} | {r['batch']} | {r['seconds_per_image']:.3f} | {r['speedup_vs_batch_1']:.2f}x |"
+            for r in batch["rows"]]
+    return out
+
+
 def bf16_section(bf16: dict) -> list[str]:
     out = [
         f"bf16 through torch {bf16['torch']} on this CPU ({bf16['size']}, weights `{bf16['weights']}`, "
@@ -103,6 +117,7 @@ def main() -> None:
     parts: list[str] = []
     for name, section in (("bench.json", bench_section), ("int8-gate.json", gate_section),
                           ("fast-mode.json", fast_section), ("fast-video.json", fast_video_section),
+                          ("batch-sizes.json", batch_section),
                           ("bf16-cpu.json", bf16_section)):
         data = load(name)
         if data is not None:
