@@ -81,7 +81,8 @@ def video(
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""
-        console.print(f"[dim]{escape(enhancer.description)}; weights: {escape(weights)}[/]")
+        keyed = f", network on every {keyframe_interval} frames and at scene cuts" if fast and keyframe_interval > 1 else ""
+        console.print(f"[dim]{escape(enhancer.description)}{keyed}; weights: {escape(weights)}[/]")
         console.print(
             f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> {settings.codec} {settings.pix_fmt} "
             f"{' '.join(f'{k}={v}' for k, v in settings.options.items())}{escape(extra)}[/]"
