@@ -173,10 +173,10 @@ def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--candidate", action="append", help="weights judged by the rule (repeatable); "
-                        "default: agllnet-look and agllnet-look-2")
+                        "default: agllnet-look, agllnet-look-2 and agllnet-look-3")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    fresh = [replace(DOC, START, END, tables(load(), args.candidate or ["agllnet-look", "agllnet-look-2"]), args.check),
+    fresh = [replace(DOC, START, END, tables(load(), args.candidate or ["agllnet-look", "agllnet-look-2", "agllnet-look-3"]), args.check),
              replace(ROOT / "docs" / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->",
                      speed_table(), args.check)]
     if (ROOT / "docs" / "results" / "look-train" / "val.csv").exists():
