@@ -18,7 +18,8 @@ import numpy as np
 
 FAST_SIDE = 256
 """Longer side, in pixels, of the copy the network sees in fast mode (1080p: 256x144, 56x fewer pixels). At
-384 px 1080p video ran at 1.1 frames/s on two cores, at 256 px 1.8 (docs/performance.md#fast-mode)."""
+384 px 1080p video ran at 0.95 frames/s on two cores, at 256 px 1.86 (network on every frame;
+docs/results/speed/fast-video.json)."""
 RADIUS = 2
 """Window radius of the affine fit at the small size (window 5x5 small pixels)."""
 EPS = 1e-4

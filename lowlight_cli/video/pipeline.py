@@ -26,7 +26,7 @@ MAX_BATCH = 8
 KEYFRAME_INTERVAL = 2
 """Fast mode runs the network on every KEYFRAME_INTERVAL-th frame and at every scene cut; each frame between
 takes its keyframe's guided-filter coefficients (a local tone map of luma), applied to its own full-size luma,
-so edges and motion stay the frame's own (docs/performance.md#fast-mode-for-video)."""
+so edges and motion stay the frame's own (docs/performance.md, "fast mode for video")."""
 QUEUE_BATCHES = 2
 """Batches each queue may hold: enough to keep the model busy while a batch is decoded or encoded."""
 DIVIDER = 2
