@@ -20,15 +20,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lowlight_cli.evaluation.metrics import psnr_images  # noqa: E402
 from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE  # noqa: E402
 from lowlight_cli.io.images import read_image, write_image  # noqa: E402
 
 FACTOR_1080P = 1920 / FAST_SIDE
 
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a.astype(np.float64) - b) ** 2)), 1e-12)))
 
 
 def main() -> None:
@@ -60,8 +58,8 @@ def main() -> None:
         out_factor = at_factor.enhance(low).image
         rows.append({
             "image": path.name, "size": f"{low.shape[1]}x{low.shape[0]}",
-            "psnr_low": psnr(low, high), "psnr_full": psnr(out_full, high), "psnr_fast": psnr(out_fast, high),
-            "psnr_fast_1080p_factor": psnr(out_factor, high), "fast_vs_full": psnr(out_fast, out_full),
+            "psnr_low": psnr_images(low, high), "psnr_full": psnr_images(out_full, high), "psnr_fast": psnr_images(out_fast, high),
+            "psnr_fast_1080p_factor": psnr_images(out_factor, high), "fast_vs_full": psnr_images(out_fast, out_full),
             "seconds_full": t_full, "seconds_fast": t_fast, "side_1080p_factor": max(64, side),
         })
         print(json.dumps(rows[-1]), flush=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lowlight_cli.evaluation.metrics import psnr_images  # noqa: E402
 from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
 from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan  # noqa: E402
 
@@ -36,9 +37,6 @@ def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
                 break
         return out
 
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
 
 
 def main() -> None:
@@ -67,12 +65,12 @@ def main() -> None:
                        "seconds": report.seconds, "fps": report.fps, "flicker_in": report.flicker_in,
                        "flicker_out": report.flicker_out,
                        "encoder": " ".join([job.settings.codec, job.settings.options.get("preset", "")]).strip(),
-                       "psnr_vs_every_frame": (float(np.mean([psnr(a, b) for a, b in zip(decoded, reference)]))
+                       "psnr_vs_every_frame": (float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference)]))
                                                if reference is not None and interval != 1 else None)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         source = frames(args.video, rows[0]["frames"])
-    motion = float(np.mean([psnr(a, b) for a, b in zip(source[1:], source[:-1])]))
+    motion = float(np.mean([psnr_images(a, b) for a, b in zip(source[1:], source[:-1])]))
     result = {"video": args.video.name, "size": f"{source[0].shape[1]}x{source[0].shape[0]}", "weights": args.weights,
               "source_frame_to_frame_psnr": motion, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)

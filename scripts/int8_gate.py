@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lowlight_cli.evaluation.metrics import psnr_images  # noqa: E402
 from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
 from lowlight_cli.inference.precision import INT8_GATE  # noqa: E402
 from lowlight_cli.io.images import read_image  # noqa: E402
@@ -33,9 +34,6 @@ SETS = {
 }
 """Name -> (folder of low images, reference folder relative to it; same file names)."""
 
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a.astype(np.float64) - b) ** 2)), 1e-12)))
 
 
 def main() -> None:
@@ -60,8 +58,8 @@ def main() -> None:
             t = time.perf_counter()
             b = int8.enhance(low).image
             t8 = time.perf_counter() - t
-            rows.append({"image": path.name, "int8_vs_fp32_db": psnr(b, a), "fp32_psnr_db": psnr(a, high),
-                         "int8_psnr_db": psnr(b, high), "seconds_fp32": t32, "seconds_int8": t8})
+            rows.append({"image": path.name, "int8_vs_fp32_db": psnr_images(b, a), "fp32_psnr_db": psnr_images(a, high),
+                         "int8_psnr_db": psnr_images(b, high), "seconds_fp32": t32, "seconds_int8": t8})
             print(name, json.dumps(rows[-1]), flush=True)
         mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "image"}
         sets[name] = {"images": len(rows), "min_int8_vs_fp32_db": float(min(r["int8_vs_fp32_db"] for r in rows)),

@@ -6,6 +6,7 @@ and a column that is always "n/a" (or computed with random weights) would mislea
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -13,6 +14,12 @@ def psnr(pred: torch.Tensor, target: torch.Tensor) -> float:
     from torchmetrics.functional.image import peak_signal_noise_ratio
 
     return float(peak_signal_noise_ratio(pred, target, data_range=1.0))
+
+
+def psnr_images(pred: np.ndarray, target: np.ndarray) -> float:
+    """`psnr` of two same-shape NumPy images (HxWx3 float in [0, 1]), as the measurement scripts compare them."""
+    return psnr(torch.from_numpy(np.ascontiguousarray(pred, np.float32)),
+                torch.from_numpy(np.ascontiguousarray(target, np.float32)))
 
 
 def ssim(pred: torch.Tensor, target: torch.Tensor) -> float:
