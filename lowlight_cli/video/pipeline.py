@@ -161,7 +161,7 @@ def enhance_video(
     info, options = job.info, job.options
     n = batch_size(enhancer, info.height, info.width)
     smoother = TemporalSmoother() if options.temporal_smooth else None
-    keyframes = _Keyframes(options.keyframe_interval) if enhancer.fast_side else None
+    keyframes = _Keyframes(options.keyframe_interval)
     report = VideoReport()
     stop = threading.Event()
     frames_in: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES * n)
@@ -204,7 +204,7 @@ def enhance_video(
 
 @dataclass
 class _Keyframes:
-    """Fast mode's reuse of one network result over the next `interval - 1` frames."""
+    """Fast mode's reuse of one network result over the next `interval - 1` frames (unused in full mode)."""
 
     interval: int
     count: int = 0
@@ -226,7 +226,7 @@ def _enhance_batch(
     report: VideoReport,
     out: queue.Queue,
     encoder: "_Worker",
-    keyframes: _Keyframes | None,
+    keyframes: _Keyframes,
 ) -> None:
     """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass,
     then each frame's brightening gain smoothed over time. In fast mode all of this but the last step
