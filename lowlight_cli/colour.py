@@ -1,4 +1,4 @@
-"""Colour helpers shared by the synthesis, the user controls and the look metrics (NumPy + OpenCV).
+"""Colour helpers shared by synthesis, controls, look metrics, fast mode and video (NumPy + OpenCV).
 
 All take HxWx3 float32 sRGB in [0, 1].
 """
@@ -9,6 +9,16 @@ import numpy as np
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 """Rec.601 luma weights: the one brightness measure of the synthesis, the baselines, the controls and eval."""
+
+
+LUMA_709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+"""Rec.709 luma weights: the guide of fast mode's guided filter and the video statistics (scene cuts, flicker,
+the steadied brightening gain)."""
+
+
+def luma_709(rgb: np.ndarray) -> np.ndarray:
+    """Rec.709 luma (HxW, a new contiguous array) of an HxWx3 image."""
+    return rgb @ LUMA_709
 
 
 def mean_luma(rgb: np.ndarray) -> float:

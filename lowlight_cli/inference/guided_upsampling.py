@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lowlight_cli.colour import luma_709
+
 FAST_SIDE = 256
 """Longer side, in pixels, of the copy the network sees in fast mode (1080p: 256x144, 56x fewer pixels). At
 384 px 1080p video ran at 0.95 frames/s on two cores, at 256 px 1.86 (network on every frame;
@@ -28,7 +30,6 @@ DENOISE_RADIUS = 2
 """Window radius of the full-size guide's self-guided denoising."""
 DENOISE_K = 3.0
 """Variance below (DENOISE_K * sigma)^2 in a window is treated as noise and smoothed away."""
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
 def box(x: np.ndarray, radius: int) -> np.ndarray:
@@ -63,10 +64,6 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -
     return (a * i + b).astype(np.float32)
 
 
-def luma(rgb: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(rgb @ LUMA)
-
-
 def noise_sigma(grey: np.ndarray) -> float:
     """Standard deviation of the noise in an HxW image, from the median absolute deviation of its finest
     detail (grey minus its 3x3 mean, scaled for that filter's response to white noise)."""
@@ -90,7 +87,7 @@ def downscale(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def fit(small_in: np.ndarray, small_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The network's result `small_out` for `small_in` as small-size affine coefficients (a, b) of the input's
     luma: small_out ~ a * luma(small_in) + b, per output channel (HxWx3 each)."""
-    return guided_coefficients(luma(small_in), small_out, RADIUS, EPS)
+    return guided_coefficients(luma_709(small_in), small_out, RADIUS, EPS)
 
 
 def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,7 +99,7 @@ def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     h, w = full.shape[:2]
     a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    guide = luma(full)
+    guide = luma_709(full)
     sigma = noise_sigma(guide)
     if sigma > 0:
         ga, gb = guided_coefficients(guide, guide, DENOISE_RADIUS, (DENOISE_K * sigma) ** 2)

@@ -18,32 +18,28 @@ from typing import Sequence
 
 import numpy as np
 
+from lowlight_cli.colour import LUMA_709, luma_709
+
 SMOOTHING_SECONDS = 0.3
 """EMA time constant: long enough to average ~9 frames at 30 fps, short enough to follow a light switched on."""
 CUT_THRESHOLD = 0.5
 """L1 distance (0..2) between consecutive frames' luminance histograms above which a frame starts a new shot."""
 THUMB_SIZE = (64, 36)
 HIST_BINS = 32
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """Rec. 709 luma of an HxWx3 RGB array."""
-    return rgb @ LUMA
 
 
 def mean_luma(rgb: np.ndarray) -> float:
     """Mean Rec. 709 luma of an HxWx3 frame: the luma of the channel means (one OpenCV pass, ~5x cheaper)."""
     import cv2
 
-    return float(np.dot(cv2.mean(rgb)[:3], LUMA))
+    return float(np.dot(cv2.mean(rgb)[:3], LUMA_709))
 
 
 def luma_histogram(rgb: np.ndarray) -> np.ndarray:
     """Normalised luminance histogram of a small thumbnail: cheap, and insensitive to noise and small motion."""
     import cv2
 
-    thumb = luma(cv2.resize(rgb, THUMB_SIZE, interpolation=cv2.INTER_AREA))  # luma and area averaging commute
+    thumb = luma_709(cv2.resize(rgb, THUMB_SIZE, interpolation=cv2.INTER_AREA))  # luma and area averaging commute
     hist, _ = np.histogram(thumb, bins=HIST_BINS, range=(0.0, 1.0))
     return hist.astype(np.float32) / max(1, hist.sum())
 
