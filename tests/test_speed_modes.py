@@ -128,20 +128,20 @@ def test_quantize_a_small_export_keeping_named_convolutions_in_fp32(tmp_path):
 
 
 def test_carry_restores_full_size_detail_and_does_not_bring_back_noise():
-    from lowlight_cli.inference.guided_upsampling import carry, downscale, small_size
+    from lowlight_cli.inference.guided_upsampling import apply, downscale, fit, small_size
 
     rgb = load_rgb(SAMPLE, (768, 512)) * 0.2
     size = small_size(512, 768, 192)
     assert size == (128, 192)
     small = downscale(rgb, size)
-    gained = carry(rgb, small, np.clip(small * 4, 0, 1))  # a network that multiplies by 4
+    gained = apply(rgb, *fit(small, np.clip(small * 4, 0, 1)))  # a network that multiplies by 4
     target = np.clip(rgb * 4, 0, 1)
     blurry = np.clip(downscale(downscale(rgb, size) * 4, (512, 768)), 0, 1)
     assert psnr(gained, target) > psnr(blurry, target) + 3  # the full-size edges come back
     rng = np.random.default_rng(0)
     flat = np.full((512, 768, 3), 0.1, np.float32)
     noisy = flat + rng.normal(0, 0.01, flat.shape).astype(np.float32)
-    out = carry(noisy, downscale(noisy, size), np.clip(downscale(noisy, size) * 4, 0, 1))
+    out = apply(noisy, *fit(downscale(noisy, size), np.clip(downscale(noisy, size) * 4, 0, 1)))
     assert out.std() < 0.25 * 4 * 0.01  # the x4 gain would make it 0.04; the denoised guide keeps it far below
 
 

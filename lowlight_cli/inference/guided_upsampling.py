@@ -108,8 +108,3 @@ def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a *= guide[..., None]
     a += b
     return np.clip(a, 0.0, 1.0, out=a)
-
-
-def carry(full: np.ndarray, small_in: np.ndarray, small_out: np.ndarray) -> np.ndarray:
-    """The network's result `small_out` (for `small_in`, the downscaled `full`) carried to full size."""
-    return apply(full, *fit(small_in, small_out))
