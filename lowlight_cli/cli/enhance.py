@@ -18,7 +18,7 @@ import typer
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
     BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
-    QuietOpt, StrengthOpt, TileOpt, WeightsOpt, make_controls,
+    QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -62,6 +62,7 @@ def enhance(
     """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
     from lowlight_cli.io.paths import DEFAULT_SUFFIX, check_destinations, collect_inputs
@@ -72,7 +73,7 @@ def enhance(
         suffix = "" if output else DEFAULT_SUFFIX
     settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
                     precision=precision.value if precision else None, quality="fast" if fast else "full",
-                    controls=make_controls(strength, exposure, keep_colour))
+                    controls=Controls.parse(strength, exposure, keep_colour))
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
         from lowlight_cli.cluster.jobs import enhance_ray
         from lowlight_cli.cluster.runtime import Resources, connect, describe

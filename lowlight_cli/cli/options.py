@@ -64,10 +64,3 @@ ExposureOpt = Annotated[
 KeepColourOpt = Annotated[
     bool, typer.Option("--keep-colour", help="Keep the input's colours (CIELAB a*, b*); take only the model's brightness and detail.")
 ]
-
-
-def make_controls(strength: float, exposure: Optional[str], keep_colour: bool):
-    """The `Controls` of the options above (invalid values raise a one-line LowlightError)."""
-    from lowlight_cli.inference.controls import Controls, Exposure
-
-    return Controls(strength, Exposure.parse(exposure) if exposure is not None else None, keep_colour)

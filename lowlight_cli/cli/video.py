@@ -18,7 +18,7 @@ import typer
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
     BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
-    QuietOpt, StrengthOpt, TileOpt, WeightsOpt, make_controls,
+    QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.video.pipeline import KEYFRAME_INTERVAL
@@ -66,6 +66,7 @@ def video(
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
@@ -77,7 +78,7 @@ def video(
     info, settings = job.info, job.settings
     enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
                         precision=precision.value if precision else None, quality="fast" if fast else "full",
-                        controls=make_controls(strength, exposure, keep_colour))
+                        controls=Controls.parse(strength, exposure, keep_colour))
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""

@@ -77,6 +77,12 @@ class Controls:
     exposure: Optional[Exposure] = None
     keep_colour: bool = False
 
+    @classmethod
+    def parse(cls, strength: float = 1.0, exposure: Optional[str] = None, keep_colour: bool = False) -> Controls:
+        """Controls from user-given values (CLI options, form fields), `exposure` as text (`Exposure.parse`) or
+        None; invalid values raise a one-line LowlightError."""
+        return cls(float(strength), Exposure.parse(exposure) if exposure is not None else None, bool(keep_colour))
+
     def __post_init__(self) -> None:
         if not 0 <= self.strength <= 1:
             raise LowlightError(f"--strength {self.strength}: must be between 0 and 1")

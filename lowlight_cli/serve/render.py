@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_cli.errors import LowlightError
-from lowlight_cli.inference.controls import Controls, Exposure, keep_colour
+from lowlight_cli.inference.controls import Controls, keep_colour
 from lowlight_cli.io.images import FORMATS, SUFFIXES, ImageMeta, read_image, write_image
 
 PREVIEW_META = ImageMeta(format="PNG", bit_depth=8, gray=False)
@@ -24,8 +24,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def make_controls(strength: float = 1.0, exposure: str | None = None, keep_colour: bool = False) -> Controls:
     """Controls from request fields; invalid values raise a one-line LowlightError (answered with 400)."""
-    exposure = (exposure or "").strip() or None
-    return Controls(float(strength), Exposure.parse(exposure) if exposure is not None else None, bool(keep_colour))
+    return Controls.parse(strength, (exposure or "").strip() or None, keep_colour)  # an empty field means none
 
 
 def check_format(fmt: str | None, quality: int | None) -> tuple[str | None, int | None]:
