@@ -21,6 +21,13 @@ def luma_709(rgb: np.ndarray) -> np.ndarray:
     return rgb @ LUMA_709
 
 
+def mean_luma_709(rgb: np.ndarray) -> float:
+    """Mean Rec.709 luma of an HxWx3 image: the luma of the channel means (one OpenCV pass, ~5x cheaper)."""
+    import cv2
+
+    return float(np.dot(cv2.mean(rgb)[:3], LUMA_709))
+
+
 def mean_luma(rgb: np.ndarray) -> float:
     return float((rgb @ LUMA).mean())
 

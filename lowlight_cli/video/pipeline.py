@@ -16,11 +16,12 @@ from typing import Callable
 
 import numpy as np
 
+from lowlight_cli.colour import mean_luma_709
 from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.video import codecs
 from lowlight_cli.video.probe import VideoInfo, probe
 from lowlight_cli.video.reader import SourceFrame, read
-from lowlight_cli.video.temporal import TemporalSmoother, flicker, mean_luma
+from lowlight_cli.video.temporal import TemporalSmoother, flicker
 
 MAX_BATCH = 8
 KEYFRAME_INTERVAL = 2
@@ -257,8 +258,8 @@ def _enhance_batch(
         image = smoother.steady(f.rgb, image) if smoother else image
         image = enhancer.controls.apply(f.rgb, image)
         image = side_by_side(f.rgb, image) if split else image
-        report.luma_in.append(mean_luma(f.rgb))
-        report.luma_out.append(mean_luma(image))
+        report.luma_in.append(mean_luma_709(f.rgb))
+        report.luma_out.append(mean_luma_709(image))
         _put(out, (image, f.pts, f.duration), encoder)
         report.frames += 1
 

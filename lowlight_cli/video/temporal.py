@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lowlight_cli.colour import LUMA_709, luma_709
+from lowlight_cli.colour import luma_709, mean_luma_709
 
 SMOOTHING_SECONDS = 0.3
 """EMA time constant: long enough to average ~9 frames at 30 fps, short enough to follow a light switched on."""
@@ -26,13 +26,6 @@ CUT_THRESHOLD = 0.5
 """L1 distance (0..2) between consecutive frames' luminance histograms above which a frame starts a new shot."""
 THUMB_SIZE = (64, 36)
 HIST_BINS = 32
-
-
-def mean_luma(rgb: np.ndarray) -> float:
-    """Mean Rec. 709 luma of an HxWx3 frame: the luma of the channel means (one OpenCV pass, ~5x cheaper)."""
-    import cv2
-
-    return float(np.dot(cv2.mean(rgb)[:3], LUMA_709))
 
 
 def luma_histogram(rgb: np.ndarray) -> np.ndarray:
@@ -84,7 +77,7 @@ class TemporalSmoother:
     def steady(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
         """The enhanced frame rescaled to the smoothed brightening gain (for the oldest frame not yet steadied)."""
         keep = self._keeps.pop(0)
-        gain = mean_luma(enhanced) / max(mean_luma(source), 1e-6)
+        gain = mean_luma_709(enhanced) / max(mean_luma_709(source), 1e-6)
         self.gain = gain if self.gain is None or keep == 0.0 else keep * self.gain + (1.0 - keep) * gain
         return np.clip(enhanced * np.float32(self.gain / max(gain, 1e-6)), 0.0, 1.0)
 
