@@ -101,3 +101,29 @@ def test_local_radius_bounds_the_true_receptive_field(variant):
     changed = torch.nonzero(diff > 0)
     assert len(changed) > 0
     assert (changed - c).abs().max() <= r
+
+
+def test_attention_gate_keeps_the_input_where_the_map_says_well_exposed_and_survives_a_round_trip(tmp_path):
+    """With `attention_gate` (low, high): result == input where A <= low, == the reinforced image where
+    A >= high, a blend in between; without it, result is the reinforced image (the paper)."""
+    from lowlight_cli.models.agllnet import gate_weight
+
+    torch.manual_seed(0)
+    plain = AgLLNet(AgLLNetConfig.noise_variant()).eval()
+    gated = AgLLNet(AgLLNetConfig(noise_net=True, attention_gate=(0.2, 0.6))).eval()
+    gated.load_state_dict(plain.state_dict())
+    x = torch.rand(1, 3, 128, 128)
+    a = torch.linspace(0, 1, 128).expand(1, 1, 128, 128).contiguous()  # A rises left to right
+    with torch.no_grad():
+        p, g = plain.local(x, a), gated.local(x, a)
+    assert torch.equal(p.result, p.reinforced)
+    assert torch.equal(g.reinforced, p.reinforced)
+    low, high = a[0, 0, 0] <= 0.2, a[0, 0, 0] >= 0.6
+    torch.testing.assert_close(g.result[..., low], x[..., low], rtol=0, atol=1e-6)
+    torch.testing.assert_close(g.result[..., high], p.reinforced[..., high], rtol=0, atol=1e-6)
+    w = gate_weight(a, (0.2, 0.6))
+    assert torch.all(w[..., 1:] >= w[..., :-1]) and 0 < float(w[0, 0, 0, 64]) < 1
+    save_model(gated, tmp_path / "w")
+    assert load_model(tmp_path / "w").config.attention_gate == (0.2, 0.6)
+    with pytest.raises(WeightsError, match="attention_gate"):
+        AgLLNetConfig(attention_gate=(0.6, 0.2))

@@ -91,4 +91,4 @@ class TorchBackend:
         return self._run(lambda m, x: m.attention(x), image)
 
     def local(self, image: np.ndarray, attention: np.ndarray) -> np.ndarray:
-        return self._run(lambda m, x, a: m.local(x, a).reinforced, image, attention)
+        return self._run(lambda m, x, a: m.local(x, a).result, image, attention)

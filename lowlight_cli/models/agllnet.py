@@ -26,7 +26,17 @@ class AgLLNetOutput:
     brightened: torch.Tensor
     enhanced: torch.Tensor
     reinforced: torch.Tensor
+    result: torch.Tensor
+    """What inference returns: `reinforced`, or with `config.attention_gate` its blend with the input."""
     noise: torch.Tensor | None = None
+
+
+def gate_weight(attention, gate: tuple[float, float]):
+    """Per-pixel weight of the network's result under `AgLLNetConfig.attention_gate`: 0 where the attention
+    map is at or below gate[0], 1 at or above gate[1], smoothstep in between. Works on tensors and arrays."""
+    low, high = gate
+    t = ((attention - low) / (high - low)).clip(0, 1)
+    return t * t * (3 - 2 * t)
 
 
 class AttentionNet(nn.Module):
@@ -113,7 +123,9 @@ class AgLLNet(nn.Module):
         fem_in = brightened if noise is None else torch.cat([brightened, noise], 1)
         enhanced = self.enhancement_net(fem_in, attention)
         reinforced = self.reinforce_net(enhanced)
-        return AgLLNetOutput(attention, brightened, enhanced, reinforced, noise)
+        gate = self.config.attention_gate
+        result = reinforced if gate is None else image + gate_weight(attention, gate) * (reinforced - image)
+        return AgLLNetOutput(attention, brightened, enhanced, reinforced, result, noise)
 
     def forward(self, image: torch.Tensor) -> AgLLNetOutput:
         return self.local(image, self.attention(image))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Optional
 
 from lowlight_cli.errors import WeightsError
 
@@ -32,11 +32,19 @@ class AgLLNetConfig:
     """Paper variant: a Noise-Net predicts a noise map from (I, A) that is fed to the enhancement stage."""
     noise_channels: int = 24
     noise_dilations: tuple[int, ...] = (1, 2, 4, 8)
+    attention_gate: Optional[tuple[float, float]] = None
+    """Ours, beyond the paper: (low, high) thresholds of the attention map. Where A <= low the result is the
+    input itself, where A >= high the network's, in between a smoothstep blend (`models.agllnet.gate_weight`).
+    The Attention-Net's map says where the photo is under-exposed; the gate makes the network leave the rest
+    alone (well-exposed photos, lit parts of night scenes). None (the paper, the release): no gate."""
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.branches) != self.fem_layers or len(self.branch_attention) != self.fem_layers:
             raise WeightsError("config: branches and branch_attention need one entry per feature-extraction layer")
+        gate = self.attention_gate
+        if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
+            raise WeightsError(f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1")
         unknown = set(self.branches) - set(BRANCH_TYPES)
         if unknown:
             raise WeightsError(f"config: unknown branch types {sorted(unknown)}; known: {BRANCH_TYPES}")

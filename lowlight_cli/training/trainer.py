@@ -379,7 +379,7 @@ class Trainer:
         model.eval()
         scores = {"psnr": [], "ssim": []}
         for low, high in zip(self.val_batch["low"], self.val_batch["high"]):
-            out = model(low[None].to(self.dist.device)).reinforced.clamp(0, 1).float().cpu()
+            out = model(low[None].to(self.dist.device)).result.clamp(0, 1).float().cpu()
             scores["psnr"].append(psnr(out, high[None]))
             scores["ssim"].append(ssim(out, high[None]))
         model.train(was)
