@@ -50,6 +50,10 @@ def test_colour_shift_chroma_clipping_and_contrast_are_seen(photo):
     assert look_metrics(photo, hazy)["contrast_ratio"] < 0.8
     blown = np.clip(photo * 2.0, 0, 1)
     assert look_metrics(photo, blown)["clipped"] > look_metrics(photo, photo)["clipped"] + 0.1
+    # newly clipped: only what the method blew out, not what the photo had already
+    lit = np.clip(photo * 1.3, 0, 1)
+    assert look_metrics(lit, lit)["clipped"] > 0.01 and look_metrics(lit, lit)["clipped_new"] == 0
+    assert look_metrics(lit, np.clip(lit * 2.0, 0, 1))["clipped_new"] > 0.1
 
 
 @pytest.mark.parametrize("sigma", [0.005, 0.02])

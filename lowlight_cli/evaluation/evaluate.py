@@ -161,7 +161,7 @@ def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
 def markdown_table(summary: list[dict]) -> str:
     paired = any(s["psnr"] is not None for s in summary)
     head = ["method", "images", *(["PSNR (dB)", "SSIM"] if paired else []), "luma in", "luma out", "clipped %",
-            "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
+            "newly clipped %", "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
             "noise in", "noise out", "s/image"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for s in summary:
@@ -169,7 +169,7 @@ def markdown_table(summary: list[dict]) -> str:
         if paired:
             cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f")]
         cells += [_fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
-                  _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
+                  _fmt(s["clipped_new"], ".2f", 100), _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
                   _fmt(s["chroma_ratio"], ".2f"), _fmt(s["contrast_ratio"], ".2f"), _fmt(s["local_contrast"], ".2f"),
                   _fmt(s["in_noise"], ".4f"), _fmt(s["noise"], ".4f"), _fmt(s["seconds"], ".2f")]
         lines.append("| " + " | ".join(cells) + " |")

@@ -7,6 +7,8 @@ shift, chroma change or contrast change it shows is what the method did beyond b
 
     luma             mean Rec.601 luma
     clipped          share of pixels with a channel at or above CLIP_LEVEL (blown highlights)
+    clipped_new      share of pixels clipped in the output but not in the input: the highlights the method blew
+                     (a well-exposed photo often has clipped pixels of its own, which leaving it alone keeps)
     delta_a, delta_b mean CIELAB a*, b* of the output minus those of the reference (+b* = yellower)
     delta_ab         |(delta_a, delta_b)|: the mean colour shift
     chroma_ratio     mean CIELAB chroma of the output / of the reference
@@ -27,11 +29,15 @@ LOCAL_SIGMA = 3.0
 """Gaussian sigma in pixels of the blur that local contrast is measured against."""
 FLAT_SHARE = 0.2
 """The noise estimate looks at this share of the image: the pixels whose local structure is weakest."""
-METRICS = ("luma", "clipped", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
+METRICS = ("luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
+
+
+def clipped_mask(rgb: np.ndarray) -> np.ndarray:
+    return rgb.max(axis=2) >= CLIP_LEVEL
 
 
 def clipped_share(rgb: np.ndarray) -> float:
-    return float((rgb.max(axis=2) >= CLIP_LEVEL).mean())
+    return float(clipped_mask(rgb).mean())
 
 
 def local_contrast(lightness: np.ndarray) -> float:
@@ -72,6 +78,7 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
     return {
         "luma": mean_luma(out),
         "clipped": clipped_share(out),
+        "clipped_new": float((clipped_mask(out) & ~clipped_mask(inp)).mean()),
         "delta_a": da,
         "delta_b": db,
         "delta_ab": float(np.hypot(da, db)),
