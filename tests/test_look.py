@@ -53,7 +53,7 @@ def test_colour_shift_chroma_clipping_and_contrast_are_seen(photo):
     # newly clipped: only what the method blew out, not what the photo had already
     lit = np.clip(photo * 1.3, 0, 1)
     assert look_metrics(lit, lit)["clipped"] > 0.01 and look_metrics(lit, lit)["clipped_new"] == 0
-    assert look_metrics(lit, np.clip(lit * 2.0, 0, 1))["clipped_new"] > 0.1
+    assert look_metrics(lit, np.clip(lit * 2.0, 0, 1))["clipped_new"] > 0.03
 
 
 @pytest.mark.parametrize("sigma", [0.005, 0.02])
