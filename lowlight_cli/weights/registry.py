@@ -58,6 +58,13 @@ BUNDLED: dict[str, BundledWeights] = {
             "Ours: the Noise-Net variant fine-tuned from `official` on pairs of every exposure kind (the look benchmark)",
             "MIT; trained partly on research-only data, see its model card",
         ),
+        BundledWeights(
+            "agllnet-look-3",
+            "agllnet-look-3",
+            "774bf5b183c920f29ae83d8fe42019a03bc691ec50176888b8072a5d64c94ef8",
+            "Ours: agllnet-look trained 900 steps more (more identity pairs, debiased noise), with the attention gate",
+            "MIT; trained partly on research-only data, see its model card",
+        ),
     )
 }
 DEFAULT_WEIGHTS = "official"

@@ -1,0 +1,68 @@
+"""Choose the attention gate's thresholds (`AgLLNetConfig.attention_gate`) on the validation sets.
+
+    python scripts/gate_tuning.py --weights runs/agllnet-look-3/model
+
+The network runs once per validation photo (gate-less weights); each candidate gate then blends its result
+with the input (`models.agllnet.gate_weight`). Two validation sets, neither used by the look benchmark:
+- `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
+- `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
+The rule: among the gates that bring `photos-val` to the issue's do-no-harm target (PSNR against the
+input >= DO_NO_HARM_DB), the one with the best `synth-val` PSNR (the enhancement of the dark photos).
+Writes docs/results/gate/tuning.csv and prints the choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = {"photos-val": (ROOT / "data" / "look" / "photos" / "val", None, True),
+        "synth-val": (ROOT / "data" / "look" / "synth-val", "test", False)}
+GATES = [(lo, round(lo + width, 2)) for lo in (0.05, 0.1, 0.15, 0.2, 0.25) for width in (0.1, 0.2, 0.3)]
+DO_NO_HARM_DB = 25.0
+
+
+def main() -> None:
+    from lowlight_cli.evaluation.evaluate import find_samples
+    from lowlight_cli.evaluation.metrics import psnr_images
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.io.images import read_image
+    from lowlight_cli.models.agllnet import gate_weight
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weights", required=True, help="gate-less weights (folder or bundled name)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "gate" / "tuning.csv")
+    args = parser.parse_args()
+    enhancer = Enhancer(args.weights)
+    scores: dict[tuple, dict[str, list[float]]] = {}
+    for set_name, (data, split, self_target) in SETS.items():
+        for sample in find_samples(data, split, self_target):
+            low = read_image(sample.low)[0]
+            high = low if self_target else read_image(sample.high)[0]
+            result = enhancer.enhance(low)
+            for gate in [None, *GATES]:
+                out = result.image if gate is None else \
+                    low + gate_weight(result.attention, gate)[..., None] * (result.image - low)
+                psnr = min(psnr_images(np.clip(out, 0, 1), high), 100.0)
+                scores.setdefault(gate, {}).setdefault(set_name, []).append(psnr)
+        print(f"{set_name}: {len(scores[None][set_name])} images", flush=True)
+    rows = [{"gate": "none" if g is None else f"{g[0]:g}-{g[1]:g}",
+             **{s: round(float(np.mean(v)), 3) for s, v in per_set.items()}} for g, per_set in scores.items()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["gate", *SETS])
+        writer.writeheader()
+        writer.writerows(rows)
+    eligible = [r for r in rows if r["gate"] != "none" and r["photos-val"] >= DO_NO_HARM_DB]
+    for r in rows:
+        print(f"{r['gate']:>10}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}")
+    best = max(eligible, key=lambda r: r["synth-val"]) if eligible else None
+    print(f"chosen: {best['gate'] if best else 'none (no gate reaches the target)'}")
+
+
+if __name__ == "__main__":
+    main()
