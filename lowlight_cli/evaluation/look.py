@@ -33,11 +33,8 @@ METRICS = ("luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "
 
 
 def clipped_mask(rgb: np.ndarray) -> np.ndarray:
+    """HxW: where a channel reaches CLIP_LEVEL."""
     return rgb.max(axis=2) >= CLIP_LEVEL
-
-
-def clipped_share(rgb: np.ndarray) -> float:
-    return float(clipped_mask(rgb).mean())
 
 
 def local_contrast(lightness: np.ndarray) -> float:
@@ -69,6 +66,7 @@ def noise_sigma(rgb: np.ndarray) -> float:
 def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
     """METRICS of `out` against its input `inp` (same size)."""
     ref = gamma_to_mean(inp, mean_luma(out))
+    clipped = clipped_mask(out)
     lab_out, lab_ref = lab(out), lab(ref)
     chroma_out, chroma_ref = mean_chroma(lab_out), mean_chroma(lab_ref)
     da = float(lab_out[..., 1].mean() - lab_ref[..., 1].mean())
@@ -77,8 +75,8 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
     local_ref = local_contrast(lab_ref[..., 0])
     return {
         "luma": mean_luma(out),
-        "clipped": clipped_share(out),
-        "clipped_new": float((clipped_mask(out) & ~clipped_mask(inp)).mean()),
+        "clipped": float(clipped.mean()),
+        "clipped_new": float((clipped & ~clipped_mask(inp)).mean()),
         "delta_a": da,
         "delta_b": db,
         "delta_ab": float(np.hypot(da, db)),
