@@ -184,7 +184,7 @@ def video_fps(
     return {
         "video": video.name, "backend": backend, "precision": precision, "quality": quality, "size": f"{info.width}x{info.height}",
         "frames": report.frames, "seconds": report.seconds, "fps": report.fps, "description": enhancer.description,
-        "encoder": " ".join([job.settings.codec, *(v for k, v in job.settings.options.items() if k in ("preset", "deadline"))]),
+        "encoder": job.settings.speed_label,
     }
 
 

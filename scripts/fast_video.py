@@ -38,7 +38,6 @@ def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
         return out
 
 
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("video", type=Path)
@@ -64,7 +63,7 @@ def main() -> None:
                 row = {"side": side, "keyframe_interval": interval, "frames": report.frames,
                        "seconds": report.seconds, "fps": report.fps, "flicker_in": report.flicker_in,
                        "flicker_out": report.flicker_out,
-                       "encoder": " ".join([job.settings.codec, job.settings.options.get("preset", "")]).strip(),
+                       "encoder": job.settings.speed_label,
                        "psnr_vs_every_frame": (float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference)]))
                                                if reference is not None and interval != 1 else None)}
                 rows.append(row)

@@ -78,6 +78,12 @@ class EncodeSettings:
     note: str | None = None
     """Why a default was changed (e.g. 4:4:4 for an odd frame size), shown to the user."""
 
+    @property
+    def speed_label(self) -> str:
+        """The encoder and its speed preset, e.g. `libx264 veryfast` or `libvpx-vp9 realtime` (speed tables)."""
+        presets = {spec.preset_option for spec in CODECS.values()}
+        return " ".join([self.codec, *(v for k, v in self.options.items() if k in presets)])
+
 
 def default_codec(source_codec: str) -> str:
     return next((s.encoder for s in CODECS.values() if source_codec in s.decoders), FALLBACK_CODEC)
