@@ -60,7 +60,7 @@ def one_thread():
 def test_every_loss_term_is_zero_at_the_target_and_positive_elsewhere():
     batch = batch_of()
     perfect = {"attention": batch["attention"], "noise": batch["noise"].abs(), "enhanced": batch["high"],
-               "reinforced": batch["amplified"]}
+               "result": batch["amplified"]}
     loss = AgLLNetLoss(LossWeights())
     parts = loss(perfect, batch)
     assert set(parts) == {"attention", "noise", "enhance", "reinforce", "total"}
@@ -161,6 +161,24 @@ def test_noise_variant_from_official_style_weights_starts_at_the_same_output():
     assert b.noise is not None and b.noise.abs().sum() > 0  # the Noise-Net runs...
     torch.testing.assert_close(b.reinforced, a.reinforced, rtol=0, atol=0)  # ...but cannot change the output yet
 
+
+def test_a_gated_model_is_trained_on_what_inference_returns():
+    """With an attention gate the reinforce loss scores the gated blend (`result`), not the raw Reinforce-Net
+    output, and its gradient reaches the Attention-Net through the gate's weight."""
+    from lowlight_cli.models.agllnet import AgLLNet
+    from lowlight_cli.models.config import AgLLNetConfig
+    from lowlight_cli.training.trainer import predict
+
+    torch.manual_seed(0)
+    model = AgLLNet(AgLLNetConfig.from_dict(TINY_MODEL | {"noise_net": True, "attention_gate": [0.0, 1.0]}))
+    batch = batch_of()
+    preds = predict(model, batch["low"], ("attention", "noise", "enhance", "reinforce"))
+    with torch.no_grad():
+        out = model(batch["low"])
+    torch.testing.assert_close(preds["result"], out.result)
+    assert not torch.allclose(out.result, out.reinforced)  # the gate is active, so the two differ
+    AgLLNetLoss(LossWeights())(preds, batch, terms=("reinforce",))["total"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.attention_net.parameters())
 
 # -- training --------------------------------------------------------------------------------------
 def test_noise_loss_skips_pairs_whose_noise_is_unknown():

@@ -107,7 +107,10 @@ class AgLLNetLoss(nn.Module):
         """Weighted sum of the selected `terms` (see TERMS) under "total", each unweighted term by name.
 
         `preds` holds the network outputs by `AgLLNetOutput` field name (attention, noise, enhanced,
-        reinforced); `batch` the training targets by data-loader key.
+        result); `batch` the training targets by data-loader key. The reinforce term scores `result`, what
+        inference returns: the Reinforce-Net's output, or with `AgLLNetConfig.attention_gate` its gated
+        blend with the input, so a gated model is trained as it is used (the gate's weight passes gradients
+        to the Attention-Net too).
         """
         w = self.w
         parts: dict[str, torch.Tensor] = {}
@@ -120,7 +123,7 @@ class AgLLNetLoss(nn.Module):
             if w.region:
                 parts["enhance"] = parts["enhance"] + w.region * region_loss(preds["enhanced"], batch["high"], preds["attention"])
         if "reinforce" in terms and w.reinforce:
-            parts["reinforce"] = self.image_loss(preds["reinforced"], batch[reinforce_target])
+            parts["reinforce"] = self.image_loss(preds["result"], batch[reinforce_target])
         if not parts:
             raise ValueError(f"no loss term is active for {terms} with weights {w}")
         parts["total"] = sum(getattr(w, name) * value for name, value in parts.items())

@@ -107,7 +107,7 @@ def predict(model: AgLLNet, low: torch.Tensor, terms: tuple[str, ...]) -> dict[s
     preds = {"attention": attention}
     if "enhance" in terms or "reinforce" in terms:
         out = model.local(low, attention)
-        preds.update(noise=out.noise, enhanced=out.enhanced, reinforced=out.reinforced)
+        preds.update(noise=out.noise, enhanced=out.enhanced, result=out.result)
     elif "noise" in terms and model.noise_net is not None:
         preds["noise"] = model.noise_net(low, attention)
     return {k: v for k, v in preds.items() if v is not None}
