@@ -23,8 +23,8 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3"]
-"""Our weights judged by the rule: the bundled ones, and round 3's network without its attention gate."""
+CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5"]
+"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5 (its run folder)."""
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
