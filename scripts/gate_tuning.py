@@ -2,8 +2,8 @@
 
     python scripts/gate_tuning.py --weights runs/agllnet-look-3/model
 
-The network runs once per validation photo (gate-less weights); each candidate gate then blends its result
-with the input (`models.agllnet.gate_weight`). Two validation sets, neither used by the look benchmark:
+The network runs once per validation photo without a gate (a gate the weights carry is set aside); each
+candidate gate then blends its result with the input (`models.agllnet.gated`). Two validation sets, neither used by the look benchmark:
 - `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
 - `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
 The rule: among the gates that bring `photos-val` to the issue's do-no-harm target (PSNR against the
@@ -27,17 +27,25 @@ DO_NO_HARM_DB = 25.0
 
 
 def main() -> None:
+    import dataclasses
+
     from lowlight_cli.evaluation.evaluate import find_samples
     from lowlight_cli.evaluation.metrics import psnr_images
+    from lowlight_cli.inference.backends import TorchBackend
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.io.images import read_image
-    from lowlight_cli.models.agllnet import gate_weight
+    from lowlight_cli.models.agllnet import gated
+    from lowlight_cli.weights.store import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weights", required=True, help="gate-less weights (folder or bundled name)")
+    parser.add_argument("--weights", required=True, help="weights (folder or bundled name); run without their gate")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "gate" / "tuning.csv")
     args = parser.parse_args()
-    enhancer = Enhancer(args.weights)
+    model = load_model(args.weights)
+    if model.config.attention_gate is not None:
+        print(f"{args.weights}: its gate {model.config.attention_gate} is set aside", flush=True)
+        model.config = dataclasses.replace(model.config, attention_gate=None)
+    enhancer = Enhancer(backend=TorchBackend(model))
     scores: dict[tuple, dict[str, list[float]]] = {}
     for set_name, (data, split, self_target) in SETS.items():
         for sample in find_samples(data, split, self_target):
@@ -45,8 +53,7 @@ def main() -> None:
             high = low if self_target else read_image(sample.high)[0]
             result = enhancer.enhance(low)
             for gate in [None, *GATES]:
-                out = result.image if gate is None else \
-                    low + gate_weight(result.attention, gate)[..., None] * (result.image - low)
+                out = result.image if gate is None else gated(low, result.image, result.attention[..., None], gate)
                 psnr = min(psnr_images(np.clip(out, 0, 1), high), 100.0)
                 scores.setdefault(gate, {}).setdefault(set_name, []).append(psnr)
         print(f"{set_name}: {len(scores[None][set_name])} images", flush=True)

@@ -39,6 +39,12 @@ def gate_weight(attention, gate: tuple[float, float]):
     return t * t * (3 - 2 * t)
 
 
+def gated(image, output, attention, gate: tuple[float, float]):
+    """The network's `output` under the attention gate: `image` where `gate_weight` is 0, `output` where it is 1,
+    blended in between. `attention` must broadcast against `image` (N1HW for NCHW tensors, HxWx1 for HxWx3 arrays)."""
+    return image + gate_weight(attention, gate) * (output - image)
+
+
 class AttentionNet(nn.Module):
     """U-Net predicting the under-exposure attention map A in [0, 1] (large where the image is dark)."""
 
@@ -124,7 +130,7 @@ class AgLLNet(nn.Module):
         enhanced = self.enhancement_net(fem_in, attention)
         reinforced = self.reinforce_net(enhanced)
         gate = self.config.attention_gate
-        result = reinforced if gate is None else image + gate_weight(attention, gate) * (reinforced - image)
+        result = reinforced if gate is None else gated(image, reinforced, attention, gate)
         return AgLLNetOutput(attention, brightened, enhanced, reinforced, result, noise)
 
     def forward(self, image: torch.Tensor) -> AgLLNetOutput:
