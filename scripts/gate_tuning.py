@@ -3,7 +3,8 @@
     python scripts/gate_tuning.py --weights runs/agllnet-look-3/model
 
 The network runs once per validation photo without a gate (a gate the weights carry is set aside); each
-candidate gate then blends its result with the input (`models.agllnet.gated`). Two validation sets, neither used by the look benchmark:
+candidate gate (thresholds and blur of the map) then blends its result with the input as inference does
+(`inference.gate.gate_map`, `models.agllnet.gated`). Two validation sets, neither used by the look benchmark:
 - `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
 - `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
 The rule: among the gates that bring `photos-val` to the issue's do-no-harm target (PSNR against the
@@ -22,7 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {"photos-val": (ROOT / "data" / "look" / "photos" / "val", None, True),
         "synth-val": (ROOT / "data" / "look" / "synth-val", "test", False)}
-GATES = [(lo, round(lo + width, 2)) for lo in (0.05, 0.1, 0.15, 0.2, 0.25) for width in (0.1, 0.2, 0.3)]
+GATES = [(lo, round(lo + width, 2)) for lo in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35) for width in (0.1, 0.2, 0.3, 0.4, 0.5)]
+BLURS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4)
+"""`AgLLNetConfig.attention_gate_blur` values tried with every gate (share of the longer side)."""
 DO_NO_HARM_DB = 25.0
 
 
@@ -34,7 +37,8 @@ def main() -> None:
     from lowlight_cli.inference.backends import TorchBackend
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.io.images import read_image
-    from lowlight_cli.models.agllnet import gated
+    from lowlight_cli.inference.gate import gate_map
+    from lowlight_cli.models.gate import gated
     from lowlight_cli.weights.store import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -52,24 +56,27 @@ def main() -> None:
             low = read_image(sample.low)[0]
             high = low if self_target else read_image(sample.high)[0]
             result = enhancer.enhance(low)
-            for gate in [None, *GATES]:
-                out = result.image if gate is None else gated(low, result.image, result.attention[..., None], gate)
+            candidates = [(None, 0.0)] + [(g, b) for b in BLURS for g in GATES]
+            maps = {b: gate_map(result.attention, b)[..., None] for b in BLURS}
+            for gate, blur in candidates:
+                out = result.image if gate is None else gated(low, result.image, maps[blur], gate)
                 psnr = min(psnr_images(np.clip(out, 0, 1), high), 100.0)
-                scores.setdefault(gate, {}).setdefault(set_name, []).append(psnr)
-        print(f"{set_name}: {len(scores[None][set_name])} images", flush=True)
-    rows = [{"gate": "none" if g is None else f"{g[0]:g}-{g[1]:g}",
-             **{s: round(float(np.mean(v)), 3) for s, v in per_set.items()}} for g, per_set in scores.items()]
+                scores.setdefault((gate, blur), {}).setdefault(set_name, []).append(psnr)
+        print(f"{set_name}: {len(scores[(None, 0.0)][set_name])} images", flush=True)
+    rows = [{"gate": "none" if g is None else f"{g[0]:g}-{g[1]:g}", "blur": b,
+             **{s: round(float(np.mean(v)), 3) for s, v in per_set.items()}} for (g, b), per_set in scores.items()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, ["gate", *SETS])
+        writer = csv.DictWriter(f, ["gate", "blur", *SETS])
         writer.writeheader()
         writer.writerows(rows)
     eligible = [r for r in rows if r["gate"] != "none" and r["photos-val"] >= DO_NO_HARM_DB]
     for r in rows:
-        print(f"{r['gate']:>10}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}")
-    best = max(eligible, key=lambda r: r["synth-val"]) if eligible else None
-    print(f"chosen: {best['gate'] if best else 'none (no gate reaches the target)'}")
-
+        print(f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}")
+    for blur in BLURS:
+        pool = [r for r in eligible if r["blur"] == blur]
+        best = max(pool, key=lambda r: r["synth-val"]) if pool else None
+        print(f"blur {blur:g}: " + (f"best gate {best['gate']}, synth-val {best['synth-val']:.2f}" if best else "no gate reaches the target"))
 
 if __name__ == "__main__":
     main()

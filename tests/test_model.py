@@ -106,7 +106,7 @@ def test_local_radius_bounds_the_true_receptive_field(variant):
 def test_attention_gate_keeps_the_input_where_the_map_says_well_exposed_and_survives_a_round_trip(tmp_path):
     """With `attention_gate` (low, high): result == input where A <= low, == the reinforced image where
     A >= high, a blend in between; without it, result is the reinforced image (the paper)."""
-    from lowlight_cli.models.agllnet import gate_weight
+    from lowlight_cli.models.gate import gate_weight
 
     torch.manual_seed(0)
     plain = AgLLNet(AgLLNetConfig.noise_variant()).eval()

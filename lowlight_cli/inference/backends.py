@@ -8,9 +8,12 @@ from typing import Protocol
 import numpy as np
 
 from lowlight_cli.errors import DeviceError
+from lowlight_cli.models.config import AgLLNetConfig
 
 
 class Backend(Protocol):
+    config: AgLLNetConfig
+    """The weights' architecture, and the attention gate the Enhancer applies (`inference.gate`)."""
     description: str
     device_type: str
     """"cpu" or "cuda": selects the tile memory budget."""
@@ -22,7 +25,8 @@ class Backend(Protocol):
         """(N,3,H,W) in [0,1] -> (N,1,H,W); H, W multiples of `attention_multiple`."""
 
     def local(self, image: np.ndarray, attention: np.ndarray) -> np.ndarray:
-        """(N,3,h,w) image and (N,1,h,w) attention -> (N,3,h,w) final image (unclipped)."""
+        """(N,3,h,w) image and (N,1,h,w) attention -> (N,3,h,w) the network's image, unclipped and before the
+        attention gate (which needs the whole image's map: `inference.gate`)."""
 
 
 def resolve_torch_device(device: str) -> "torch.device":  # noqa: F821
@@ -66,7 +70,7 @@ class TorchBackend:
             import copy
 
             self.model = copy.deepcopy(self.model_fp32).half()
-        cfg = model.config
+        cfg = self.config = model.config
         self.attention_multiple = cfg.attention_multiple
         self.local_multiple = cfg.local_multiple
         self.local_radius = cfg.local_radius
@@ -91,4 +95,4 @@ class TorchBackend:
         return self._run(lambda m, x: m.attention(x), image)
 
     def local(self, image: np.ndarray, attention: np.ndarray) -> np.ndarray:
-        return self._run(lambda m, x, a: m.local(x, a).result, image, attention)
+        return self._run(lambda m, x, a: m.local(x, a).reinforced, image, attention)

@@ -17,6 +17,7 @@ import numpy as np
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
+from lowlight_cli.inference.gate import apply_gate
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
@@ -185,6 +186,7 @@ class Enhancer:
         m = self.backend.local_multiple
         pad = lambda a: pad_to_multiple(a, m, MIN_LOCAL_SIDE)  # noqa: E731
         out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
+        out = apply_gate(self.backend.config, x, out, att)
         np.clip(out, 0.0, 1.0, out=out)
         return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
 

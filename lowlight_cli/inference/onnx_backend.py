@@ -91,7 +91,7 @@ class OnnxBackend:
                 f"--device {device}: onnxruntime could not load CUDA (providers in use: {', '.join(in_use)}); "
                 "check that the CUDA and cuDNN versions match the onnxruntime-gpu wheel"
             )
-        cfg = AgLLNetConfig.from_dict(graphs.config)
+        cfg = self.config = AgLLNetConfig.from_dict(graphs.config)
         self.attention_multiple = cfg.attention_multiple
         self.local_multiple = cfg.local_multiple
         self.local_radius = cfg.local_radius

@@ -15,6 +15,7 @@ from torch import nn
 
 from lowlight_cli.models.branches import build_branch
 from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.gate import gated
 from lowlight_cli.models.layers import CAN, Down, conv
 
 
@@ -29,20 +30,6 @@ class AgLLNetOutput:
     result: torch.Tensor
     """What inference returns: `reinforced`, or with `config.attention_gate` its blend with the input."""
     noise: torch.Tensor | None = None
-
-
-def gate_weight(attention, gate: tuple[float, float]):
-    """Per-pixel weight of the network's result under `AgLLNetConfig.attention_gate`: 0 where the attention
-    map is at or below gate[0], 1 at or above gate[1], smoothstep in between. Works on tensors and arrays."""
-    low, high = gate
-    t = ((attention - low) / (high - low)).clip(0, 1)
-    return t * t * (3 - 2 * t)
-
-
-def gated(image, output, attention, gate: tuple[float, float]):
-    """The network's `output` under the attention gate: `image` where `gate_weight` is 0, `output` where it is 1,
-    blended in between. `attention` must broadcast against `image` (N1HW for NCHW tensors, HxWx1 for HxWx3 arrays)."""
-    return image + gate_weight(attention, gate) * (output - image)
 
 
 class AttentionNet(nn.Module):

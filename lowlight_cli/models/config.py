@@ -37,6 +37,11 @@ class AgLLNetConfig:
     input itself, where A >= high the network's, in between a smoothstep blend (`models.agllnet.gate_weight`).
     The Attention-Net's map says where the photo is under-exposed; the gate makes the network leave the rest
     alone (well-exposed photos, lit parts of night scenes). None (the paper, the release): no gate."""
+    attention_gate_blur: float = 0.0
+    """Ours: at inference the gate reads the whole image's attention map blurred by a Gaussian whose sigma is this
+    share of the image's longer side (`inference.gate`), so it changes slowly across smooth regions (a sharp
+    per-pixel gate leaves visible edges in twilight skies). 0: the per-pixel map. Training always uses the crop's
+    own map."""
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +50,8 @@ class AgLLNetConfig:
         gate = self.attention_gate
         if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
             raise WeightsError(f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1")
+        if not 0 <= self.attention_gate_blur <= 1:
+            raise WeightsError(f"config: attention_gate_blur {self.attention_gate_blur} must lie in [0, 1]")
         unknown = set(self.branches) - set(BRANCH_TYPES)
         if unknown:
             raise WeightsError(f"config: unknown branch types {sorted(unknown)}; known: {BRANCH_TYPES}")

@@ -23,9 +23,10 @@ from lowlight_cli.weights.registry import ONNX_FORMAT, ONNX_MANIFEST, graph_file
 DEFAULT_OPSET = 17
 STAGES: dict[str, tuple[tuple[str, ...], Callable]] = {
     "attention": (("image",), lambda m, x: m.attention(x)),
-    "local": (("image", "attention"), lambda m, x, a: m.local(x, a).result),
+    "local": (("image", "attention"), lambda m, x, a: m.local(x, a).reinforced),
 }
-"""Stage name -> (input names, how the model computes its one output)."""
+"""Stage name -> (input names, how the model computes its one output). The local graph stops before the
+attention gate, which needs the whole image's map (`inference.gate`)."""
 
 
 class _Stage(nn.Module):
@@ -142,7 +143,7 @@ def compare_stages(model: AgLLNet, out_dir: Path, image: np.ndarray | None = Non
     with torch.inference_mode():
         for kind, x in inputs.items():
             a = model.attention(torch.from_numpy(x))
-            ref = {"attention": a, "local": model.local(torch.from_numpy(x), a).result}
+            ref = {"attention": a, "local": model.local(torch.from_numpy(x), a).reinforced}
             feeds = {"attention": {"image": x}, "local": {"image": x, "attention": a.numpy()}}
             for stage, session in sessions.items():
                 out = session.run(None, feeds[stage])[0]

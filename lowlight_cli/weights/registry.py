@@ -22,7 +22,10 @@ FORMAT = "lowlight-weights/1"
 ONNX_DIR = "onnx"
 """Sub-folder of a weights folder holding its exported ONNX graphs (see `lowlight export`)."""
 ONNX_MANIFEST = "manifest.json"
-ONNX_FORMAT = "lowlight-onnx/1"
+ONNX_FORMAT = "lowlight-onnx/2"
+"""Version 2: the local graph returns the network's image before the attention gate (the Enhancer gates).
+Version 1 graphs are read when their weights have no gate (the graphs are the same)."""
+ONNX_FORMAT_UNGATED = "lowlight-onnx/1"
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,11 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError) as exc:
         raise WeightsError(f"{manifest_path}: unreadable ONNX manifest ({exc})") from None
-    if manifest.get("format") != ONNX_FORMAT:
+    if manifest.get("format") not in (ONNX_FORMAT, ONNX_FORMAT_UNGATED):
         raise WeightsError(f"{manifest_path}: not a lowlight ONNX manifest (format {manifest.get('format')!r})")
+    if manifest["format"] == ONNX_FORMAT_UNGATED and (manifest.get("config") or {}).get("attention_gate"):
+        raise WeightsError(f"{manifest_path}: exported by an older lowlight with the attention gate inside the graph; "
+                           f"re-run `lowlight export --weights {text}`")
     if expected_source and manifest.get("source_sha256") != expected_source:
         raise WeightsError(f"{folder}: the ONNX graphs were exported from other weights; re-run `lowlight export`")
     graphs: dict[str, dict[str, Path]] = {}

@@ -1,0 +1,95 @@
+"""The attention gate at inference (`inference.gate`): it reads the whole image's map, smoothed, after the tiles
+are stitched; the graphs stop before it; older graphs with the gate inside are refused for gated weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from lowlight_cli.errors import WeightsError
+from lowlight_cli.inference.backends import TorchBackend
+from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.inference.gate import gate_map
+from lowlight_cli.models.agllnet import AgLLNet
+from lowlight_cli.models.gate import gate_weight
+from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.weights.registry import ONNX_FORMAT_UNGATED, ONNX_MANIFEST, resolve_onnx
+
+
+def _step_map(h: int = 96, w: int = 160) -> np.ndarray:
+    """0.1 on the left half, 0.3 on the right: a sharp gate (0.15, 0.25) flips from 0 to 1 at the middle."""
+    a = np.full((h, w), 0.1, np.float32)
+    a[:, w // 2:] = 0.3
+    return a
+
+
+def test_blur_zero_is_the_per_pixel_map_and_a_blur_spreads_a_step_over_a_share_of_the_image():
+    a = _step_map()
+    assert gate_map(a, 0.0) is a
+    smooth = gate_map(a, 0.05)
+    assert smooth.shape == a.shape and smooth.dtype == np.float32
+    assert abs(float(smooth.mean()) - float(a.mean())) < 0.005  # a blur moves no mass
+    w_sharp, w_smooth = gate_weight(a, (0.15, 0.25)), gate_weight(smooth, (0.15, 0.25))
+    # The sharp gate jumps from 0 to 1 between two neighbouring columns; the blurred one rises over many.
+    assert np.abs(np.diff(w_sharp, axis=1)).max() == 1.0
+    assert np.abs(np.diff(w_smooth, axis=1)).max() < 0.2
+    rising = (w_smooth[0] > 0.01) & (w_smooth[0] < 0.99)
+    assert rising.sum() >= 0.05 * a.shape[1]
+    # Large maps are blurred on a small copy, to the same result within a little.
+    big = np.kron(a, np.ones((8, 8), np.float32))
+    small_then_big = np.kron(smooth, np.ones((8, 8), np.float32))
+    assert np.abs(gate_map(big, 0.05) - small_then_big).mean() < 0.01
+
+
+def test_config_blur_is_checked():
+    with pytest.raises(WeightsError, match="attention_gate_blur"):
+        AgLLNetConfig(attention_gate=(0.1, 0.2), attention_gate_blur=-0.1)
+
+
+@pytest.fixture(scope="module")
+def gated_model():
+    torch.manual_seed(0)
+    return AgLLNet(AgLLNetConfig(noise_net=True, attention_gate=(0.3, 0.5), attention_gate_blur=0.05)).eval()
+
+
+def test_the_enhancer_gates_on_the_whole_images_smoothed_map_so_tiling_does_not_change_it(gated_model, sample_rgb):
+    rgb = np.ascontiguousarray(sample_rgb[:192, :320])
+    backend = TorchBackend(gated_model, device="cpu")
+    whole = Enhancer(backend=backend, tile=0).enhance(rgb)
+    tiled = Enhancer(backend=backend, tile=128).enhance(rgb)
+    assert np.abs(whole.image - tiled.image).max() < 2e-3
+    # What the gate did: the network's image where the smoothed map is high, the input where it is low.
+    plain = dataclasses.replace(gated_model.config, attention_gate=None)
+    ungated = AgLLNet(plain).eval()
+    ungated.load_state_dict(gated_model.state_dict())
+    network = Enhancer(backend=TorchBackend(ungated, device="cpu"), tile=0).enhance(rgb).image
+    w = gate_weight(gate_map(whole.attention, 0.05), (0.3, 0.5))[..., None]
+    expected = np.clip(rgb + w * (network - rgb), 0, 1)
+    inside = (network > 0) & (network < 1)  # the gate blends the unclipped image: compare where clipping did nothing
+    assert inside.mean() > 0.2 and np.abs(whole.image - expected)[inside].max() < 1e-4
+    assert 0 < float(w.mean()) < 1  # both sides of the gate occur in this photo
+
+
+def test_graphs_stop_before_the_gate_and_older_gated_graphs_are_refused(gated_model, sample_rgb, tmp_path):
+    from lowlight_cli.inference.onnx_backend import OnnxBackend
+    from lowlight_cli.weights.onnx_export import export_onnx
+
+    folder = export_onnx(gated_model, tmp_path / "onnx")
+    rgb = np.ascontiguousarray(sample_rgb[:128, :256])
+    via_onnx = Enhancer(backend=OnnxBackend(resolve_onnx(folder), device="cpu"), tile=0).enhance(rgb).image
+    via_torch = Enhancer(backend=TorchBackend(gated_model, device="cpu"), tile=0).enhance(rgb).image
+    assert np.abs(via_onnx - via_torch).max() < 1e-4
+    old = shutil.copytree(folder, tmp_path / "old")
+    manifest = json.loads((old / ONNX_MANIFEST).read_text())
+    (old / ONNX_MANIFEST).write_text(json.dumps(manifest | {"format": ONNX_FORMAT_UNGATED}))
+    with pytest.raises(WeightsError, match="re-run `lowlight export"):
+        resolve_onnx(old)
+    # An old export of weights without a gate is the same graph, and is read.
+    manifest["config"]["attention_gate"] = None
+    (old / ONNX_MANIFEST).write_text(json.dumps(manifest | {"format": ONNX_FORMAT_UNGATED}))
+    assert resolve_onnx(old).config["attention_gate"] is None
