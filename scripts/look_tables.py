@@ -23,7 +23,7 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5"]
+CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5", "agllnet-look-5-smooth"]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5 (its run folder)."""
 
 KINDS = {
