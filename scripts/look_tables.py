@@ -23,8 +23,9 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5", "agllnet-look-5-smooth"]
-"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5 (its run folder)."""
+CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5"]
+"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
+with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled)."""
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
@@ -142,15 +143,17 @@ def speed_table() -> str:
 
 
 RUNS = {
-    # model card: (committed logs of its run, curves image, what the validation numbers are)
+    # model card: (committed logs of its run, curves image, what the validation numbers are, the run's stage)
     "model-card-look.md": ("look-train", "agllnet-look-curves.png",
-                           "EMA weights, which lagged behind the raw weights that were bundled"),
+                           "EMA weights, which lagged behind the raw weights that were bundled", "joint"),
     "model-card-look-3.md": ("look-train-3", "agllnet-look-3-curves.png",
-                             "raw weights of the network, without the attention gate"),
+                             "raw weights of the network, without the attention gate", "joint"),
+    "model-card-look-5.md": ("look-train-5", "agllnet-look-5-curves.png",
+                             "raw weights, with the per-pixel gate (0.1, 0.3) they were trained through", "enhance"),
 }
 
 
-def run_table(logs: str, curves: str, what: str) -> str:
+def run_table(logs: str, curves: str, what: str, stage: str) -> str:
     """A bundled run's validation PSNR/SSIM and speed, from its committed logs."""
     logs = ROOT / "docs" / "results" / logs
     with open(logs / "val.csv", newline="") as f:
@@ -159,8 +162,8 @@ def run_table(logs: str, curves: str, what: str) -> str:
         train = list(csv.DictReader(f))
     out = ["<!-- look-run:start -->", "",
            f"Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; {what}),",
-           "logged by the joint run:", "",
-           "| joint step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
+           f"logged by the {stage} run:", "",
+           f"| {stage} step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
     out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
     last = train[-1]
     out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}, {float(last['steps_per_s']):.3f} steps/s "

@@ -3,7 +3,7 @@
     python scripts/readme_images.py
 
 docs/images/before_after.jpg     the authors' sample: input | attention map | default weights
-docs/images/look-comparison.png  input | gamma | official | agllnet-look | agllnet-look-3 on the authors' sample,
+docs/images/look-comparison.png  input | gamma | official | agllnet-look-3 | agllnet-look-5 on the authors' sample,
                                  two well-exposed held-out COCO-CC photos and two of them darkened with noise
                                  (synth-noisy); the photos' Flickr licences are printed for the caption
 """
@@ -23,7 +23,7 @@ WELL_EXPOSED = ("000000022705.jpg", "000000067534.jpg")
 """Held-out COCO-CC test photos shown as they are (do-no-harm) ..."""
 DARK = ("000000000785", "000000040036")
 """... and held-out photos from the noisy synthetic test set (their dark, noisy low image)."""
-METHODS = ("baseline:gamma", "official", "agllnet-look", "agllnet-look-3")
+METHODS = ("baseline:gamma", "official", "agllnet-look-3", "agllnet-look-5")
 HEIGHT = 220
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.gate import gate_weight
 from lowlight_cli.models.config import AgLLNetConfig
 from lowlight_cli.weights.registry import ONNX_FORMAT_UNGATED, ONNX_MANIFEST, resolve_onnx
+
+ROOT_DATA = Path(__file__).parent / "data"
 
 
 def _step_map(h: int = 96, w: int = 160) -> np.ndarray:
@@ -64,10 +67,11 @@ def test_the_enhancer_gates_on_the_whole_images_smoothed_map_so_tiling_does_not_
     tiled = Enhancer(backend=backend, tile=128).enhance(rgb)
     assert np.abs(whole.image - tiled.image).max() < 2e-3
     # What the gate did: the network's image where the smoothed map is high, the input where it is low.
+    network = Enhancer(backend=backend, tile=0, gate=False).enhance(rgb).image  # --no-gate: the network everywhere
     plain = dataclasses.replace(gated_model.config, attention_gate=None)
     ungated = AgLLNet(plain).eval()
     ungated.load_state_dict(gated_model.state_dict())
-    network = Enhancer(backend=TorchBackend(ungated, device="cpu"), tile=0).enhance(rgb).image
+    assert np.array_equal(network, Enhancer(backend=TorchBackend(ungated, device="cpu"), tile=0).enhance(rgb).image)
     w = gate_weight(gate_map(whole.attention, 0.05), (0.3, 0.5))[..., None]
     expected = np.clip(rgb + w * (network - rgb), 0, 1)
     inside = (network > 0) & (network < 1)  # the gate blends the unclipped image: compare where clipping did nothing
@@ -93,3 +97,26 @@ def test_graphs_stop_before_the_gate_and_older_gated_graphs_are_refused(gated_mo
     manifest["config"]["attention_gate"] = None
     (old / ONNX_MANIFEST).write_text(json.dumps(manifest | {"format": ONNX_FORMAT_UNGATED}))
     assert resolve_onnx(old).config["attention_gate"] is None
+
+
+def test_the_default_weights_return_a_well_exposed_photo_unchanged_and_no_gate_applies_the_network(tmp_path):
+    """Do no harm, end to end: `lowlight enhance` with the default weights writes a well-exposed photo back
+    pixel for pixel; `--no-gate` runs the network on it anyway (and changes it)."""
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+    from lowlight_cli.io.images import read_image
+    from lowlight_cli.weights.registry import DEFAULT_WEIGHTS, BUNDLED
+
+    assert DEFAULT_WEIGHTS in BUNDLED
+    photos = [ROOT_DATA / "synth" / f"{n}.jpg" for n in ("000000000785", "000000050811")]  # well exposed (README there)
+    for flag, folder in ((), "kept"), (("--no-gate",), "network"):
+        result = CliRunner().invoke(app, ["enhance", *map(str, photos), "-o", str(tmp_path / folder), "--format", "png",
+                                          "-q", *flag])
+        assert result.exit_code == 0, result.output
+    for photo in photos:
+        source = np.round(read_image(photo)[0] * 255)
+        kept = np.round(read_image(tmp_path / "kept" / f"{photo.stem}.png")[0] * 255)
+        network = np.round(read_image(tmp_path / "network" / f"{photo.stem}.png")[0] * 255)
+        assert np.array_equal(source, kept), photo.name
+        assert np.abs(network - source).mean() > 2, photo.name

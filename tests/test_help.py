@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 COMMANDS = [[c.name] for c in app.registered_commands] + [["weights"]] + [
     ["weights", c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands]
@@ -27,7 +28,7 @@ def test_help_has_examples_of_that_command_and_flags_as_flags(args):
 
 def test_options_show_their_defaults_and_markup_is_not_eaten():
     text = help_of(["enhance"])
-    assert "[default: official]" in text and "[default: auto]" in text
+    assert f"[default: {DEFAULT_WEIGHTS}]" in text and "[default: auto]" in text
     assert "--recursive" in text
     assert "hf://owner/repo[@rev]/file" in text  # a literal [ ] survives Rich markup
     assert "hf://owner/repo[@revision]/model.safetensors" in help_of(["weights", "pull"])

@@ -17,7 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
     QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
@@ -46,6 +46,7 @@ def enhance(
     strength: StrengthOpt = 1.0,
     exposure: ExposureOpt = None,
     keep_colour: KeepColourOpt = False,
+    gate: GateOpt = True,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
@@ -73,7 +74,7 @@ def enhance(
         suffix = "" if output else DEFAULT_SUFFIX
     settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
                     precision=precision.value if precision else None, quality="fast" if fast else "full",
-                    controls=Controls.parse(strength, exposure, keep_colour))
+                    controls=Controls.parse(strength, exposure, keep_colour), gate=gate)
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
         from lowlight_cli.cluster.jobs import enhance_ray
         from lowlight_cli.cluster.runtime import Resources, connect, describe

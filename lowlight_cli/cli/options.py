@@ -64,3 +64,6 @@ ExposureOpt = Annotated[
 KeepColourOpt = Annotated[
     bool, typer.Option("--keep-colour", help="Keep the input's colours (CIELAB a*, b*); take only the model's brightness and detail.")
 ]
+GateOpt = Annotated[
+    bool, typer.Option("--gate/--no-gate", help="Weights with an attention gate (the default ones) leave well-exposed photos and parts as they are; --no-gate applies the network everywhere.")
+]

@@ -17,7 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
     QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -54,6 +54,7 @@ def video(
     strength: StrengthOpt = 1.0,
     exposure: ExposureOpt = None,
     keep_colour: KeepColourOpt = False,
+    gate: GateOpt = True,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     half: HalfOpt = False,
@@ -78,7 +79,7 @@ def video(
     info, settings = job.info, job.settings
     enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
                         precision=precision.value if precision else None, quality="fast" if fast else "full",
-                        controls=Controls.parse(strength, exposure, keep_colour))
+                        controls=Controls.parse(strength, exposure, keep_colour), gate=gate)
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""

@@ -89,6 +89,8 @@ class Enhancer:
             `lowlight_cli.inference.controls`); `enhance_batch` returns the network's raw results.
         quality: `full`, or `fast`: the network runs on a copy whose longer side is `fast_side` and its result
             is carried to full size by a guided filter (`lowlight_cli.inference.guided_upsampling`).
+        gate: apply the weights' attention gate (`inference.gate`), if they have one; False gives the network's
+            result everywhere, also on the parts (or whole photos) the gate would leave as they are.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class Enhancer:
         controls: Controls = Controls(),
         quality: str = "full",
         fast_side: int = FAST_SIDE,
+        gate: bool = True,
     ) -> None:
         from lowlight_cli.errors import LowlightError
 
@@ -120,6 +123,7 @@ class Enhancer:
         self.fast_side = fast_side if quality == "fast" else None
         self.attention_max_side = min(attention_max_side, fast_side) if self.fast_side else attention_max_side
         self.controls = controls
+        self.gate = gate
         self.margin = min(TILE_MARGIN, self.backend.local_radius)
 
     @property
@@ -127,6 +131,8 @@ class Enhancer:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
         if self.fast_side:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
+        if self.backend.config.attention_gate is not None:
+            tiling += ", attention gate" + ("" if self.gate else " off")
         return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
 
     def attention(self, rgb: np.ndarray) -> np.ndarray:
@@ -186,7 +192,8 @@ class Enhancer:
         m = self.backend.local_multiple
         pad = lambda a: pad_to_multiple(a, m, MIN_LOCAL_SIDE)  # noqa: E731
         out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
-        out = apply_gate(self.backend.config, x, out, att)
+        if self.gate:
+            out = apply_gate(self.backend.config, x, out, att)
         np.clip(out, 0.0, 1.0, out=out)
         return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
 
