@@ -120,3 +120,18 @@ def test_the_default_weights_return_a_well_exposed_photo_unchanged_and_no_gate_a
         network = np.round(read_image(tmp_path / "network" / f"{photo.stem}.png")[0] * 255)
         assert np.array_equal(source, kept), photo.name
         assert np.abs(network - source).mean() > 2, photo.name
+
+
+def test_a_photo_the_gate_keeps_whole_skips_the_local_stages(sample_rgb):
+    """The default weights on a well-exposed photo: the attention map alone decides, the costly local stages are not
+    run, and the photo comes back exactly; a dark photo (the authors' sample) does run them."""
+    from lowlight_cli.io.images import read_image
+
+    enhancer = Enhancer()
+    calls = []
+    local = enhancer.backend.local
+    enhancer.backend.local = lambda *a: calls.append(1) or local(*a)
+    photo = read_image(ROOT_DATA / "synth" / "000000000785.jpg")[0]
+    assert np.array_equal(enhancer.enhance(photo).image, photo) and calls == []
+    enhancer.enhance(np.ascontiguousarray(sample_rgb[:256, :256]))
+    assert calls

@@ -17,10 +17,11 @@ import numpy as np
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
-from lowlight_cli.inference.gate import apply_gate
+from lowlight_cli.inference.gate import gate_weights
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
+from lowlight_cli.models.gate import blend
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 ATTENTION_MAX_SIDE = 2048
@@ -191,9 +192,15 @@ class Enhancer:
         att = self._attention(x) if attentions is None else attentions[:, None].astype(np.float32)
         m = self.backend.local_multiple
         pad = lambda a: pad_to_multiple(a, m, MIN_LOCAL_SIDE)  # noqa: E731
-        out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
-        if self.gate:
-            out = apply_gate(self.backend.config, x, out, att)
+        weights = gate_weights(self.backend.config, att) if self.gate else None
+        if weights is not None and not weights.any():
+            out = x.copy()  # the gate keeps every pixel of every frame: the local stages need not run
+            if progress:
+                progress(1, 1)
+        else:
+            out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
+            if weights is not None:
+                out = blend(x, out, weights)
         np.clip(out, 0.0, 1.0, out=out)
         return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
 

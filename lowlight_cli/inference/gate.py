@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowlight_cli.models.gate import gated
 from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.gate import gate_weight
 
 BLUR_SIDE = 256
 """The map is blurred on a copy whose longer side is this (a blurred map is smooth; full size would be slow)."""
@@ -32,10 +32,10 @@ def gate_map(attention: np.ndarray, blur: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) if scale < 1 else small
 
 
-def apply_gate(config: AgLLNetConfig, image: np.ndarray, output: np.ndarray, attention: np.ndarray) -> np.ndarray:
-    """The weights' gate on the network's `output` (N, 3, H, W) for `image` (N, 3, H, W), each frame with its
-    whole attention map (N, 1, H, W); `output` itself when the weights have no gate."""
+def gate_weights(config: AgLLNetConfig, attention: np.ndarray) -> np.ndarray | None:
+    """Per-pixel weights (N, 1, H, W) of the network's result under the weights' gate, from each frame's whole
+    attention map (N, 1, H, W): 0 keeps the input, 1 takes the network's image. None when there is no gate."""
     if config.attention_gate is None:
-        return output
+        return None
     maps = np.stack([gate_map(a[0], config.attention_gate_blur) for a in attention])[:, None]
-    return gated(image, output, maps, config.attention_gate)
+    return gate_weight(maps, config.attention_gate).astype(np.float32)
