@@ -135,3 +135,14 @@ def test_a_photo_the_gate_keeps_whole_skips_the_local_stages(sample_rgb):
     assert np.array_equal(enhancer.enhance(photo).image, photo) and calls == []
     enhancer.enhance(np.ascontiguousarray(sample_rgb[:256, :256]))
     assert calls
+
+
+def test_fast_mode_gates_at_full_size_so_a_kept_photo_is_the_photo_itself():
+    """In fast mode the network sees a small copy; its result comes back by a guided filter of luma, which cannot
+    copy a photo's colours exactly. The gate therefore blends at full size: a well-exposed photo is returned
+    exactly, and with --no-gate it is the guided-filter result."""
+    from lowlight_cli.io.images import read_image
+
+    photo = read_image(ROOT_DATA / "synth" / "000000000785.jpg")[0]
+    assert np.array_equal(Enhancer(quality="fast").enhance(photo).image, photo)
+    assert np.abs(Enhancer(quality="fast", gate=False).enhance(photo).image - photo).mean() > 0.01

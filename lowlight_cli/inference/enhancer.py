@@ -40,6 +40,8 @@ MIN_LOCAL_SIDE = 64
 """Smaller inputs are padded up to this: the Enhancement-Net's unpadded 7x7 convolutions need room."""
 
 Progress = Callable[[int, int], None]
+Fitted = tuple[tuple[np.ndarray, np.ndarray], "np.ndarray | None"]
+"""One frame's fast-mode fit: guided-filter coefficients of the network's result, and the gate's weights."""
 QUALITIES = ("full", "fast")
 
 
@@ -164,9 +166,9 @@ class Enhancer:
         if size is not None:
             small = np.stack([downscale(f, size) for f in frames])
             att = None if attentions is None else np.stack([downscale(a, size) for a in attentions])
-            coefficients, small_maps = self.fast_fit(small, att, progress)
+            fitted, small_maps = self.fast_fit(small, att, progress)
             maps = attentions if attentions is not None else [_upsize(m, (h, w)) for m in small_maps]
-            return [EnhanceResult(apply(f, *c), m) for f, c, m in zip(frames, coefficients, maps)]
+            return [EnhanceResult(self.carry(f, c), m) for f, c, m in zip(frames, fitted, maps)]
         return self._enhance_batch(frames, attentions, progress)
 
     def fast_size(self, height: int, width: int) -> tuple[int, int] | None:
@@ -177,22 +179,40 @@ class Enhancer:
 
     def fast_fit(
         self, small: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
-    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
-        """Fast mode's first half, on frames already at `fast_size` (N, h, w, 3): the network's results as
-        guided-filter coefficients (see `guided_upsampling.fit`; `guided_upsampling.apply` carries them to
-        any full-size frame), and the attention maps at that size."""
-        results = self._enhance_batch(small, attentions, progress)
-        return [fit(s, r.image) for s, r in zip(small, results)], [r.attention for r in results]
+    ) -> tuple[list[Fitted], list[np.ndarray]]:
+        """Fast mode's first half, on frames already at `fast_size` (N, h, w, 3): for each, the network's
+        ungated result as guided-filter coefficients (`guided_upsampling.fit`) and the attention gate's weights
+        at that size (None without a gate), which `carry` takes to any full-size frame; and the attention maps."""
+        results = self._enhance_batch(small, attentions, progress, gate=False)
+        weights = [self._gate_weights(r.attention[None, None]) for r in results]
+        fitted = [(fit(s, r.image), None if w is None else w[0, 0]) for s, r, w in zip(small, results, weights)]
+        return fitted, [r.attention for r in results]
+
+    def carry(self, frame: np.ndarray, fitted: Fitted) -> np.ndarray:
+        """Fast mode's second half: a full-size HxWx3 `frame` enhanced by one `fast_fit` result. The gate blends at
+        full size, so what it keeps is the frame itself, not a guided-filter copy of it."""
+        coefficients, weights = fitted
+        image = apply(frame, *coefficients)
+        if weights is None:
+            return image
+        return np.clip(blend(frame, image, _upsize(weights, frame.shape[:2])[..., None]), 0, 1)
+
+    def _gate_weights(self, attention: np.ndarray) -> np.ndarray | None:
+        """The weights' gate on (N, 1, H, W) maps (`inference.gate.gate_weights`); None without a gate or with --no-gate."""
+        return gate_weights(self.backend.config, attention) if self.gate else None
 
     def _enhance_batch(
-        self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
+        self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None,
+        gate: bool = True,
     ) -> list[EnhanceResult]:
+        """The network on full-size frames (N, H, W, 3), gated unless `gate` is False (then ungated even with
+        the weights' gate: fast mode gates at full size)."""
         x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32)
         h, w = x.shape[-2:]
         att = self._attention(x) if attentions is None else attentions[:, None].astype(np.float32)
         m = self.backend.local_multiple
         pad = lambda a: pad_to_multiple(a, m, MIN_LOCAL_SIDE)  # noqa: E731
-        weights = gate_weights(self.backend.config, att) if self.gate else None
+        weights = self._gate_weights(att) if gate else None
         if weights is not None and not weights.any():
             out = x.copy()  # the gate keeps every pixel of every frame: the local stages need not run
             if progress:

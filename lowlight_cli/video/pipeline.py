@@ -232,7 +232,7 @@ def _enhance_batch(
     """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass,
     then each frame's brightening gain smoothed over time. In fast mode all of this but the last step
     happens on the small copies, and only keyframes go through the network."""
-    from lowlight_cli.inference.guided_upsampling import apply, downscale
+    from lowlight_cli.inference.guided_upsampling import downscale
 
     h, w = batch[0].rgb.shape[:2]
     size = enhancer.fast_size(h, w)
@@ -251,7 +251,7 @@ def _enhance_batch(
         for f, d in zip(batch, due):
             if d:
                 keyframes.coefficients = next(fitted)
-            images.append(apply(f.rgb, *keyframes.coefficients))
+            images.append(enhancer.carry(f.rgb, keyframes.coefficients))
     else:
         images = [r.image for r in enhancer.enhance_batch(np.stack(sources), np.stack(maps))]
     for f, image in zip(batch, images):
