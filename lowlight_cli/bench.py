@@ -114,7 +114,8 @@ def image_size(megapixels: float) -> tuple[int, int]:
 
 
 def test_image(width: int, height: int) -> np.ndarray:
-    """A dark, noisy, smooth-ish frame; the network's cost does not depend on content, only on size."""
+    """A dark, noisy, smooth-ish frame; the network's cost does not depend on content, only on size (a dark
+    frame also keeps gated weights' attention gate open, so the local stages run)."""
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = 0.15 * (0.5 + 0.5 * np.sin(xx / 97.0) * np.cos(yy / 61.0))

@@ -4,7 +4,8 @@
 
 The network runs once per validation photo without a gate (a gate the weights carry is set aside); each
 candidate gate (thresholds and blur of the map) then blends its result with the input as inference does
-(`inference.gate.gate_map`, `models.agllnet.gated`). Two validation sets, neither used by the look benchmark:
+(`inference.gate.gate_map`, `models.gate.gated`), except that it blends the clipped result where inference blends
+before clipping (they differ only where the network overshoots [0, 1] and the gate is part-open). Two validation sets, neither used by the look benchmark:
 - `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
 - `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
 `synth-val-dark` is the part of `synth-val` made by the paper's darkening (exposure `dark` in its manifest), the
@@ -78,12 +79,12 @@ def main() -> None:
         writer = csv.DictWriter(f, ["gate", "blur", *SETS, "synth-val-dark"])
         writer.writeheader()
         writer.writerows(rows)
-    dark_floor = rows[0]["synth-val-dark"] - DARK_SLACK_DB  # rows[0]: no gate
+    dark_floor = rows[0].get("synth-val-dark", float("-inf")) - DARK_SLACK_DB  # rows[0]: no gate; no dark pairs: no floor
     eligible = [r for r in rows if r["gate"] != "none" and r["photos-val"] >= DO_NO_HARM_DB
-                and r["synth-val-dark"] >= dark_floor]
+                and r.get("synth-val-dark", float("inf")) >= dark_floor]
     for r in rows:
         print(f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}"
-              f"  synth-val-dark {r['synth-val-dark']:6.2f}")
+              f"  synth-val-dark {r.get('synth-val-dark', float('nan')):6.2f}")
     for blur in BLURS:
         pool = [r for r in eligible if r["blur"] == blur]
         best = max(pool, key=lambda r: r["synth-val"]) if pool else None

@@ -134,7 +134,7 @@ class Enhancer:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
         if self.fast_side:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
-        if self.backend.config.attention_gate is not None:
+        if getattr(getattr(self.backend, "config", None), "attention_gate", None) is not None:
             tiling += ", attention gate" + ("" if self.gate else " off")
         return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
 
@@ -183,15 +183,21 @@ class Enhancer:
         """Fast mode's first half, on frames already at `fast_size` (N, h, w, 3): for each, the network's
         ungated result as guided-filter coefficients (`guided_upsampling.fit`) and the attention gate's weights
         at that size (None without a gate), which `carry` takes to any full-size frame; and the attention maps."""
+        if attentions is None:
+            attentions = self._attention(np.ascontiguousarray(small.transpose(0, 3, 1, 2), dtype=np.float32))[:, 0]
+        weights = self._gate_weights(attentions[:, None])
+        if weights is not None and not weights.any():  # the gate keeps every frame: no local stages, no fit
+            return [(None, w[0]) for w in weights], list(attentions)
         results = self._enhance_batch(small, attentions, progress, gate=False)
-        weights = [self._gate_weights(r.attention[None, None]) for r in results]
-        fitted = [(fit(s, r.image), None if w is None else w[0, 0]) for s, r, w in zip(small, results, weights)]
+        fitted = [(fit(s, r.image), None if weights is None else weights[i, 0]) for i, (s, r) in enumerate(zip(small, results))]
         return fitted, [r.attention for r in results]
 
     def carry(self, frame: np.ndarray, fitted: Fitted) -> np.ndarray:
         """Fast mode's second half: a full-size HxWx3 `frame` enhanced by one `fast_fit` result. The gate blends at
         full size, so what it keeps is the frame itself, not a guided-filter copy of it."""
         coefficients, weights = fitted
+        if coefficients is None:
+            return np.array(frame, np.float32)
         image = apply(frame, *coefficients)
         if weights is None:
             return image
@@ -199,7 +205,8 @@ class Enhancer:
 
     def _gate_weights(self, attention: np.ndarray) -> np.ndarray | None:
         """The weights' gate on (N, 1, H, W) maps (`inference.gate.gate_weights`); None without a gate or with --no-gate."""
-        return gate_weights(self.backend.config, attention) if self.gate else None
+        config = getattr(self.backend, "config", None)  # a Backend written before the gate left the graphs has none
+        return gate_weights(config, attention) if self.gate and config is not None else None
 
     def _enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None,
@@ -219,8 +226,10 @@ class Enhancer:
                 progress(1, 1)
         else:
             out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
-            if weights is not None:
-                out = blend(x, out, weights)
+            if weights is not None:  # models.gate.blend, in place: no full-size temporaries
+                out -= x
+                out *= weights
+                out += x
         np.clip(out, 0.0, 1.0, out=out)
         return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
 

@@ -4,7 +4,7 @@ attention map, smoothed first (`AgLLNetConfig.attention_gate_blur`), after the t
 Why here and not in the graphs: a per-pixel gate follows every wiggle of the map, and where the map crosses the
 gate's thresholds inside a smooth region (a twilight sky) the output shows a curved edge between a brightened part
 and a kept part. A map blurred over a good share of the image cannot be computed tile by tile, so the gate runs
-once per image on the global map. Training blends with the crop's own map (`models.agllnet.gated`), the same formula.
+once per image on the global map. Training blends with the crop's own map (`models.gate.gated`), the same formula.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class AgLLNetConfig:
     noise_dilations: tuple[int, ...] = (1, 2, 4, 8)
     attention_gate: Optional[tuple[float, float]] = None
     """Ours, beyond the paper: (low, high) thresholds of the attention map. Where A <= low the result is the
-    input itself, where A >= high the network's, in between a smoothstep blend (`models.agllnet.gate_weight`).
+    input itself, where A >= high the network's, in between a smoothstep blend (`models.gate.gate_weight`).
     The Attention-Net's map says where the photo is under-exposed; the gate makes the network leave the rest
     alone (well-exposed photos, lit parts of night scenes). None (the paper, the release): no gate."""
     attention_gate_blur: float = 0.0

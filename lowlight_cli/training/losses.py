@@ -107,10 +107,10 @@ class AgLLNetLoss(nn.Module):
         """Weighted sum of the selected `terms` (see TERMS) under "total", each unweighted term by name.
 
         `preds` holds the network outputs by `AgLLNetOutput` field name (attention, noise, enhanced,
-        result); `batch` the training targets by data-loader key. The reinforce term scores `result`, what
-        inference returns: the Reinforce-Net's output, or with `AgLLNetConfig.attention_gate` its gated
-        blend with the input, so a gated model is trained as it is used (the gate's weight passes gradients
-        to the Attention-Net too).
+        result); `batch` the training targets by data-loader key. The reinforce term scores `result`: the
+        Reinforce-Net's output, or with `AgLLNetConfig.attention_gate` its gated blend with the input under the
+        crop's own map (the gate's weight passes gradients to the Attention-Net too). That is what inference
+        returns when `attention_gate_blur` is 0; with a blur, inference gates on the whole image's blurred map.
         """
         w = self.w
         parts: dict[str, torch.Tensor] = {}
