@@ -23,9 +23,11 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5"]
+CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5",
+              "agllnet-look-6"]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
-with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled)."""
+with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
+round 6 (`agllnet-look-6`, a run folder: casts and more real pairs)."""
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
