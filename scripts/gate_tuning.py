@@ -35,36 +35,30 @@ DARK_SLACK_DB = 0.1
 
 
 def main() -> None:
-    import dataclasses
-
     from lowlight_cli.evaluation.evaluate import find_samples
     from lowlight_cli.evaluation.metrics import psnr_images
-    from lowlight_cli.inference.backends import TorchBackend
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.io.images import read_image
     from lowlight_cli.inference.gate import gate_map
+    from lowlight_cli.io.images import read_image
     from lowlight_cli.models.gate import gated
     from lowlight_cli.synth.manifest import load_pairs
-    from lowlight_cli.weights.store import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weights", required=True, help="weights (folder or bundled name); run without their gate")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "gate" / "tuning.csv")
     args = parser.parse_args()
-    model = load_model(args.weights)
-    if model.config.attention_gate is not None:
-        print(f"{args.weights}: its gate {model.config.attention_gate} is set aside", flush=True)
-        model.config = dataclasses.replace(model.config, attention_gate=None)
-    enhancer = Enhancer(backend=TorchBackend(model))
+    enhancer = Enhancer(args.weights, gate=False)  # the network's result everywhere: each candidate gate blends it
+    if enhancer.backend.config.attention_gate is not None:
+        print(f"{args.weights}: its gate {enhancer.backend.config.attention_gate} is set aside", flush=True)
     exposures = {r["id"]: r["params"].get("exposure") for r in load_pairs(SETS["synth-val"][0])}
     scores: dict[tuple, dict[str, list[float]]] = {}
+    candidates = [(None, 0.0)] + [(g, b) for b in BLURS for g in GATES]
     for set_name, (data, split, self_target) in SETS.items():
         for sample in find_samples(data, split, self_target):
             low = read_image(sample.low)[0]
             high = low if self_target else read_image(sample.high)[0]
             dark = exposures.get(sample.name) == "dark"
             result = enhancer.enhance(low)
-            candidates = [(None, 0.0)] + [(g, b) for b in BLURS for g in GATES]
             maps = {b: gate_map(result.attention, b)[..., None] for b in BLURS}
             for gate, blur in candidates:
                 out = result.image if gate is None else gated(low, result.image, maps[blur], gate)
@@ -91,6 +85,7 @@ def main() -> None:
         print(f"blur {blur:g}: " + (f"best gate {best['gate']}, synth-val {best['synth-val']:.2f}" if best else "no gate meets the rule"))
     best = max(eligible, key=lambda r: r["synth-val"]) if eligible else None
     print("chosen: " + (f"gate {best['gate']}, blur {best['blur']:g}" if best else "none (no gate meets the rule)"))
+
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,7 @@ from lowlight_cli.inference.gate import gate_weights
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
+from lowlight_cli.models.config import AgLLNetConfig
 from lowlight_cli.models.gate import blend
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -134,7 +135,7 @@ class Enhancer:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
         if self.fast_side:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
-        if getattr(getattr(self.backend, "config", None), "attention_gate", None) is not None:
+        if self._config is not None and self._config.attention_gate is not None:
             tiling += ", attention gate" + ("" if self.gate else " off")
         return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
 
@@ -203,10 +204,14 @@ class Enhancer:
             return image
         return np.clip(blend(frame, image, _upsize(weights, frame.shape[:2])[..., None]), 0, 1)
 
+    @property
+    def _config(self) -> AgLLNetConfig | None:
+        """The weights' config; None for a Backend written before the gate left the graphs (it has no gate)."""
+        return getattr(self.backend, "config", None)
+
     def _gate_weights(self, attention: np.ndarray) -> np.ndarray | None:
         """The weights' gate on (N, 1, H, W) maps (`inference.gate.gate_weights`); None without a gate or with --no-gate."""
-        config = getattr(self.backend, "config", None)  # a Backend written before the gate left the graphs has none
-        return gate_weights(config, attention) if self.gate and config is not None else None
+        return gate_weights(self._config, attention) if self.gate and self._config is not None else None
 
     def _enhance_batch(
         self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None,
