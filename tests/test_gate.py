@@ -149,3 +149,34 @@ def test_fast_mode_gates_at_full_size_so_a_kept_photo_is_the_photo_itself():
     fast.backend.local = lambda *a: calls.append(1) or local(*a)
     assert np.array_equal(fast.enhance(photo).image, photo) and calls == []  # kept whole: no local stages either
     assert np.abs(Enhancer(quality="fast", gate=False).enhance(photo).image - photo).mean() > 0.01
+
+
+def test_video_gates_like_enhance_and_no_gate_reaches_it(tmp_path):
+    """`lowlight video` with the default weights keeps a well-exposed clip's frames (up to the re-encode) and
+    `--no-gate` runs the network on them: the switch reaches the video path, not only `enhance`."""
+    import av
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+
+    photo = Image.open(ROOT_DATA / "synth" / "000000000785.jpg").convert("RGB").resize((160, 112), Image.LANCZOS)
+    src = tmp_path / "day.mp4"
+    with av.open(str(src), "w") as out:
+        stream = out.add_stream("libx264", rate=12, width=160, height=112, options={"crf": "0"})
+        stream.pix_fmt = "yuv444p"
+        for _ in range(3):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(photo), format="rgb24").reformat(format="yuv444p")))
+        out.mux(stream.encode())
+
+    def frames(path: Path) -> np.ndarray:
+        with av.open(str(path)) as c:
+            return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.float32)
+
+    for flag, name in ((), "kept.mp4"), (("--no-gate",), "network.mp4"):
+        result = CliRunner().invoke(app, ["video", str(src), str(tmp_path / name), "--crf", "0", "-q", *flag])
+        assert result.exit_code == 0, result.output
+    source, kept, network = frames(src), frames(tmp_path / "kept.mp4"), frames(tmp_path / "network.mp4")
+    assert source.shape == kept.shape == network.shape
+    assert np.abs(kept - source).mean() < 1.0  # lossless re-encode of the same pixels (colour conversion aside)
+    assert np.abs(network - source).mean() > 3.0

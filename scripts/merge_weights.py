@@ -1,0 +1,36 @@
+"""Start a training round from two sets of weights: the Attention-Net (and the gate settings) of one, the local
+stages (Noise-, Enhancement- and Reinforce-Nets) of another. Both must share one architecture.
+
+    python scripts/merge_weights.py --attention agllnet-look-5 --local agllnet-noise --out runs/hybrid-a5-noise/model
+
+Used for configs/agllnet-look-7.yaml: `agllnet-look-5`'s attention map decides where the gate lets the network
+act (well-exposed photos kept), `agllnet-noise`'s local stages are the strongest we have on dark pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main() -> None:
+    from lowlight_cli.weights.store import load_model, save_model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--attention", required=True, help="weights whose Attention-Net and gate settings are kept")
+    parser.add_argument("--local", required=True, help="weights whose local stages are kept")
+    parser.add_argument("--out", required=True, help="folder to write (model.safetensors + config.json)")
+    args = parser.parse_args()
+    attention, local = load_model(args.attention), load_model(args.local)
+    if attention.config.to_dict() | {"attention_gate": None, "attention_gate_blur": None, "notes": {}} != (
+        local.config.to_dict() | {"attention_gate": None, "attention_gate_blur": None, "notes": {}}
+    ):
+        raise SystemExit(f"{args.attention} and {args.local} differ in architecture")
+    attention.noise_net.load_state_dict(local.noise_net.state_dict())
+    attention.enhancement_net.load_state_dict(local.enhancement_net.state_dict())
+    attention.reinforce_net.load_state_dict(local.reinforce_net.state_dict())
+    save_model(attention, args.out, {"init": f"Attention-Net and gate of {args.attention}, local stages of {args.local}"})
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
