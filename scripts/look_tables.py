@@ -19,15 +19,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS  # noqa: E402  (the incumbent a candidate must also beat)
+
 RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
 CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5",
-              "agllnet-look-6"]
+              "agllnet-look-6", "merge-look5-noise", "agllnet-look-7", "agllnet-look-8"]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
 with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
-round 6 (`agllnet-look-6`, a run folder: casts and more real pairs)."""
+round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the merge of `agllnet-look-5`'s Attention-Net with
+`agllnet-noise`'s local stages (`merge-look5-noise`, scripts/merge_weights.py) with rounds 7 and 8 trained from it (run
+folders; docs/training.md#configs)."""
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
@@ -68,14 +73,14 @@ def score(value: float, how: str) -> float:
     return value if how == "high" else -value if how == "low" else -abs(value - 1)
 
 
-def verdict(data: dict, candidate: str) -> tuple[list[str], bool]:
-    """Rows of the rule table, and whether the candidate passes the rule."""
+def verdict(data: dict, candidate: str, reference: str = REFERENCE) -> tuple[list[str], bool]:
+    """Rows of the rule table, and whether the candidate passes the rule against `reference`."""
     lines, worse, better, total = [], 0, 0, 0
     for name, methods in data.items():
-        if candidate not in methods or REFERENCE not in methods:
+        if candidate not in methods or reference not in methods:
             continue
         for column, how in CRITERIA[KINDS[name]]:
-            ours, ref = methods[candidate][column], methods[REFERENCE][column]
+            ours, ref = methods[candidate][column], methods[reference][column]
             if ours is None or ref is None:
                 continue
             diff = score(ours, how) - score(ref, how)
@@ -124,11 +129,17 @@ def tables(data: dict, candidates: list[str]) -> str:
         out.append("")
     for candidate in candidates:
         lines, passed = verdict(data, candidate)
-        worse = sum("**worse**" in line for line in lines)
-        out += [f"**The rule, `{candidate}` against `{REFERENCE}`**: " + ("passes." if passed else "does **not** pass")
-                + ("" if passed else f" (worse on {worse} of {len(lines)} criteria)."), "",
-                f"| set | criterion | {candidate} | {REFERENCE} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, ""]
+        out += _rule_block(candidate, REFERENCE, lines, passed)
+        if passed and candidate != DEFAULT_WEIGHTS:  # eligible: does it also beat the default it would replace?
+            out += _rule_block(candidate, DEFAULT_WEIGHTS, *verdict(data, candidate, DEFAULT_WEIGHTS))
     return "\n".join(out + [END])
+
+
+def _rule_block(candidate: str, reference: str, lines: list[str], passed: bool) -> list[str]:
+    worse = sum("**worse**" in line for line in lines)
+    return [f"**The rule, `{candidate}` against `{reference}`**: " + ("passes." if passed else "does **not** pass")
+            + ("" if passed else f" (worse on {worse} of {len(lines)} criteria)."), "",
+            f"| set | criterion | {candidate} | {reference} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, ""]
 
 
 def speed_table() -> str:

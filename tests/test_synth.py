@@ -152,6 +152,32 @@ def test_exposure_cast_and_jpeg_shares_follow_the_settings():
             assert DEFAULTS.jpeg_quality[0] <= p["jpeg_quality"] <= DEFAULTS.jpeg_quality[1]
 
 
+def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturates_it():
+    from lowlight_cli.colour import lab, mean_chroma, mean_luma
+    from lowlight_cli.synth.lowlight import darken
+    from lowlight_cli.synth.pairs import sample_params
+
+    high = decode(PHOTOS / "000000000785.jpg").astype(np.float32) / 255
+    paper, kept = darken(high, 0.95, 0.8, 3.0), darken(high, 0.95, 0.8, 3.0, keep_ratios=True)
+    lit = high.sum(-1) > 0.3
+    ratios = lambda x: x[lit] / x[lit].sum(-1, keepdims=True)  # noqa: E731
+    np.testing.assert_allclose(ratios(kept), ratios(high), atol=1e-4)  # R:G:B kept, as less light would
+    assert abs(mean_luma(kept) / mean_luma(paper) - 1) < 0.35  # about as dark
+    drop = lambda low: mean_chroma(lab(low)) / mean_chroma(lab(high * (mean_luma(low) / mean_luma(high))))  # noqa: E731
+    assert drop(paper) > 1.5  # more colourful than less light would make it (scripts/darkening_chroma.py: median 2.1)
+    spread = lambda x: np.abs(ratios(x) - 1 / 3).mean()  # noqa: E731  (0 for grey)
+    assert spread(paper) > 1.5 * spread(high)  # the per-channel power pushes every colour away from grey
+    # The share is followed, identity pairs are never darkened, and with the default share 0 nothing is drawn,
+    # so every earlier synthesis keeps its values.
+    settings = dataclasses.replace(DEFAULTS, ratio_darkening_share=0.5)
+    rng = np.random.default_rng(3)
+    draws = [sample_params(rng, settings) for _ in range(2000)]
+    darkened = [p for p in draws if p["exposure"] != "identity"]
+    assert abs(np.mean([p["keep_ratios"] for p in darkened]) - 0.5) < 0.04
+    assert not any(p["keep_ratios"] for p in draws if p["exposure"] == "identity")
+    assert not any("keep_ratios" in sample_params(rng, DEFAULTS) for _ in range(50))  # the draw is inside that branch
+
+
 def test_identity_pairs_keep_the_photo_as_input_and_target():
     from lowlight_cli.synth.pairs import synthesize
 

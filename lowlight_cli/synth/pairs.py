@@ -55,6 +55,8 @@ def sample_params(rng: np.random.Generator, settings: SynthSettings) -> dict:
         "bayer": sorted(BAYER)[int(rng.integers(len(BAYER)))],
         "jpeg_quality": int(round(uniform(rng, st.jpeg_quality))) if u_jpeg < st.jpeg_share else None,
     }
+    if st.ratio_darkening_share > 0:  # a last draw, and only when used: older data keeps its stream
+        p["keep_ratios"] = bool(rng.random() < st.ratio_darkening_share) and exposure != "identity"
     if exposure == "identity":
         p.update(alpha=1.0, beta=1.0, gamma=1.0)
     if p["cast"] is None:
@@ -73,7 +75,7 @@ def synthesize(high: np.ndarray, rng: np.random.Generator, settings: SynthSettin
     from lowlight_cli.synth.noise import to_uint8
 
     p = sample_params(rng, settings)
-    low_clean = darken(high, p["alpha"], p["beta"], p["gamma"]) if p["exposure"] != "identity" else high.copy()
+    low_clean = darken(high, p["alpha"], p["beta"], p["gamma"], p.get("keep_ratios", False)) if p["exposure"] != "identity" else high.copy()
     if p["cast"]:
         low_clean = cast(low_clean, p["cast"], p["cast_strength"], p["crf_gamma"])
     low = camera_noise(low_clean, rng, p["sigma_s"], p["sigma_c"], p["crf_gamma"], p["bayer"], p["jpeg_quality"],

@@ -36,6 +36,11 @@ class SynthSettings:
     mild_beta: Range = (0.7, 1.0)
     mild_gamma: Range = (1.1, 1.5)
     # low-light transform I_out = beta * (alpha * I_in) ** gamma (spec 1.2): the `dark` pairs
+    ratio_darkening_share: float = 0.0
+    """Share of the darkened pairs (dark and mild) whose curve is applied to the luma with every pixel's R:G:B ratios
+    kept, as a real exposure drop keeps them; the rest get the paper's per-channel curve, whose low images carry
+    about twice the chroma of real ones at the same brightness (docs/synth.md#ratio-darkening). Drawn only when
+    above 0, so data made before this setting existed keeps its values."""
     alpha: Range = (0.9, 1.0)
     beta: Range = (0.5, 1.0)
     gamma: Range = (1.5, 5.0)
