@@ -82,6 +82,7 @@ def synth(
     mild_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("mild_gamma", "Mild pairs: gamma"))] = None,
     cast_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of low images given an illuminant colour cast. Default {_default('cast_share')}.")] = None,
     cast_strength: Annotated[RangeOpt, typer.Option(help=_rng_help("cast_strength", "Cast strength (0-1)"))] = None,
+    ratio_darkening_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of darkened pairs whose curve keeps each pixel's R:G:B ratios, as less light does (the paper's per-channel curve saturates colours). Default {_default('ratio_darkening_share')}.")] = None,
     alpha: Annotated[RangeOpt, typer.Option(help=_rng_help("alpha", "Linear gain inside the gamma"))] = None,
     beta: Annotated[RangeOpt, typer.Option(help=_rng_help("beta", "Linear gain outside the gamma"))] = None,
     gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("gamma", "Darkening gamma"))] = None,
@@ -117,7 +118,7 @@ def synth(
         darkness_filter=darkness, bright_level=bright_level, bright_fraction=bright_fraction, blur_filter=blur,
         blur_threshold=blur_threshold, colour_filter=colour, colour_threshold=colour_threshold,
         identity_share=identity_share, mild_share=mild_share, cast_share=cast_share, jpeg_share=jpeg_share,
-        test_fraction=test_fraction, seed=seed, **ranges,
+        ratio_darkening_share=ratio_darkening_share, test_fraction=test_fraction, seed=seed, **ranges,
     )
     settings = dataclasses.replace(DEFAULTS, **{k: v for k, v in given.items() if v is not None})
     part = _shard(shard)
