@@ -19,16 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from PIL import Image
-
     from lowlight_cli.colour import lab, mean_chroma, mean_luma
+    from lowlight_cli.io.images import read_image
     from lowlight_cli.synth.lowlight import darken
     from lowlight_cli.synth.settings import DEFAULTS
 
     rng = np.random.default_rng(0)
     rows = []
     for path in sorted((ROOT / "data" / "look" / "photos" / "train").glob("*.jpg"))[:60]:
-        high = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
+        high = read_image(path)[0]
         a, b, g = (float(rng.uniform(*r)) for r in (DEFAULTS.alpha, DEFAULTS.beta, DEFAULTS.gamma))
         row = {"photo": path.name, "gamma": round(g, 3)}
         for name, keep in (("paper", False), ("ratios_kept", True)):

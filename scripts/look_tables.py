@@ -74,10 +74,10 @@ def score(value: float, how: str) -> float:
     return value if how == "high" else -value if how == "low" else -abs(value - 1)
 
 
-def verdict(data: dict, candidate: str, reference: str = REFERENCE) -> tuple[list[str], bool]:
+def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_most: bool = True) -> tuple[list[str], bool]:
     """Rows of the rule table, and whether the candidate passes the rule against `reference`: no worse on any
-    criterion and better on most against `official`; no worse on any and better on at least one against the
-    current default (which already maxes the well-exposed criteria it keeps photos for, so "most" could not be met)."""
+    criterion, and better on most (against `official`) or on at least one (`better_on_most=False`: against the
+    current default, which already maxes the well-exposed criteria it keeps photos for, so "most" could not be met)."""
     lines, worse, better, total = [], 0, 0, 0
     for name, methods in data.items():
         if candidate not in methods or reference not in methods:
@@ -92,7 +92,7 @@ def verdict(data: dict, candidate: str, reference: str = REFERENCE) -> tuple[lis
             better += state == "better"
             worse += state == "**worse**"
             lines.append(f"| {name} | {column} | {_num(column, ours)} | {_num(column, ref)} | {state} |")
-    passed = worse == 0 and (better > total / 2 if reference == REFERENCE else better >= 1)
+    passed = worse == 0 and (better > total / 2 if better_on_most else better >= 1)
     return lines, passed
 
 
@@ -134,7 +134,7 @@ def tables(data: dict, candidates: list[str]) -> str:
         lines, passed = verdict(data, candidate)
         out += _rule_block(candidate, REFERENCE, lines, passed)
         if passed and candidate != DEFAULT_WEIGHTS:  # eligible: does it also beat the default it would replace?
-            out += _rule_block(candidate, DEFAULT_WEIGHTS, *verdict(data, candidate, DEFAULT_WEIGHTS))
+            out += _rule_block(candidate, DEFAULT_WEIGHTS, *verdict(data, candidate, DEFAULT_WEIGHTS, better_on_most=False))
     return "\n".join(out + [END])
 
 

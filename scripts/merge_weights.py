@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import argparse
 
+NOT_ARCHITECTURE = ("attention_gate", "attention_gate_blur", "notes")
+"""AgLLNetConfig fields that do not shape the network (the merge takes them from the --attention weights)."""
+
 
 def main() -> None:
     from lowlight_cli.weights.store import load_model, save_model
@@ -21,9 +24,8 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="folder to write (model.safetensors + config.json)")
     args = parser.parse_args()
     attention, local = load_model(args.attention), load_model(args.local)
-    if attention.config.to_dict() | {"attention_gate": None, "attention_gate_blur": None, "notes": {}} != (
-        local.config.to_dict() | {"attention_gate": None, "attention_gate_blur": None, "notes": {}}
-    ):
+    arch = lambda config: {k: v for k, v in config.to_dict().items() if k not in NOT_ARCHITECTURE}  # noqa: E731
+    if arch(attention.config) != arch(local.config):
         raise SystemExit(f"{args.attention} and {args.local} differ in architecture")
     attention.noise_net.load_state_dict(local.noise_net.state_dict())
     attention.enhancement_net.load_state_dict(local.enhancement_net.state_dict())

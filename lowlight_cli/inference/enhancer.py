@@ -22,7 +22,7 @@ from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
 from lowlight_cli.models.config import AgLLNetConfig
-from lowlight_cli.models.gate import blend
+from lowlight_cli.models.gate import blend, blend_into
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 ATTENTION_MAX_SIDE = 2048
@@ -231,10 +231,8 @@ class Enhancer:
                 progress(1, 1)
         else:
             out = self._local(pad(x), pad(att), progress)[:, :, :h, :w]
-            if weights is not None:  # models.gate.blend, in place: no full-size temporaries
-                out -= x
-                out *= weights
-                out += x
+            if weights is not None:
+                blend_into(x, out, weights)
         np.clip(out, 0.0, 1.0, out=out)
         return [EnhanceResult(out[i].transpose(1, 2, 0), att[i, 0]) for i in range(len(out))]
 

@@ -23,3 +23,11 @@ def gated(image, output, attention, gate: tuple[float, float]):
 def blend(image, output, weight):
     """`image` where `weight` is 0, `output` where it is 1, linear in between."""
     return image + weight * (output - image)
+
+
+def blend_into(image, output, weight):
+    """`blend`, written into `output` (a numpy array) in place: no full-size temporaries. Returns `output`."""
+    output -= image
+    output *= weight
+    output += image
+    return output

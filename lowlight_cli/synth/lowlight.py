@@ -23,7 +23,7 @@ def darken(rgb: np.ndarray, alpha: float, beta: float, gamma: float, keep_ratios
     """
     if not keep_ratios:
         return (beta * np.power(alpha * rgb, gamma)).astype(np.float32)
-    y = rgb @ np.asarray(LUMA, np.float32)
+    y = rgb @ LUMA
     gain = beta * np.power(alpha * y, gamma) / np.maximum(y, 1e-6)
     return np.clip(rgb * gain[..., None], 0.0, 1.0).astype(np.float32)
 
