@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from look_benchmark import SETS, method  # noqa: E402
+from look_benchmark import SETS, check_synthetic, method  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRED = ("lol-test", "synth-noisy")
@@ -56,6 +56,7 @@ def main() -> None:
     methods = {label: method(spec, args.threads) for label, spec in (m.split("=", 1) for m in args.method)}
     rows = []
     for set_name in PAIRED:
+        check_synthetic(set_name)
         data, split, self_target, _ = SETS[set_name]
         per_method: dict[str, list] = {}
         for sample in find_samples(data, split, self_target):

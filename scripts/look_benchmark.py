@@ -48,6 +48,22 @@ def method(spec: str, threads: int):
     return lambda rgb: enhancer.enhance(rgb).image
 
 
+def check_synthetic(set_name: str) -> None:
+    """Exit with one line when a synthetic set on disk was made with other settings than make_look_sets.py uses
+    now: its pairs, and any result measured on them, would not be what the committed scripts give."""
+    from make_look_sets import synth_sets
+
+    from lowlight_cli.synth.pipeline import settings_differ
+
+    data, synthetic = SETS[set_name][0], synth_sets()
+    if data.name not in synthetic:
+        return
+    differ = settings_differ(data, synthetic[data.name][1])
+    if differ:
+        raise SystemExit(f"{data}: made with other settings than scripts/make_look_sets.py uses now ({', '.join(differ)}): "
+                         f"delete it, rebuild it (python scripts/make_look_sets.py) and rerun every method on {set_name} with --force")
+
+
 def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
     """Rows, output thumbnails and input thumbnails of one method on one set (cached)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
@@ -93,6 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     methods = dict(m.split("=", 1) for m in args.method)
     for set_name in args.sets.split(","):
+        check_synthetic(set_name)
         rows, columns, inputs = [], [], None
         for label, spec in methods.items():
             r, thumbs, inp = run_one(set_name, label, spec, args.force, args.threads)

@@ -75,12 +75,18 @@ def score(value: float, how: str) -> float:
 
 
 def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_most: bool = True) -> tuple[list[str], bool]:
-    """Rows of the rule table, and whether the candidate passes the rule against `reference`: no worse on any
-    criterion, and better on most (against `official`) or on at least one (`better_on_most=False`: against the
-    current default, which already maxes the well-exposed criteria it keeps photos for, so "most" could not be met)."""
+    """Rows of the rule table, and whether the candidate passes the rule against `reference`: measured on every set
+    the reference is, no worse on any criterion, and better on most (against `official`) or on at least one
+    (`better_on_most=False`: against the current default, which already maxes the well-exposed criteria it keeps
+    photos for, so "most" could not be met)."""
     lines, worse, better, total = [], 0, 0, 0
     for name, methods in data.items():
-        if candidate not in methods or reference not in methods:
+        if reference not in methods:
+            continue
+        if candidate not in methods:  # e.g. a run folder deleted before the set was rebuilt: it cannot pass unmeasured
+            total += 1
+            worse += 1
+            lines.append(f"| {name} | all | not measured | | **not measured** |")
             continue
         for column, how in CRITERIA[KINDS[name]]:
             ours, ref = methods[candidate][column], methods[reference][column]
@@ -140,8 +146,10 @@ def tables(data: dict, candidates: list[str]) -> str:
 
 def _rule_block(candidate: str, reference: str, lines: list[str], passed: bool) -> list[str]:
     worse = sum("**worse**" in line for line in lines)
-    return [f"**The rule, `{candidate}` against `{reference}`**: " + ("passes." if passed else "does **not** pass")
-            + ("" if passed else f" (worse on {worse} of {len(lines)} criteria)."), "",
+    unmeasured = [line.split(" | ")[0][2:] for line in lines if "**not measured**" in line]
+    why = f" (worse on {worse} of {len(lines) - len(unmeasured)} criteria" + (
+        f"; not measured on {', '.join(unmeasured)})." if unmeasured else ").")
+    return [f"**The rule, `{candidate}` against `{reference}`**: " + ("passes." if passed else "does **not** pass" + why), "",
             f"| set | criterion | {candidate} | {reference} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, ""]
 
 

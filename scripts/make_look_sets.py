@@ -29,6 +29,18 @@ def link(src: Path, dst: Path) -> None:
         dst.symlink_to(src.resolve())
 
 
+def synth_sets() -> dict:
+    """name -> (photo split, SynthSettings) of the synthetic sets, which scripts/look_benchmark.py checks too."""
+    from lowlight_cli.synth.settings import DEFAULTS
+
+    no_filters = dict(darkness_filter=False, blur_filter=False, colour_filter=False, test_fraction=1.0)
+    return {
+        "synth-val": ("val", dataclasses.replace(DEFAULTS, **no_filters, seed=1)),
+        "synth-noisy-test": ("test", dataclasses.replace(DEFAULTS, **no_filters, seed=2, identity_share=0.0,
+                                                         mild_share=0.0, cast_share=0.0)),
+    }
+
+
 def main() -> None:
     from lowlight_cli.synth.pipeline import decode, run
     from lowlight_cli.synth.select import evaluate
@@ -60,13 +72,7 @@ def main() -> None:
             rejected += 1
     print(f"train photos: {kept} kept, {rejected} failed the darkness filter")
 
-    no_filters = dict(darkness_filter=False, blur_filter=False, colour_filter=False, test_fraction=1.0)
-    sets = {
-        "synth-val": ("val", dataclasses.replace(DEFAULTS, **no_filters, seed=1)),
-        "synth-noisy-test": ("test", dataclasses.replace(DEFAULTS, **no_filters, seed=2, identity_share=0.0,
-                                                         mild_share=0.0, cast_share=0.0)),
-    }
-    for name, (split, settings) in sets.items():
+    for name, (split, settings) in synth_sets().items():
         summary = run(folder_or_glob(str(out / "photos" / split)), out / name, settings, workers=0)
         print(f"{name}: {summary.written} written, {summary.resumed} already there, {summary.failed} failed")
 

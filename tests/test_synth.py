@@ -284,11 +284,21 @@ def test_shards_partition_the_source_and_merge_matches_an_unsharded_run(photos, 
     )
 
 
-def test_other_settings_in_the_same_folder_are_refused(photos, baseline):
+def test_other_settings_in_the_same_folder_are_refused(photos, baseline, tmp_path):
     from lowlight_cli.errors import LowlightError
+    from lowlight_cli.synth.pipeline import settings_differ
 
     with pytest.raises(LowlightError, match="seed"):
         run(folder_or_glob(str(photos)), baseline, dataclasses.replace(DEFAULTS, seed=1), workers=0, limit=1)
+    # what the look benchmark checks before scoring a synthetic set (a set made by older code is named, not used)
+    assert settings_differ(baseline, DEFAULTS) == []
+    assert settings_differ(baseline, dataclasses.replace(DEFAULTS, seed=1, noise_debias=not DEFAULTS.noise_debias)) == [
+        "noise_debias", "seed"]
+    assert settings_differ(tmp_path, DEFAULTS) is None
+    old = json.loads((baseline / "settings.json").read_text())
+    del old["ratio_darkening_share"]  # a setting added since that folder was made
+    (tmp_path / "settings.json").write_text(json.dumps(old))
+    assert settings_differ(tmp_path, DEFAULTS) == ["ratio_darkening_share"]
 
 
 def test_sources_coco_and_voc_layouts(tmp_path):

@@ -121,18 +121,24 @@ def select_sources(sources: Iterable[Source], shard: Optional[Shard], limit: Opt
         yield source
 
 
+def settings_differ(out: Path, settings: SynthSettings) -> list[str] | None:
+    """The settings whose values in the dataset folder `out` differ from `settings` (sorted names; [] when it was
+    made with these); None when `out` has no settings.json yet."""
+    path = out / "settings.json"
+    if not path.exists():
+        return None
+    found, wanted = json.loads(path.read_text()), json.loads(json.dumps(settings.to_dict()))
+    return sorted(k for k in wanted.keys() | found.keys() if found.get(k) != wanted.get(k))
+
+
 def _check_settings(out: Path, settings: SynthSettings) -> None:
     """A folder holds one dataset: resuming with other settings would silently mix two."""
-    path = out / "settings.json"
-    wanted = settings.to_dict()
-    if path.exists():
-        found = json.loads(path.read_text())
-        if found != json.loads(json.dumps(wanted)):
-            diff = sorted(k for k in wanted if found.get(k) != json.loads(json.dumps(wanted[k])))
-            raise LowlightError(f"{out} was made with other settings ({', '.join(diff)}); use another --out")
-        return
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+    diff = settings_differ(out, settings)
+    if diff:
+        raise LowlightError(f"{out} was made with other settings ({', '.join(diff)}); use another --out")
+    if diff is None:
+        with atomic_path(out / "settings.json") as tmp:
+            tmp.write_text(json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
 def _resume_state(out: Path, manifest: Path, skipped: Path) -> dict[str, dict]:
