@@ -35,16 +35,24 @@ NIGHT_SIDE = 800
 """Longer side the 1600 px night photos are evaluated at: a quarter of the work; their look is the same."""
 
 
+KEEP_COLOUR = ":keep-colour"
+
+
 def method(spec: str, threads: int):
-    """`baseline:NAME` or a weights reference (onnxruntime on `threads` threads, 0 = all) -> HxWx3 float function."""
+    """`baseline:NAME` or a weights reference (onnxruntime on `threads` threads, 0 = all), the latter with
+    KEEP_COLOUR appended for `--keep-colour` -> HxWx3 float function."""
     from lowlight_cli.evaluation.evaluate import make_methods
+    from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.onnx_backend import OnnxBackend
     from lowlight_cli.weights.registry import resolve_onnx
 
     if spec.startswith("baseline:"):
         return next(iter(make_methods((), (spec.split(":", 1)[1],)).values()))
-    enhancer = Enhancer(backend=OnnxBackend(resolve_onnx(spec), device="cpu", threads=threads))
+    keep = spec.endswith(KEEP_COLOUR)
+    weights = spec[: -len(KEEP_COLOUR)] if keep else spec
+    enhancer = Enhancer(backend=OnnxBackend(resolve_onnx(weights), device="cpu", threads=threads),
+                        controls=Controls(keep_colour=keep))
     return lambda rgb: enhancer.enhance(rgb).image
 
 

@@ -28,13 +28,15 @@ START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
 CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5",
               "agllnet-look-6", "merge-look5-noise", "agllnet-look-7", "agllnet-look-8",
-              "agllnet-look-9", "agllnet-look-10", "agllnet-look-11", "agllnet-look-5-retuned"]
+              "agllnet-look-9", "agllnet-look-10", "agllnet-look-11", "agllnet-look-5-retuned", "agllnet-look-12",
+              "agllnet-look-5-keep-colour"]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
 with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
 round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the merge of `agllnet-look-5`'s Attention-Net with
 `agllnet-noise`'s local stages (`merge-look5-noise`, scripts/merge_weights.py) with rounds 7 and 8 trained from it (run
 folders; docs/training.md#configs), and rounds 9-11 from `agllnet-look-5` with other darkenings (run folders), and
-`agllnet-look-5` with the gate the tuning rule picks on the rebuilt validation sets (`agllnet-look-5-retuned`)."""
+`agllnet-look-5` with the gate the tuning rule picks on the rebuilt validation sets (`agllnet-look-5-retuned`), round 12
+(a run folder), and `agllnet-look-5` with `--keep-colour` (scripts/look_benchmark.py's `:keep-colour`)."""
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",

@@ -24,6 +24,10 @@ AUTO_RANGE = (0.35, 0.55)
 """`--exposure auto` moves the mean luma into this range (Rec.601 luma, 0-1), nearest end."""
 EXPOSURE_TOLERANCE = 0.01
 """A numeric `--exposure` target is met within this (mean luma); only clipping at 0/1 can stop it earlier."""
+KEEP_COLOUR_SIGMA = 0.01
+"""`--keep-colour` takes the input's a*, b* blurred by a Gaussian of this share of the longer side (8 px at 800 px):
+wide enough to average a dark photo's colour noise away, narrow enough to keep each object's colour. Taken pixel
+for pixel, the input's colours brought its colour noise back (docs/benchmarks.md#keep-colour)."""
 _EV = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*ev\s*$", re.IGNORECASE)
 
 
@@ -117,11 +121,20 @@ class Controls:
 
 
 def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-    """L* of `enhanced` with the a*, b* of `source` brightened by one gamma to the same mean luma."""
+    """L* of `enhanced`, and the a*, b* of `source` brightened by one gamma to the same mean luma, at the scale of
+    objects: `enhanced`'s a*, b* plus their difference from that reference blurred by KEEP_COLOUR_SIGMA. The photo's
+    own colours come back without the colour noise the network took out of a dark input. A photo the network left as
+    it is (the attention gate kept it) comes back as it is, not through a CIELAB round trip."""
     import cv2
 
     from lowlight_cli.colour import gamma_to_mean, lab, mean_luma
 
-    reference = lab(gamma_to_mean(source, mean_luma(enhanced)))
-    mixed = np.concatenate([lab(enhanced)[..., :1], reference[..., 1:]], axis=2)
-    return np.clip(cv2.cvtColor(mixed, cv2.COLOR_Lab2RGB), 0, 1).astype(np.float32)
+    if np.array_equal(source, enhanced):
+        return enhanced
+    reference, own = lab(gamma_to_mean(source, mean_luma(enhanced))), lab(enhanced)
+    sigma = KEEP_COLOUR_SIGMA * max(enhanced.shape[:2])
+    mixed = own.copy()
+    mixed[..., 1:] += cv2.GaussianBlur(reference[..., 1:] - own[..., 1:], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    # the change in RGB added to `enhanced`, so that the CIELAB round trip's rounding cancels where colours agree
+    change = cv2.cvtColor(mixed, cv2.COLOR_Lab2RGB) - cv2.cvtColor(own, cv2.COLOR_Lab2RGB)
+    return np.clip(enhanced + change, 0, 1).astype(np.float32)
