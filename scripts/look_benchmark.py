@@ -8,7 +8,8 @@
 Per set, it writes docs/results/look/SET/{per_image,summary}.csv and summary.md (committed) and
 reports/look/SET/sheet.png (the contact sheet; not committed: some sets' terms forbid redistribution).
 Each (set, method) is cached in reports/look/SET/cache/, so adding a method runs only that method;
---force recomputes.
+--force recomputes. Without --merge a set's CSVs hold only the methods given; with it the committed rows of the
+other methods stay (the summaries are recomputed from the per-image rows either way).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def check_synthetic(set_name: str) -> None:
                          f"delete it, rebuild it (python scripts/make_look_sets.py) and rerun every method on {set_name} with --force")
 
 
+def read_rows(path: Path) -> list[dict]:
+    """Per-image rows of a CSV written here (a cache file or a set's per_image.csv)."""
+    with open(path, newline="") as f:
+        return [{k: (v if k in ("method", "image") else None if v == "" else float(v)) for k, v in r.items()}
+                for r in csv.DictReader(f)]
+
+
 def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
     """Rows, output thumbnails and input thumbnails of one method on one set (cached)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
@@ -80,9 +88,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> 
     cache = ROOT / "reports" / "look" / set_name / "cache"
     rows_file, thumbs_file = cache / f"{label}.csv", cache / f"{label}.npz"
     if rows_file.exists() and thumbs_file.exists() and not force:
-        with open(rows_file, newline="") as f:
-            rows = [{k: (v if k in ("method", "image") else None if v == "" else float(v)) for k, v in r.items()}
-                    for r in csv.DictReader(f)]
+        rows = read_rows(rows_file)
         thumbs = np.load(thumbs_file, allow_pickle=True)
         as_float = lambda ts: [t.astype(np.float32) / 255 for t in ts]  # noqa: E731
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
@@ -113,6 +119,8 @@ def main() -> None:
     parser.add_argument("-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the committed rows of the methods not given (default: the sets' CSVs hold only these)")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
     args = parser.parse_args()
     methods = dict(m.split("=", 1) for m in args.method)
@@ -125,8 +133,12 @@ def main() -> None:
             columns.append(thumbs)
             inputs = inp
             print(f"{set_name}: {label} done", flush=True)
-        summary = summarize(rows)
-        write_reports(rows, summary, ROOT / "docs" / "results" / "look" / set_name)
+        results = ROOT / "docs" / "results" / "look" / set_name
+        if args.merge and (results / "per_image.csv").exists():  # each method keeps its place; new ones go last
+            kept = read_rows(results / "per_image.csv")
+            order = list(dict.fromkeys([r["method"] for r in kept] + list(methods)))
+            rows = sorted([r for r in kept if r["method"] not in methods] + rows, key=lambda r: order.index(r["method"]))
+        write_reports(rows, summarize(rows), results)
         sheet_rows = [[inputs[i], *(col[i] for col in columns)] for i in range(len(inputs))]
         contact_sheet(sheet_rows, ("input", *methods), ROOT / "reports" / "look" / set_name / "sheet.png")
 
