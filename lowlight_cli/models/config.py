@@ -44,14 +44,13 @@ class AgLLNetConfig:
     own map."""
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    signed_noise = False
+    """The Noise-Net predicts a magnitude (it ends in ReLU)."""
+
     def __post_init__(self) -> None:
         if len(self.branches) != self.fem_layers or len(self.branch_attention) != self.fem_layers:
             raise WeightsError("config: branches and branch_attention need one entry per feature-extraction layer")
-        gate = self.attention_gate
-        if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
-            raise WeightsError(f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1")
-        if not 0 <= self.attention_gate_blur <= 1:
-            raise WeightsError(f"config: attention_gate_blur {self.attention_gate_blur} must lie in [0, 1]")
+        _check_gate(self.attention_gate, self.attention_gate_blur)
         unknown = set(self.branches) - set(BRANCH_TYPES)
         if unknown:
             raise WeightsError(f"config: unknown branch types {sorted(unknown)}; known: {BRANCH_TYPES}")
@@ -100,6 +99,96 @@ class AgLLNetConfig:
             raise WeightsError(f"config: unknown keys {sorted(extra)} (written by a newer lowlight?)")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)
+
+
+def _check_gate(gate: Optional[tuple[float, float]], blur: float) -> None:
+    if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
+        raise WeightsError(f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1")
+    if not 0 <= blur <= 1:
+        raise WeightsError(f"config: attention_gate_blur {blur} must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
+class LiteConfig:
+    """Hyper-parameters of AgLLNet-Lite (`models.lite`), our CPU-sized network of the AgLLNet family."""
+
+    arch: str = "agllnet-lite"
+    attention_channels: tuple[int, ...] = (16, 24, 32, 32, 32)
+    """Encoder widths of the Attention-Net U-Net, one stride-2 level each, on the image pooled by `attention_pool`."""
+    attention_pool: int = 4
+    widths: tuple[int, ...] = (24, 48, 64)
+    """Enhancement-Net widths at 1/2, 1/4 and 1/8 resolution."""
+    branch_dilations: tuple[int, ...] = (1, 2, 4)
+    """One parallel branch per dilation at 1/8 resolution (AgLLNet's multi-branch enhancement)."""
+    reinforce_channels: int = 12
+    reinforce_dilations: tuple[int, ...] = (2, 4)
+    max_log_gain: float = 4.0
+    """The gain is exp of at most this (about 55x) in absolute value, softly (tanh)."""
+    brighten_offset: float = 1.00001
+    """The prior gain 1 / (offset - A), as AgLLNet's pre-brightening."""
+    attention_gate: Optional[tuple[float, float]] = None
+    """As `AgLLNetConfig.attention_gate`."""
+    attention_gate_blur: float = 0.0
+    """As `AgLLNetConfig.attention_gate_blur`."""
+    notes: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    noise_net = True
+    """The noise estimate is always there (a head of the Enhancement-Net); signed, unlike AgLLNet's Noise-Net."""
+    signed_noise = True
+
+    def __post_init__(self) -> None:
+        if len(self.widths) != 3:
+            raise WeightsError(f"config: widths {list(self.widths)} must give three levels (1/2, 1/4, 1/8)")
+        if not self.branch_dilations or min(self.branch_dilations) < 1:
+            raise WeightsError(f"config: branch_dilations {list(self.branch_dilations)} must be positive")
+        if self.attention_pool < 1 or not self.attention_channels:
+            raise WeightsError("config: attention_pool must be at least 1 and attention_channels non-empty")
+        _check_gate(self.attention_gate, self.attention_gate_blur)
+
+    @property
+    def attention_multiple(self) -> int:
+        return self.attention_pool * 2 ** len(self.attention_channels)
+
+    @property
+    def local_multiple(self) -> int:
+        """Space-to-depth by 2, then two stride-2 levels: tiles must start on multiples of 8."""
+        return 8
+
+    @property
+    def local_radius(self) -> int:
+        """Upper bound, in pixels, of the local stages' receptive field radius (checked by a test).
+
+        Per layer: (kernel radius x dilation) x the level's stride; the space-to-depth adds 2, each bilinear
+        upsampling one sample of the coarser level, the Reinforce-Net its own radius at full size.
+        """
+        enc = 2 * 2 + (2 + 4) + 4            # two convs at 1/2, stride-2 conv + conv at 1/4, stride-2 conv to 1/8
+        bottom = 8 * max(self.branch_dilations)
+        dec = (8 + 4) + (4 + 2) + 2          # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2
+        reinforce = 1 + sum(self.reinforce_dilations)
+        return 2 + enc + bottom + dec + reinforce
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.init}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiteConfig:
+        known = {f.name for f in fields(cls) if f.init}
+        extra = set(data) - known
+        if extra:
+            raise WeightsError(f"config: unknown keys {sorted(extra)} (written by a newer lowlight?)")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+ARCHS = {"agllnet": AgLLNetConfig, "agllnet-lite": LiteConfig}
+"""Architecture name (the `arch` of a weights config) -> its config class."""
+
+
+def config_from_dict(data: dict[str, Any]) -> AgLLNetConfig | LiteConfig:
+    """The config a weights `config.json` describes, by its `arch` (AgLLNet when absent)."""
+    arch = data.get("arch", "agllnet")
+    if arch not in ARCHS:
+        raise WeightsError(f"config: unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
+    return ARCHS[arch].from_dict(data)
 
 
 def _jsonable(value: Any) -> Any:

@@ -74,10 +74,13 @@ class TrainConfig:
     out: str = "runs/agllnet"
     init: str = "official"
     """Weights to start from (bundled name, folder, hf://...) or `scratch`."""
+    arch: Literal["agllnet", "agllnet-lite"] = "agllnet"
+    """The network built by `init: scratch`: AgLLNet (`models.agllnet`) or AgLLNet-Lite (`models.lite`);
+    weights given as `init` bring their own."""
     noise_net: bool = True
     """Build the paper's Noise-Net variant (from official weights: extra inputs zero-initialised)."""
     model: dict[str, Any] = field(default_factory=dict)
-    """AgLLNetConfig overrides for `init: scratch` (e.g. smaller widths)."""
+    """Config overrides of `arch` for `init: scratch` (e.g. smaller widths)."""
     stages: tuple[Stage, ...] = (Stage("joint", 1000),)
     crop: PositiveInt = 128
     """Training crop side; a multiple of the model's `attention_multiple` (128 for the released widths)."""

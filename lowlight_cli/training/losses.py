@@ -6,6 +6,7 @@ balance (MAE + SSIM + VGG/3 + region) and are options of `lowlight train` (`--se
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Mapping, Optional
 
@@ -46,18 +47,34 @@ class LossWeights:
     """w_ep = w_rp: L1 between VGG-19 relu3_4 features (dropped when no VGG weights are available)."""
     region: NonNegative = 1.0
     """w_er: L1 + (1 - SSIM) on images weighted by the predicted attention map (enhancement only)."""
+    # Ours, beyond the paper: terms against haze and blur that need no VGG weights (0: off). Each applies
+    # wherever `image_loss` does (the enhancement and reinforce terms).
+    gradient: NonNegative = 0.0
+    """L1 between the horizontal and vertical differences of prediction and target: edges and fine detail."""
+    frequency: NonNegative = 0.0
+    """L1 between the amplitude spectra (orthonormal 2-D FFT): the high frequencies an average blurs away."""
+    exposure_normalised: NonNegative = 0.0
+    """L1 after scaling the prediction to the target's mean grey (per image, the scale held fixed): the
+    restoration scored apart from the exposure chosen."""
+    black: NonNegative = 0.0
+    """Lifted blacks: mean amount by which the prediction's luma exceeds the target's where the target is
+    darker than `black_below`, weighted by how dark it is there."""
+    black_below: Annotated[float, Field(gt=0, le=1)] = 0.1
+    """sRGB luma under which a target pixel counts as black for the `black` term (0.1 is about L* 10)."""
 
 
 def attention_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(pred, target)
 
 
-def noise_loss(pred: torch.Tensor, signed_noise: torch.Tensor, known: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """The Noise-Net predicts a magnitude (ReLU output), so it is compared with |low - low_clean|.
+def noise_loss(pred: torch.Tensor, signed_noise: torch.Tensor, known: Optional[torch.Tensor] = None,
+               signed: bool = False) -> torch.Tensor:
+    """The Noise-Net predicts a magnitude (ReLU output), so it is compared with |low - low_clean|; a network
+    whose estimate is signed (`signed`, AgLLNet-Lite) is compared with low - low_clean itself.
 
     `known` (N x 1) masks out samples whose noise is unknown (real pairs); the mean runs over the rest.
     """
-    error = (pred - signed_noise.abs()).abs().flatten(1).mean(1)
+    error = (pred - signed_noise.abs()).abs().flatten(1).mean(1) if not signed else (pred - signed_noise).abs().flatten(1).mean(1)
     if known is None:
         return error.mean()
     known = known.flatten().to(error.dtype)
@@ -70,12 +87,89 @@ def bright_loss(pred: torch.Tensor, target: torch.Tensor, under: float) -> torch
     return torch.where(diff >= 0, diff, -under * diff).mean()
 
 
-def structural_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """1 - mean SSIM (11x11 Gaussian window, sigma 1.5), from torchmetrics like the evaluation's SSIM: one
-    library for the metric and the loss; its functional form is differentiable."""
-    from torchmetrics.functional.image import structural_similarity_index_measure
+SSIM_SIGMA, SSIM_SIZE = 1.5, 11
+"""The SSIM window of torchmetrics' defaults (the evaluation's SSIM)."""
 
-    return 1.0 - structural_similarity_index_measure(pred, target, data_range=1.0)
+
+def _gaussian_matrix(n: int, like: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(_gaussian_matrix_np(n)).to(like.device, like.dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _gaussian_matrix_np(n: int):
+    """(n, n) matrix M such that M @ v is v filtered by the SSIM window along one axis, reflect-padded
+    (torch's "reflect": index -1 reads 1): the separable filter as two matrix products, which a CPU's BLAS
+    runs several times faster than the depthwise convolutions of torchmetrics."""
+    import numpy as np
+
+    taps = np.arange(SSIM_SIZE) - (SSIM_SIZE - 1) // 2
+    g = np.exp(-(taps.astype(np.float64) ** 2) / (2 * SSIM_SIGMA**2))
+    g /= g.sum()
+    m = np.zeros((n, n))
+    for i in range(n):
+        for t, w in zip(taps, g):
+            j = abs(i + t)
+            j = 2 * (n - 1) - j if j > n - 1 else j
+            m[i, j] += w
+    return m
+
+
+def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean SSIM over the batch (data range 1): torchmetrics' `structural_similarity_index_measure`
+    (11x11 Gaussian window, sigma 1.5, reflect padding), the window applied as matrix products
+    (equal to torchmetrics within 1e-5: tests/test_losses.py; needs sides of at least 6 pixels)."""
+    h, w = pred.shape[-2:]
+    stack = torch.cat([pred, target, pred * pred, target * target, pred * target])
+    stack = _gaussian_matrix(h, stack) @ stack @ _gaussian_matrix(w, stack).T
+    mu_p, mu_t, pp, tt, pt = stack.split(pred.shape[0])
+    c1, c2 = 0.01**2, 0.03**2
+    var_p = (pp - mu_p * mu_p).clamp(min=0)
+    var_t = (tt - mu_t * mu_t).clamp(min=0)
+    cov = pt - mu_p * mu_t
+    index = ((2 * mu_p * mu_t + c1) * (2 * cov + c2)) / ((mu_p**2 + mu_t**2 + c1) * (var_p + var_t + c2))
+    return index.mean()
+
+
+def structural_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - mean SSIM (`ssim`: the evaluation's torchmetrics SSIM, computed separably)."""
+    return 1.0 - ssim(pred, target)
+
+
+LUMA = (0.299, 0.587, 0.114)
+"""Rec.601 luma weights, as `lowlight_cli.colour.LUMA` (that module is NumPy; this one stays torch-only)."""
+
+
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    r, g, b = LUMA
+    return r * x[:, 0:1] + g * x[:, 1:2] + b * x[:, 2:3]
+
+
+def gradient_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 between finite differences along both axes."""
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
+    return F.l1_loss(dx(pred), dx(target)) + F.l1_loss(dy(pred), dy(target))
+
+
+def frequency_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 between the amplitudes of the orthonormal 2-D FFT (so the value does not grow with the crop)."""
+    amp = lambda t: torch.fft.rfft2(t.float(), norm="ortho").abs()  # noqa: E731
+    return F.l1_loss(amp(pred), amp(target))
+
+
+def exposure_normalised_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 after scaling each predicted image to the target's mean (the GT-mean convention of KinD/LLFlow)."""
+    scale = (target.mean((1, 2, 3), keepdim=True) / pred.mean((1, 2, 3), keepdim=True).clamp(min=1e-4)).detach()
+    return F.l1_loss(pred * scale, target)
+
+
+def black_loss(pred: torch.Tensor, target: torch.Tensor, below: float) -> torch.Tensor:
+    """How far the prediction lifts the target's blacks: relu(Y_pred - Y_target), weighted by
+    (1 - Y_target / below) where the target's luma is under `below`, averaged over those weights."""
+    yt = _luma(target)
+    weight = (1 - yt / below).clamp(min=0)
+    lifted = F.relu(_luma(pred) - yt)
+    return (lifted * weight).sum() / weight.sum().clamp(min=1.0)
 
 
 def region_loss(pred: torch.Tensor, target: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
@@ -98,6 +192,14 @@ class AgLLNetLoss(nn.Module):
         loss = w.bright * bright_loss(pred, target, w.under) + w.structural * structural_loss(pred, target)
         if self.vgg is not None and w.perceptual:
             loss = loss + w.perceptual * F.l1_loss(self.vgg(pred), self.vgg(target))
+        if w.gradient:
+            loss = loss + w.gradient * gradient_loss(pred, target)
+        if w.frequency:
+            loss = loss + w.frequency * frequency_loss(pred, target)
+        if w.exposure_normalised:
+            loss = loss + w.exposure_normalised * exposure_normalised_loss(pred, target)
+        if w.black:
+            loss = loss + w.black * black_loss(pred, target, w.black_below)
         return loss
 
     def forward(
@@ -116,8 +218,10 @@ class AgLLNetLoss(nn.Module):
         parts: dict[str, torch.Tensor] = {}
         if "attention" in terms and w.attention:
             parts["attention"] = attention_loss(preds["attention"], batch["attention"])
-        if "noise" in terms and w.noise and "noise" in preds:
-            parts["noise"] = noise_loss(preds["noise"], batch["noise"], batch.get("noise_known"))
+        if "noise" in terms and w.noise and ("noise" in preds or "noise_signed" in preds):
+            signed = "noise_signed" in preds
+            parts["noise"] = noise_loss(preds["noise_signed" if signed else "noise"], batch["noise"],
+                                        batch.get("noise_known"), signed=signed)
         if "enhance" in terms and w.enhance:
             parts["enhance"] = self.image_loss(preds["enhanced"], batch["high"])
             if w.region:

@@ -29,7 +29,8 @@ from torch import nn
 
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.models.agllnet import AgLLNet
-from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.build import build_model as build_network
+from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
 from lowlight_cli.training.config import STAGES, Stage, TrainConfig
 from lowlight_cli.training.losses import TERMS, AgLLNetLoss
 
@@ -91,23 +92,30 @@ def with_noise_net(base: AgLLNet) -> AgLLNet:
     return model
 
 
-def build_model(cfg: TrainConfig) -> AgLLNet:
+def build_model(cfg: TrainConfig) -> nn.Module:
+    """The run's starting network: `cfg.arch` from scratch (with `cfg.model` overrides), or loaded weights."""
     if cfg.init == "scratch":
+        if cfg.arch == "agllnet-lite":
+            return build_network(LiteConfig.from_dict(cfg.model))
         arch = AgLLNetConfig(noise_net=cfg.noise_net).to_dict() | cfg.model
         return AgLLNet(AgLLNetConfig.from_dict(arch))
     from lowlight_cli.weights.store import load_model
 
     model = load_model(cfg.init)
-    return with_noise_net(model) if cfg.noise_net and not model.config.noise_net else model
+    if isinstance(model, AgLLNet) and cfg.noise_net and not model.config.noise_net:
+        return with_noise_net(model)
+    return model
 
 
-def predict(model: AgLLNet, low: torch.Tensor, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
+def predict(model: nn.Module, low: torch.Tensor, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """The outputs the stage's loss terms need, and nothing more (the attention stage skips the rest)."""
     attention = model.attention(low)
     preds = {"attention": attention}
     if "enhance" in terms or "reinforce" in terms:
         out = model.local(low, attention)
         preds.update(noise=out.noise, enhanced=out.enhanced, result=out.result)
+        if out.noise is not None and model.config.signed_noise:
+            preds["noise_signed"] = preds.pop("noise")
     elif "noise" in terms and model.noise_net is not None:
         preds["noise"] = model.noise_net(low, attention)
     return {k: v for k, v in preds.items() if v is not None}
