@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_cli.errors import DeviceError
-from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.config import config_from_dict
 from lowlight_cli.weights.registry import OnnxGraphs
 
 CPU, CUDA, TENSORRT = "CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider"
@@ -91,7 +91,7 @@ class OnnxBackend:
                 f"--device {device}: onnxruntime could not load CUDA (providers in use: {', '.join(in_use)}); "
                 "check that the CUDA and cuDNN versions match the onnxruntime-gpu wheel"
             )
-        cfg = self.config = AgLLNetConfig.from_dict(graphs.config)
+        cfg = self.config = config_from_dict(graphs.config)
         self.attention_multiple = cfg.attention_multiple
         self.local_multiple = cfg.local_multiple
         self.local_radius = cfg.local_radius
