@@ -121,3 +121,61 @@ def test_cli_reports_a_bad_control_in_one_line(tmp_path):
     assert not any(tmp_path.iterdir())
     result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(tmp_path), "--strength", "1.5"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def _fine(a: np.ndarray) -> float:
+    """Energy of the detail finer than the denoise scale (mean absolute high-pass)."""
+    import cv2
+
+    return float(np.abs(a - cv2.GaussianBlur(a, (0, 0), 2.0)).mean())
+
+
+def test_denoise_one_is_the_networks_result_and_neutral(dark, full):
+    assert with_controls(denoise=1.0).controls.neutral
+    assert np.array_equal(with_controls(denoise=1.0).enhance(dark).image, full)
+
+
+def test_denoise_zero_gives_back_the_inputs_grain_brightened(dark, full):
+    """At 0 the fine detail is the input's own times the network's local gain; the coarse tone is the network's."""
+    import cv2
+
+    from lowlight_cli.inference.controls import regrain
+
+    noisy = np.clip(dark + np.random.default_rng(0).normal(0, 0.01, dark.shape).astype(np.float32), 0, 1)
+    clean = Enhancer("official", device="cpu", tile=0).enhance(noisy).image
+    grainy = with_controls(denoise=0.0).enhance(noisy).image
+    assert _fine(grainy) > 1.25 * _fine(clean)  # official itself leaves much of the noise
+    base = lambda a: cv2.GaussianBlur(a, (0, 0), 8.0)  # noqa: E731
+    assert float(np.abs(base(grainy) - base(clean)).mean()) < 0.02  # brightness and colour kept
+    assert np.array_equal(regrain(noisy, noisy, 0.0), noisy)  # nothing brightened: nothing to give back
+
+
+def test_denoise_blends_the_grain_linearly(dark):
+    from lowlight_cli.inference.controls import regrain
+
+    noisy = np.clip(dark + np.random.default_rng(1).normal(0, 0.01, dark.shape).astype(np.float32), 0, 1)
+    clean = Enhancer("official", device="cpu", tile=0).enhance(noisy).image
+    zero, half = regrain(noisy, clean, 0.0), regrain(noisy, clean, 0.5)
+    inside = (zero > 0) & (zero < 1) & (clean > 0) & (clean < 1)
+    np.testing.assert_allclose(half[inside], (clean + 0.5 * (zero - clean))[inside], atol=1e-5)
+    levels = [_fine(regrain(noisy, clean, d)) for d in (1.0, 0.75, 0.5, 0.25, 0.0)]
+    assert levels == sorted(levels)
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5"])
+def test_denoise_out_of_range_is_one_line(tmp_path, value):
+    result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(tmp_path), "--denoise", value])
+    assert result.exit_code != 0 and "--denoise" in result.output
+    with pytest.raises(LowlightError, match="--denoise"):
+        Controls(denoise=float(value))
+
+
+def test_denoise_reaches_the_cli_output(tmp_path):
+    src = tmp_path / "in.png"
+    Image.open(SAMPLE).convert("RGB").resize((96, 64)).save(src)
+    outs = {}
+    for d in ("1", "0"):
+        result = runner.invoke(app, ["enhance", str(src), "-o", str(tmp_path / d), "--denoise", d, "-w", "official"])
+        assert result.exit_code == 0, result.output
+        outs[d] = np.asarray(Image.open(tmp_path / d / "in.png"), np.float32) / 255
+    assert _fine(outs["0"]) > _fine(outs["1"])

@@ -17,7 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
     QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
@@ -44,6 +44,7 @@ def enhance(
     quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
     save_maps: Annotated[bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")] = False,
     strength: StrengthOpt = 1.0,
+    denoise: DenoiseOpt = 1.0,
     exposure: ExposureOpt = None,
     keep_colour: KeepColourOpt = False,
     gate: GateOpt = True,
@@ -74,7 +75,7 @@ def enhance(
         suffix = "" if output else DEFAULT_SUFFIX
     settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
                     precision=precision.value if precision else None, quality="fast" if fast else "full",
-                    controls=Controls.parse(strength, exposure, keep_colour), gate=gate)
+                    controls=Controls.parse(strength, exposure, keep_colour, denoise), gate=gate)
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
         from lowlight_cli.cluster.jobs import enhance_ray
         from lowlight_cli.cluster.runtime import Resources, connect, describe

@@ -57,6 +57,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and t
 StrengthOpt = Annotated[
     float, typer.Option("--strength", min=0.0, max=1.0, help="How far to move from the input: 0 returns it unchanged, 1 is the full result.")
 ]
+DenoiseOpt = Annotated[
+    float, typer.Option("--denoise", min=0.0, max=1.0, help="How much of the network's noise removal to keep: 1 (default) all of it, 0 brightness and colour only (the photo's own grain, brightened).")
+]
 ExposureOpt = Annotated[
     Optional[str],
     typer.Option("--exposure", help="Brightness of the result: auto (mean luma into 0.35-0.55), a target mean luma such as 0.45, or an EV offset such as +0.5ev. Default: as the model gives it."),

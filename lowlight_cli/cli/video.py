@@ -17,7 +17,7 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
+    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
     QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -52,6 +52,7 @@ def video(
         "result on their own detail (1 = every frame).")] = KEYFRAME_INTERVAL,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
     strength: StrengthOpt = 1.0,
+    denoise: DenoiseOpt = 1.0,
     exposure: ExposureOpt = None,
     keep_colour: KeepColourOpt = False,
     gate: GateOpt = True,
@@ -79,7 +80,7 @@ def video(
     info, settings = job.info, job.settings
     enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
                         precision=precision.value if precision else None, quality="fast" if fast else "full",
-                        controls=Controls.parse(strength, exposure, keep_colour), gate=gate)
+                        controls=Controls.parse(strength, exposure, keep_colour, denoise), gate=gate)
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""

@@ -2,6 +2,10 @@
 
 They cover what no single set of weights gets right for everyone, and are applied to the enhanced image
 in this order:
+0. denoise: how much of the network's noise removal to keep (1: all of it; 0: brightness and colour only).
+   Below 1 the result's fine detail (what a Gaussian of DENOISE_SIGMA px removes) is replaced, by that share,
+   with the input's own fine detail times the network's local gain: the input's grain, brightened as the
+   network brightened that spot. Works with every set of weights.
 1. keep_colour: the result's CIELAB lightness with the a*, b* of the input brightened by one global gamma to
    the result's mean luma: the model's brightening and denoising of L*, the input's own colours.
 2. exposure: a target mean luma (0-1), an EV offset in linear light ("+1ev", "-0.5EV"), or "auto" (pull the
@@ -28,6 +32,10 @@ KEEP_COLOUR_SIGMA = 0.01
 """`--keep-colour` takes the input's a*, b* blurred by a Gaussian of this share of the longer side (8 px at 800 px):
 wide enough to average a dark photo's colour noise away, narrow enough to keep each object's colour. Taken pixel
 for pixel, the input's colours brought its colour noise back (docs/benchmarks.md#keep-colour)."""
+DENOISE_SIGMA = 2.0
+"""Pixels: the scale of the grain `denoise` gives back (sensor noise and JPEG blocks live below it)."""
+MAX_GAIN = 64.0
+"""`denoise` never brightens the input's grain by more than this (the gain of a black pixel is undefined)."""
 _EV = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*ev\s*$", re.IGNORECASE)
 
 
@@ -80,16 +88,21 @@ class Controls:
     strength: float = 1.0
     exposure: Optional[Exposure] = None
     keep_colour: bool = False
+    denoise: float = 1.0
 
     @classmethod
-    def parse(cls, strength: float = 1.0, exposure: Optional[str] = None, keep_colour: bool = False) -> Controls:
+    def parse(cls, strength: float = 1.0, exposure: Optional[str] = None, keep_colour: bool = False,
+              denoise: float = 1.0) -> Controls:
         """Controls from user-given values (CLI options, form fields), `exposure` as text (`Exposure.parse`) or
         None; invalid values raise a one-line LowlightError."""
-        return cls(float(strength), Exposure.parse(exposure) if exposure is not None else None, bool(keep_colour))
+        return cls(float(strength), Exposure.parse(exposure) if exposure is not None else None, bool(keep_colour),
+                   float(denoise))
 
     def __post_init__(self) -> None:
         if not 0 <= self.strength <= 1:
             raise LowlightError(f"--strength {self.strength}: must be between 0 and 1")
+        if not 0 <= self.denoise <= 1:
+            raise LowlightError(f"--denoise {self.denoise}: must be between 0 and 1")
 
     @property
     def description(self) -> str:
@@ -98,11 +111,13 @@ class Controls:
         if exposure is not None:
             parts.append("exposure auto" if exposure.auto else f"exposure {exposure.ev:+g} EV" if exposure.ev is not None
                          else f"exposure {exposure.target:g}")
+        if self.denoise != 1:
+            parts.append(f"denoise {self.denoise:g}")
         return ", ".join(parts + (["keep colour"] if self.keep_colour else []))
 
     @property
     def neutral(self) -> bool:
-        return self.strength == 1 and self.exposure is None and not self.keep_colour
+        return self.strength == 1 and self.exposure is None and not self.keep_colour and self.denoise == 1
 
     def apply(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
         """The controlled result for `source` (HxWx3 float in [0, 1]) and the network's `enhanced` image."""
@@ -111,6 +126,8 @@ class Controls:
         if self.strength == 0:
             return source
         out = enhanced
+        if self.denoise != 1:
+            out = regrain(source, out, self.denoise)
         if self.keep_colour:
             out = keep_colour(source, out)
         if self.exposure is not None:
@@ -118,6 +135,22 @@ class Controls:
         if self.strength != 1:
             out = source + np.float32(self.strength) * (out - source)
         return np.clip(out, 0, 1).astype(np.float32)
+
+
+def regrain(source: np.ndarray, enhanced: np.ndarray, denoise: float) -> np.ndarray:
+    """`enhanced` keeping `denoise` of the network's noise removal: its detail finer than DENOISE_SIGMA is
+    replaced, by the share 1 - denoise, with `source`'s own, times the local gain blur(enhanced) / blur(source)
+    per channel. At 0 the result is the network's brightness and colour over the input's own grain."""
+    import cv2
+
+    if np.array_equal(source, enhanced):
+        return enhanced
+    blur = lambda a: cv2.GaussianBlur(a, (0, 0), DENOISE_SIGMA, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    src, out = np.ascontiguousarray(source, np.float32), np.ascontiguousarray(enhanced, np.float32)
+    src_base, out_base = blur(src), blur(out)
+    gain = np.clip(out_base / np.maximum(src_base, 1 / 255), 0, MAX_GAIN)
+    grain = gain * (src - src_base) - (out - out_base)
+    return np.clip(out + np.float32(1 - denoise) * grain, 0, 1).astype(np.float32)
 
 
 def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
