@@ -179,3 +179,20 @@ def test_denoise_reaches_the_cli_output(tmp_path):
         assert result.exit_code == 0, result.output
         outs[d] = np.asarray(Image.open(tmp_path / d / "in.png"), np.float32) / 255
     assert _fine(outs["0"]) > _fine(outs["1"])
+
+
+def test_keep_colour_does_not_paint_the_inputs_quantised_blacks_olive():
+    """Pixels only a code or two above black carry no colour, only the sensor's offsets (here green one code
+    higher): brightened, those ratios are an olive cast. Keep-colour leaves such areas neutral and keeps the
+    colour of the parts that have signal."""
+    h, w = 64, 96
+    source = np.zeros((h, w, 3), np.float32)
+    source[:, : w // 2] = np.array([0, 1, 0], np.float32) / 255  # quantised black: green one code up
+    source[:, w // 2 :] = np.array([0.20, 0.08, 0.05], np.float32)  # a lit, orange part
+    enhanced = np.clip(source * 4 + 0.05, 0, 1).astype(np.float32)
+    enhanced[:, : w // 2] = 0.12  # the network's neutral dark grey
+    out = lab(keep_colour(source, enhanced))
+    dark, lit = out[:, : w // 4], out[:, -w // 4 :]
+    assert np.hypot(dark[..., 1], dark[..., 2]).mean() < 2.0  # neutral, not olive
+    ref = lab(np.clip(source[:, -w // 4 :] ** 0.6, 0, 1))
+    assert np.hypot(lit[..., 1], lit[..., 2]).mean() > 0.6 * np.hypot(ref[..., 1], ref[..., 2]).mean()

@@ -36,6 +36,10 @@ DENOISE_SIGMA = 2.0
 """Pixels: the scale of the grain `denoise` gives back (sensor noise and JPEG blocks live below it)."""
 MAX_GAIN = 64.0
 """`denoise` never brightens the input's grain by more than this (the gain of a black pixel is undefined)."""
+KEEP_COLOUR_SIGNAL = (2 / 255, 10 / 255)
+"""`--keep-colour` trusts the input's colour where its local luma (blurred as the colours are) is above the upper
+end, and not at all below the lower: 2-10 codes of 255. Under that the input's R:G:B ratios are quantisation and
+sensor offsets (a green or olive cast once brightened), so the colours there fade to neutral."""
 _EV = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*ev\s*$", re.IGNORECASE)
 
 
@@ -156,18 +160,24 @@ def regrain(source: np.ndarray, enhanced: np.ndarray, denoise: float) -> np.ndar
 def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
     """L* of `enhanced`, and the a*, b* of `source` brightened by one gamma to the same mean luma, at the scale of
     objects: `enhanced`'s a*, b* plus their difference from that reference blurred by KEEP_COLOUR_SIGMA. The photo's
-    own colours come back without the colour noise the network took out of a dark input. A photo the network left as
-    it is (the attention gate kept it) comes back as it is, not through a CIELAB round trip."""
+    own colours come back without the colour noise the network took out of a dark input. Where the input is too
+    dark to carry colour (KEEP_COLOUR_SIGNAL) the reference is neutral instead of the input's quantised ratios. A
+    photo the network left as it is (the attention gate kept it) comes back as it is, not through a CIELAB round
+    trip."""
     import cv2
 
-    from lowlight_cli.colour import gamma_to_mean, lab, mean_luma
+    from lowlight_cli.colour import LUMA, gamma_to_mean, lab, mean_luma
 
     if np.array_equal(source, enhanced):
         return enhanced
-    reference, own = lab(gamma_to_mean(source, mean_luma(enhanced))), lab(enhanced)
     sigma = KEEP_COLOUR_SIGMA * max(enhanced.shape[:2])
+    blur = lambda a: cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    reference, own = lab(gamma_to_mean(source, mean_luma(enhanced))), lab(enhanced)
+    low, high = KEEP_COLOUR_SIGNAL
+    t = np.clip((blur(np.ascontiguousarray(source @ LUMA)) - low) / (high - low), 0, 1)
+    reference[..., 1:] *= (t * t * (3 - 2 * t))[..., None]
     mixed = own.copy()
-    mixed[..., 1:] += cv2.GaussianBlur(reference[..., 1:] - own[..., 1:], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    mixed[..., 1:] += blur(reference[..., 1:] - own[..., 1:])
     # the change in RGB added to `enhanced`, so that the CIELAB round trip's rounding cancels where colours agree
     change = cv2.cvtColor(mixed, cv2.COLOR_Lab2RGB) - cv2.cvtColor(own, cv2.COLOR_Lab2RGB)
     return np.clip(enhanced + change, 0, 1).astype(np.float32)
