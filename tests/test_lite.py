@@ -124,3 +124,20 @@ def test_lite_attention_map_is_a_probability_at_every_multiple(side):
     with torch.no_grad():
         a = model.attention(torch.rand(2, 3, side, side + 128))
     assert a.shape == (2, 1, side, side + 128) and float(a.min()) >= 0 and float(a.max()) <= 1
+
+
+def test_lite_noise_estimate_has_no_local_mean_so_it_cannot_lift_blacks():
+    """The estimate the Enhancement-Net subtracts has its local mean removed: over any 32x32 block it averages to
+    almost nothing, so it takes out grain and cannot add a brightness offset (which the gain would amplify)."""
+    import torch.nn.functional as F
+
+    from lowlight_cli.models.lite import NOISE_MEAN_SIZE
+
+    model = randomised(AgLLNetLite(), seed=3)
+    x = torch.rand(1, 3, 128, 128) * 0.1
+    with torch.no_grad():
+        out = model.local(x, model.attention(x))
+    assert NOISE_MEAN_SIZE < 32
+    block_mean = F.avg_pool2d(out.noise, 32)
+    assert float(out.noise.abs().mean()) > 1e-3
+    assert float(block_mean.abs().max()) < 0.1 * float(out.noise.abs().mean())

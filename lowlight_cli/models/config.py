@@ -163,7 +163,7 @@ class LiteConfig:
         """
         enc = 2 * 2 + (2 + 4) + 4            # two convs at 1/2, stride-2 conv + conv at 1/4, stride-2 conv to 1/8
         bottom = 8 * max(self.branch_dilations)
-        dec = (8 + 4) + (4 + 2) + 2          # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2
+        dec = (8 + 4) + (4 + 2) + 2 + 4      # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2, noise mean
         reinforce = 1 + sum(self.reinforce_dilations)
         return 2 + enc + bottom + dec + reinforce
 

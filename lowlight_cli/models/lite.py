@@ -7,7 +7,8 @@ It keeps AgLLNet's ideas and moves the work to reduced resolution:
 * **Enhancement-Net** (local stage): a U-Net on the image, A and the prior-brightened image, space-to-depth by 2 (no pixel is thrown
   away), three levels down to 1/8 resolution, with AgLLNet's multi-branch idea at the bottom (parallel
   dilated branches fused by a 1x1 conv). Its head, shuffled back to full size, gives per pixel and channel
-  a signed **noise estimate** n (the Noise-Net's role) and a log-gain correction g.
+  a signed **noise estimate** n (the Noise-Net's role; its local mean is removed, as camera noise has none)
+  and a log-gain correction g.
 * The enhancement itself is a **gain**: E = (I - n) * exp(M tanh((-log(1 - A) + g) / M)). The attention map
   sets the prior brightening I / (1 - A) of the released model; the network corrects it per pixel. A gain
   maps black to black, which is what keeps night skies dark where AgLLNet's additive branches lift them.
@@ -26,6 +27,10 @@ from torch import nn
 from lowlight_cli.models.agllnet import AgLLNetOutput
 from lowlight_cli.models.config import LiteConfig
 from lowlight_cli.models.gate import gated
+
+
+NOISE_MEAN_SIZE = 9
+"""Window of the local mean taken out of the noise estimate."""
 
 
 def _conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
@@ -95,7 +100,11 @@ class LiteEnhancementNet(nn.Module):
         d2 = F.relu(self.dec2(torch.cat([up(b, e2), e2], 1)))
         d1 = F.relu(self.dec1(torch.cat([up(d2, e1), e1], 1)))
         out = F.pixel_shuffle(self.head(d1), 2)
-        return out[:, :3], out[:, 3:]
+        noise = out[:, :3]
+        # zero local mean, as camera noise (and the synthesis, `noise_debias`): the estimate can only take grain
+        # out, never add a brightness offset that the gain would turn into lifted blacks
+        noise = noise - F.avg_pool2d(noise, NOISE_MEAN_SIZE, stride=1, padding=NOISE_MEAN_SIZE // 2, count_include_pad=False)
+        return noise, out[:, 3:]
 
 
 class LiteReinforceNet(nn.Module):
