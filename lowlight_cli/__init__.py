@@ -21,6 +21,8 @@ _LAZY = {
     "EnhanceResult": "lowlight_cli.inference.enhancer",
     "AgLLNet": "lowlight_cli.models.agllnet",
     "AgLLNetConfig": "lowlight_cli.models.config",
+    "AgLLNetLite": "lowlight_cli.models.lite",
+    "LiteConfig": "lowlight_cli.models.config",
     "load_model": "lowlight_cli.weights.store",
     "save_model": "lowlight_cli.weights.store",
     "read_image": "lowlight_cli.io.images",
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     from lowlight_cli.inference.enhancer import EnhanceResult, Enhancer
     from lowlight_cli.io.images import read_image, write_image
     from lowlight_cli.models.agllnet import AgLLNet
-    from lowlight_cli.models.config import AgLLNetConfig
+    from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
+    from lowlight_cli.models.lite import AgLLNetLite
     from lowlight_cli.weights.store import load_model, save_model
 
 
