@@ -61,8 +61,17 @@ def require(what: str, *extras: str) -> None:
             raise MissingExtraError(f"{what} needs {label} ({', '.join(gone)} not installed): {install_hint(extra)}")
 
 
-def require_backend(name: str, requested: str, weights: str) -> None:
-    """Check that inference backend `name` (resolved from `requested`, maybe `auto`) can run here."""
+NVIDIA_DRIVER = "/proc/driver/nvidia/version"
+"""Present where an NVIDIA driver is loaded (what the auto backend reads to tell a GPU machine)."""
+
+
+def require_backend(name: str, requested: str, weights: str, device: str | None = None) -> None:
+    """Check that inference backend `name` (resolved from `requested`, maybe `auto`) can run here.
+
+    When `auto` chose PyTorch and torch is not installed, the error names why onnxruntime could not be used
+    instead (unknown weights, an unreachable Hub, damaged graphs, a GPU that onnxruntime lacks); only weights
+    that really have no ONNX graphs point to the [torch] extra. `device` is the one asked for, when known.
+    """
     if name in ("onnx", "onnx-tensorrt"):
         require(f"--backend {name}", "onnxruntime")
     elif name == "torch" and missing("torch"):
@@ -73,7 +82,53 @@ def require_backend(name: str, requested: str, weights: str) -> None:
                 "no inference backend is installed: pip install 'lowlight[cpu]' for onnxruntime "
                 "(or 'lowlight[gpu]' on a CUDA machine), or 'lowlight[torch]' for PyTorch"
             )
-        raise MissingExtraError(
-            f"weights {weights!r} run on PyTorch here (no ONNX graphs to use, or only PyTorch could use the GPU): "
-            f"{install_hint('torch')}, or try --backend onnx"
+        raise why_not_onnx(str(weights), device)
+
+
+def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
+    """Why the auto backend could not run `weights` on onnxruntime (it then needs torch, missing here).
+
+    The auto backend leaves onnxruntime for one of four reasons, checked here in turn: the weights do not
+    resolve (a typo, a missing folder, an unreachable Hub), their graphs are missing or damaged, they are on
+    the Hub (graphs are fetched only with --backend onnx), or onnxruntime lacks the CUDA provider that an
+    explicit --device cuda, or this machine's NVIDIA GPU, asks for.
+    """
+    from pathlib import Path
+
+    from lowlight_cli.errors import DeviceError
+    from lowlight_cli.weights.registry import NoOnnxExport, resolve_onnx
+
+    hub = weights.startswith("hf://")
+    try:
+        if hub:
+            from lowlight_cli.weights.hub import onnx_manifest
+
+            onnx_manifest(weights)
+        else:
+            resolve_onnx(weights)
+    except NoOnnxExport:
+        where = "beside them on the Hub" if hub else "beside them"
+        return MissingExtraError(f"weights {weights!r} have no ONNX graphs (no onnx/manifest.json {where}), so they run "
+                                 f"on PyTorch, which is not installed: {install_hint('torch')}")
+    except LowlightError as exc:
+        return exc
+    if hub:
+        return MissingExtraError(
+            f"weights {weights!r} are on the Hub, where the auto backend uses PyTorch, which is not installed: "
+            f"add --backend onnx to run their ONNX graphs, or {install_hint('torch')}"
         )
+    import onnxruntime
+
+    providers = ", ".join(onnxruntime.get_available_providers())
+    asked = device if device and device.startswith("cuda") else None
+    if not Path(NVIDIA_DRIVER).exists():
+        return DeviceError(
+            f"--device {asked or 'cuda'}: CUDA is not usable here (no NVIDIA driver loaded; onnxruntime offers "
+            f"{providers}); use --device cpu or auto"
+        )
+    where = f"--device {asked}" if asked else "this machine's NVIDIA GPU"
+    return DeviceError(
+        f"{where}: onnxruntime here has no CUDA provider (it offers {providers}) and PyTorch is not installed: "
+        "pip install 'lowlight[gpu]' in place of 'lowlight[cpu]', or "
+        f"{install_hint('torch')}, or run on the CPU with --device cpu"
+    )

@@ -132,8 +132,11 @@ def test_damaged_or_missing_exports_are_refused(exported, tmp_path):
         f.write(b"\0")
     with pytest.raises(WeightsError, match="sha256"):
         resolve_onnx(copy)
-    with pytest.raises(WeightsError, match="lowlight export"):
+    with pytest.raises(WeightsError, match="no such file or folder"):  # not "run lowlight export": nothing to export
         resolve_onnx(tmp_path / "nothing-here")
+    (tmp_path / "no-graphs").mkdir()
+    with pytest.raises(WeightsError, match="lowlight export"):
+        resolve_onnx(tmp_path / "no-graphs")
 
 
 @pytest.mark.cuda

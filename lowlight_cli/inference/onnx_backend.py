@@ -54,6 +54,25 @@ def choose_providers(device: str, tensorrt: bool, available: list[str], half: bo
     return providers + [(CUDA, {"device_id": gpu}), (CPU, {})]
 
 
+UNLOADABLE = ("InvalidProtobuf", "InvalidGraph", "NoSuchFile", "NoModel", "NotImplemented")
+"""onnxruntime's errors for a graph file it cannot read or build: damaged, truncated, from an unknown opset."""
+
+
+def open_session(ort, path: Path, options, providers):
+    """An InferenceSession on one graph; a graph onnxruntime cannot load is a one-line WeightsError naming it."""
+    from lowlight_cli.errors import WeightsError
+
+    try:
+        return ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's error classes live in its private pybind module
+        if type(exc).__name__ not in UNLOADABLE:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = reason.split(" failed:", 1)[-1].strip() or reason  # "Load model from <path> failed:<why>"
+        raise WeightsError(f"{path}: onnxruntime cannot load this ONNX graph ({type(exc).__name__}: {reason}); "
+                           "the graph is damaged or from an incompatible export: re-run `lowlight export`") from None
+
+
 class OnnxBackend:
     """The `Backend` protocol on onnxruntime; fp16 graphs (CUDA only) fall back to fp32 on NaN/inf output.
 
@@ -82,7 +101,7 @@ class OnnxBackend:
         options.intra_op_num_threads = threads
         # Tiles differ in shape (edges), and a memory pattern is planned and kept for each shape.
         options.enable_mem_pattern = False
-        self._open = lambda path: ort.InferenceSession(str(path), options, providers=providers)
+        self._open = lambda path: open_session(ort, path, options, providers)
         self._graphs = graphs
         self._sessions: dict[tuple[str, str], object] = {}
         in_use = self._session("attention", self.precision).get_providers()

@@ -20,6 +20,7 @@ from lowlight_cli.weights.registry import (
     ONNX_DIR,
     ONNX_MANIFEST,
     WEIGHTS_FILE,
+    NoOnnxExport,
     ResolvedWeights,
     resolve,
     sha256_of,
@@ -30,6 +31,10 @@ ETAG_TIMEOUT = 10.0
 """Seconds to wait for the Hub's answer before falling back to the cache (never hang on a dead network)."""
 _REF = re.compile(r"hf://(?P<repo>[\w.-]+/[\w.-]+?)(?:@(?P<rev>[^/]+))?/(?P<file>.+)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class HubFileMissing(WeightsError):
+    """The repository and revision exist, the file does not."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def download(ref: HubRef, filename: str) -> Path:
     except RevisionNotFoundError:
         raise WeightsError(f"{where}: no such revision (branch, tag or commit) in {ref.repo_id}") from None
     except EntryNotFoundError:
-        raise WeightsError(f"{where}: no such file at that revision") from None
+        raise HubFileMissing(f"{where}: no such file at that revision") from None
     except (HfHubHTTPError, OSError) as exc:
         raise WeightsError(f"{where}: download failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
     # The cache stores each file as blobs/<etag>; for LFS files (weights, graphs) the etag is their sha256.
@@ -150,10 +155,26 @@ def resolve_hub(text: str) -> ResolvedWeights:
     return ResolvedWeights(weights, config, recorded if _SHA256.fullmatch(recorded) else None, text)
 
 
+def onnx_manifest(text: str) -> Path:
+    """The manifest of the graphs stored beside the weights (`onnx/manifest.json` in the repository).
+
+    Raises NoOnnxExport when the weights are there but have no graphs, and the download's own one-line
+    WeightsError for anything else (Hub unreachable, no such repository, revision or folder).
+    """
+    ref = parse_ref(text)
+    try:
+        return download(ref, ref.sibling(f"{ONNX_DIR}/{ONNX_MANIFEST}"))
+    except HubFileMissing:
+        download(ref, ref.sibling(CONFIG_FILE))  # the weights' folder exists (else: that one-line error)
+        raise NoOnnxExport(f"weights {text!r}: no ONNX graphs on the Hub beside them "
+                           f"({ref.sibling(f'{ONNX_DIR}/{ONNX_MANIFEST}')} not in {ref.repo_id}@{ref.revision or 'main'})"
+                           ) from None
+
+
 def download_onnx(text: str) -> Path:
     """The exported graphs stored beside the weights (`onnx/` in the repository), for `--backend onnx`."""
     ref = parse_ref(text)
-    manifest = download(ref, ref.sibling(f"{ONNX_DIR}/{ONNX_MANIFEST}"))
+    manifest = onnx_manifest(text)
     for stages in json.loads(manifest.read_text())["graphs"].values():
         for entry in stages.values():
             download(ref, ref.sibling(f"{ONNX_DIR}/{entry['file']}"))

@@ -127,8 +127,27 @@ def resolve(ref: str | Path) -> ResolvedWeights:
         return ResolvedWeights(path / WEIGHTS_FILE, path / CONFIG_FILE, None, str(path))
     if path.suffix == ".safetensors" and path.is_file():
         return ResolvedWeights(path, path.with_name(CONFIG_FILE), None, str(path))
+    raise unknown_weights(text)
+
+
+class NoOnnxExport(WeightsError):
+    """Weights that exist but have no exported ONNX graphs (so only PyTorch can run them)."""
+
+
+def unknown_weights(text: str) -> WeightsError:
+    """The one-line error for a reference that names no bundled weights, folder or file (a typo, mostly)."""
+    import difflib
+
     names = ", ".join(BUNDLED)
-    raise WeightsError(f"weights {text!r}: not a bundled name ({names}), a weights folder or a .safetensors file")
+    path = Path(text).expanduser()
+    if path.exists():
+        return WeightsError(f"weights {text!r}: not a weights folder or a .safetensors file (bundled: {names})")
+    if "/" in text or os.sep in text or text.startswith(("~", ".")) or path.suffix == ".safetensors":
+        return WeightsError(f"weights {text!r}: no such file or folder (bundled: {names})")
+    close = difflib.get_close_matches(text, list(BUNDLED), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return WeightsError(f"unknown weights {text!r} (bundled: {names}; or a weights folder, a .safetensors file "
+                        f"or hf://owner/repo/file){hint}")
 
 
 def sha256_of(path: Path) -> str:
@@ -170,11 +189,13 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
         folder, expected_source = download_onnx(text), None
     else:
         base = Path(text).expanduser()
+        if not base.exists():
+            raise unknown_weights(text)
         folder = base if (base / ONNX_MANIFEST).is_file() else base / ONNX_DIR
         expected_source = None
     manifest_path = folder / ONNX_MANIFEST
     if not manifest_path.is_file():
-        raise WeightsError(f"weights {text!r}: no ONNX export found; run `lowlight export --weights {text}`")
+        raise NoOnnxExport(f"weights {text!r}: no ONNX export found; run `lowlight export --weights {text}`")
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError) as exc:
