@@ -114,6 +114,9 @@ def test_models_and_healthz(api):
     models = api.get("/api/v1/models").json()
     assert {m["name"] for m in models["bundled"]} >= {"official", "agllnet-look"}
     assert models["loaded"]["weights"] == "official"
+    from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
+
+    assert models["defaults"] == {"weights": DEFAULT_WEIGHTS}  # the page's copied command compares with it
 
 
 def test_oversized_body_and_too_many_pixels_get_413(engine):
@@ -126,6 +129,63 @@ def test_oversized_body_and_too_many_pixels_get_413(engine):
         assert r.json()["detail"] == ("wide.jpg: 400x300 = 0.12 MP is over this server's limit of 0.1 MP (--max-pixels)")
         r = c.post("/api/v1/jobs", files=[("files", ("ok.jpg", jpeg_bytes(64, 64))), ("files", ("wide.jpg", jpeg_bytes(400, 300)))])
         assert r.status_code == 413 and r.json()["detail"].startswith("wide.jpg: 400x300")
+
+
+def _multipart(name: str, data: bytes, boundary: str = "lowlight-test-boundary") -> tuple[bytes, dict]:
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_oversized_chunked_body_gets_413_not_400(engine):
+    """No Content-Length: the body is counted as it arrives and cut off with the documented 413 (it was the
+    generic 400 "There was an error parsing the body"), in the test client and through a real uvicorn."""
+    import http.client
+
+    from _serve import LiveServer
+
+    body, headers = _multipart("big.jpg", jpeg_bytes(64, 64) + bytes(100_000))
+    expected = {"detail": "request body is over this server's limit of 0.05 MB (--max-body)"}
+    with client(engine, max_body=50_000) as c:
+        r = c.post("/api/v1/enhance", content=(body[i:i + 8192] for i in range(0, len(body), 8192)), headers=headers)
+        assert r.request.headers.get("transfer-encoding") == "chunked" and "content-length" not in r.request.headers
+        assert r.status_code == 413 and r.json() == expected
+        assert r.headers["x-content-type-options"] == "nosniff"
+        small, headers = _multipart("ok.jpg", jpeg_bytes(64, 64))  # under the limit, chunked too: enhanced
+        assert c.post("/api/v1/enhance", content=iter([small]), headers=headers).status_code == 200
+
+    server = LiveServer(create_app(ServeSettings(**SETTINGS, max_body=50_000).checked(), engine))
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        conn.request("POST", "/api/v1/enhance", body=(body[i:i + 8192] for i in range(0, len(body), 8192)),
+                     headers=_multipart("big.jpg", b"")[1], encode_chunked=True)
+        answer = conn.getresponse()
+        assert answer.status == 413 and json.loads(answer.read()) == expected
+        conn.close()
+    finally:
+        server.stop()
+
+
+def test_invalid_form_and_query_values_are_one_line_naming_the_field_and_its_range(api):
+    """Not pydantic's JSON list of errors: `detail` is one line, like every other error of the API."""
+    photo_file = {"file": ("a.jpg", jpeg_bytes(64, 64))}
+    cases = [
+        ({"strength": "5"}, "strength 5 is out of range: must be between 0 and 1 (form field)"),
+        ({"strength": "-0.5"}, "strength -0.5 is out of range: must be between 0 and 1 (form field)"),
+        ({"quality": "0"}, "quality 0 is out of range: must be between 1 and 100 (form field)"),
+    ]
+    for form, detail in cases:
+        r = api.post("/api/v1/enhance", files=photo_file, data=form)
+        assert r.status_code == 422 and r.json() == {"detail": detail}, r.text
+    r = api.post("/api/v1/enhance", files=photo_file, data={"strength": "lots"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("strength 'lots': input should be a valid number")
+    r = api.post("/api/v1/enhance", data={"strength": "0.5"})
+    assert r.status_code == 422 and r.json() == {"detail": "file: missing (a required form field)"}
+    r = api.post("/api/v1/jobs", files=[("files", ("a.jpg", jpeg_bytes(64, 64)))], data={"strength": "2", "quality": "101"})
+    assert r.status_code == 422 and r.json()["detail"] == ("strength 2 is out of range: must be between 0 and 1 (form field); "
+                                                           "quality 101 is out of range: must be between 1 and 100 (form field)")
+    r = api.get("/api/v1/jobs/nothing/zip", params={"strength": "7"})
+    assert r.status_code == 422 and r.json() == {"detail": "strength 7 is out of range: must be between 0 and 1 (query parameter)"}
 
 
 def test_token_missing_wrong_and_right(engine):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -119,9 +120,18 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
         # what was shown is what was downloaded: the page's controls.js against the server's Controls.apply
         diff = np.abs(downloaded - moved)
         assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 2, (diff.mean(), diff.max())
-        # and the download is `lowlight enhance` at the same settings
+        # and the download is what the page's "Copy as lowlight enhance" command gives: the settings and the
+        # weights the page showed (the server runs `official`, not the CLI's default: --weights must be there)
+        driver.find_element(By.ID, "copy-cli").click()
+        copied = wait(lambda: driver.find_element(By.ID, "command").get_attribute("textContent"), what="the command")
+        words = shlex.split(copied.split("\n")[0])
+        assert words[:3] == ["lowlight", "enhance", "street.png"], copied
+        assert set(words[3:]) >= {"--strength", "0.6", "--exposure", "+0.5ev", "--weights", "official"}, copied
         out = tmp_path / "cli"
-        result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(out), "--strength", "0.6", "--exposure", "+0.5ev", *CLI_ARGS])
+        runtime = list(CLI_ARGS)  # backend, device and tiling as the server's; the weights from the copied command
+        at = runtime.index("--weights")
+        del runtime[at:at + 2]
+        result = CliRunner().invoke(cli, ["enhance", str(src), *words[3:], "-o", str(out), *runtime])
         assert result.exit_code == 0, result.output
         expected = np.asarray(Image.open(out / "street.png").convert("RGB"), np.int16)
         assert np.abs(downloaded - expected).max() <= 1

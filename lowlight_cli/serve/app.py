@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 from fastapi import BackgroundTasks, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from lowlight_cli import __version__
@@ -80,6 +81,10 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
     async def _user_error(request: Request, exc: LowlightError):
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_field(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": validation_message(exc.errors(), request.scope.get("route"))}, status_code=422)
+
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy):
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
@@ -108,9 +113,10 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
 
     @app.get(f"{API}/models", summary="Bundled weights, and which ones this server runs")
     async def models():
-        from lowlight_cli.weights.registry import BUNDLED
+        from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
         return {"loaded": {"weights": settings.weights, "backend": engine.description, "device": engine.device_type},
+                "defaults": {"weights": DEFAULT_WEIGHTS},  # what `lowlight enhance` runs without --weights
                 "bundled": [{"name": w.name, "summary": w.summary, "license": w.license, "sha256": w.sha256}
                             for w in BUNDLED.values()],
                 "limits": {"max_pixels": settings.max_pixels, "max_body": settings.max_body, "max_queue": settings.max_queue}}
@@ -288,6 +294,50 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
                             background=after(out.unlink, missing_ok=True))
 
     return app
+
+
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+_PLACES = {"body": "form field", "query": "query parameter", "path": "path parameter", "header": "header"}
+
+
+def field_range(route, name: str) -> str | None:
+    """`between 0 and 1`, `>= 1`, ...: the declared bounds of parameter `name` of `route`, if any."""
+    dependant = getattr(route, "dependant", None)
+    fields = [*getattr(dependant, "query_params", []), *getattr(dependant, "body_params", []),
+              *getattr(dependant, "path_params", [])]
+    bounds: dict[str, float] = {}
+    for field in fields:
+        if name in (field.name, field.alias):
+            for rule in field.field_info.metadata:
+                bounds |= {k: getattr(rule, k) for k in _BOUNDS if getattr(rule, k, None) is not None}
+    if "ge" in bounds and "le" in bounds:
+        return f"between {bounds['ge']:g} and {bounds['le']:g}"
+    parts = [f"{_BOUNDS[k]} {v:g}" for k, v in bounds.items()]
+    return " and ".join(parts) or None
+
+
+def validation_message(errors, route=None) -> str:
+    """FastAPI's validation errors as one line naming each field, what it got and what it takes, e.g.
+    `strength 5 is out of range: must be between 0 and 1 (form field)`; never pydantic's JSON list."""
+    lines = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        name = loc[-1] if len(loc) > 1 else (loc[0] if loc else "request")
+        place = _PLACES.get(loc[0], loc[0]) if len(loc) > 1 else "request"
+        kind = error.get("type", "")
+        given = error.get("input")
+        if kind == "missing":
+            lines.append(f"{name}: missing (a required {place})")
+        elif kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+            rule = field_range(route, name) or " ".join(f"{_BOUNDS[k]} {v}" for k, v in (error.get("ctx") or {}).items()
+                                                        if k in _BOUNDS)
+            lines.append(f"{name} {given} is out of range: must be {rule} ({place})")
+        else:
+            why = str(error.get("msg", kind)).splitlines()[0]
+            why = why[:1].lower() + why[1:]
+            got = f" {given!r}" if isinstance(given, (str, int, float)) else ""
+            lines.append(f"{name}{got}: {why} ({place})")
+    return "; ".join(lines) or "invalid request"
 
 
 def job_settings(job: Job, strength, exposure, keep_colour, fmt, quality):

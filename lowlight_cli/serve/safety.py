@@ -39,6 +39,14 @@ class HttpError(Exception):
         self.message = message
 
 
+def body_too_large(message: str) -> Exception:
+    """The 413 raised while a (chunked) body is read: an HTTPException, the one kind that FastAPI's body
+    parsing passes on as it is; any other error there becomes its generic 400 "error parsing the body"."""
+    from starlette.exceptions import HTTPException
+
+    return HTTPException(413, detail=message)
+
+
 async def send_json(send, status: int, body: dict, headers: list | None = None) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -117,7 +125,7 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise HttpError(413, too_big_message(seen, limit))
+                    raise body_too_large(too_big_message(None, limit))  # the size is not known yet
             return message
 
         return wrapped
@@ -133,5 +141,7 @@ class Guard:
         return wrapped
 
 
-def too_big_message(size: int, limit: int) -> str:
-    return f"request body of {size / 1e6:.3g} MB is over this server's limit of {limit / 1e6:.3g} MB (--max-body)"
+def too_big_message(size: int | None, limit: int) -> str:
+    """`size` None: a chunked body, cut off at the limit before its end (its size unknown)."""
+    body = "request body" if size is None else f"request body of {size / 1e6:.3g} MB"
+    return f"{body} is over this server's limit of {limit / 1e6:.3g} MB (--max-body)"

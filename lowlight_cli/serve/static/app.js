@@ -324,8 +324,9 @@ function commandLine(kind) {
     if (s.strength !== 1) args.push("--strength", String(s.strength));
     if (s.exposure) args.push("--exposure", exposureText(s.exposure));
     if (s.keepColour) args.push("--keep-colour");
-    const w = state.server && state.server.loaded.weights;
-    if (w && w !== "official") args.push("--weights", shellQuote(w));
+    // --weights unless the server runs what `lowlight enhance` runs without it (the server says which)
+    const w = state.server && state.server.loaded.weights, d = state.server && (state.server.defaults || {}).weights;
+    if (w && w !== d) args.push("--weights", shellQuote(w));
     return args.join(" ");
   }
   args.push("curl -fsS");
