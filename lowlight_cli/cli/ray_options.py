@@ -9,7 +9,7 @@ import typer
 RayOpt = Annotated[Optional[str], typer.Option(
     "--ray", metavar="ADDRESS", rich_help_panel="Ray cluster",
     help="Run on Ray: 'local' (start Ray on this machine), 'auto' (the cluster this machine is in), "
-         "HOST:PORT or ray://HOST:10001. Needs lowlight[ray]; see docs/scale.md.")]
+         "HOST:PORT or ray://HOST:10001. Needs lowlight\\[ray]; see docs/scale.md.")]
 RayActorsOpt = Annotated[Optional[int], typer.Option(
     "--ray-actors", min=1, rich_help_panel="Ray cluster",
     help="Actors in the pool. Default: as many as the cluster's CPUs (GPUs with --ray-gpus) hold.")]
