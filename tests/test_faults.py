@@ -311,23 +311,27 @@ OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:
            "HF_HUB_OFFLINE": "0"}
 
 
-def run_offline(*args: str, cache: Path) -> tuple[subprocess.CompletedProcess, float]:
-    """In a subprocess: huggingface_hub keeps one HTTP client per process, proxy settings included."""
-    env = {**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT), "HF_HUB_CACHE": str(cache)}
+def run_offline(*args: str, cache: Path) -> tuple[subprocess.CompletedProcess, int]:
+    """In a subprocess: huggingface_hub keeps one HTTP client per process, proxy settings included.
+    Returns the process and the number of TCP connections it attempted (all refused: the proxy is dead)."""
+    from _net import COUNTING_MAIN
+
+    count = cache.parent / "connections.txt"
+    env = {**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT), "HF_HUB_CACHE": str(cache),
+           "LOWLIGHT_TEST_CONNECTIONS": str(count)}
     env.pop("LOWLIGHT_DEBUG", None)
-    start = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "lowlight_cli", *map(str, args)], env=env, capture_output=True,
+    p = subprocess.run([sys.executable, "-c", COUNTING_MAIN, *map(str, args)], env=env, capture_output=True,
                        text=True, timeout=300)
-    return p, time.perf_counter() - start
+    return p, int(count.read_text())
 
 
 def test_hf_reference_offline_fails_fast_with_advice_that_is_not_circular(tmp_path):
     for args in (("enhance", DATA / "synth" / PHOTOS[0].name, "-o", tmp_path, "-w",
                   "hf://nobody/none@main/model.safetensors", "--backend", "torch"),
                  ("weights", "pull", "hf://nobody/none@main/model.safetensors")):
-        p, seconds = run_offline(*args, cache=tmp_path / "hub")
+        p, attempts = run_offline(*args, cache=tmp_path / "hub")
         text = p.stdout + p.stderr
-        assert seconds < 30, "no retry loop against a dead network"
+        assert 1 <= attempts <= 2, f"no retry loop against a dead network: {attempts} connection attempts"
         assert p.returncode == 1 and len(text.strip().splitlines()) == 1, text
         assert "not in the local cache and the Hub cannot be reached" in text
         assert "weights pull" not in text and "Retrying" not in text and "Traceback" not in text

@@ -257,7 +257,7 @@ def test_job_progress_per_tile_zip_and_a_bad_file_in_the_batch(api, tiled, tmp_p
     assert api.get(f"/api/v1/jobs/{job['id']}").status_code == 404
 
 
-def test_cancel_stops_a_job_between_tiles(api, tiled, tmp_path):
+def test_cancel_stops_a_job_between_tiles(api, engine, tiled, tmp_path):
     big = photo(tmp_path / "big.jpg", width=480, orientation=1).read_bytes()  # 480x320: 12 tiles of 128
     r = api.post("/api/v1/jobs", files=[("files", (f"{n}.jpg", big)) for n in range(4)])
     job_id = r.json()["id"]
@@ -268,7 +268,6 @@ def test_cancel_stops_a_job_between_tiles(api, tiled, tmp_path):
             cancelled.set()
             assert api.delete(f"/api/v1/jobs/{job_id}").json()["status"] == "cancelling"
 
-    began = time.perf_counter()
     events = _events(api, job_id, on_event)
     final = api.get(f"/api/v1/jobs/{job_id}").json()
     assert final["status"] == "cancelled"
@@ -276,7 +275,11 @@ def test_cancel_stops_a_job_between_tiles(api, tiled, tmp_path):
     assert statuses.count("cancelled") >= 3, statuses  # the running ones stopped, the waiting ones never started
     stopped = [i for i in final["items"] if i["status"] == "cancelled" and i["progress"][1]]
     assert stopped and all(i["progress"][0] < i["progress"][1] for i in stopped)  # mid-photo, between tiles
-    assert events[-1]["type"] == "end" and time.perf_counter() - began < 60
+    assert events[-1]["type"] == "end"
+    # promptly, counted in work and not in seconds (which a busy machine stretches): after the cancel, each
+    # worker finishes at most the tile it was on, of the 48 there are
+    after = events[[e["type"] for e in events].index("cancelling") + 1:]
+    assert sum(e["type"] == "progress" for e in after) <= engine.workers, after
 
 
 def test_concurrent_requests_are_all_answered_alike(api):
