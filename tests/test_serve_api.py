@@ -378,3 +378,18 @@ def test_cli_refuses_bad_options_in_one_line():
                           (["--token", "short"], "at least 16 characters")):
         result = CliRunner().invoke(cli, ["serve", *args])
         assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_denoise_field_matches_the_cli_and_is_range_checked(api, tmp_path):
+    """`denoise` (as --denoise): the served photo equals `lowlight enhance --denoise 0` within 1 level; an
+    out-of-range value is a one-line detail naming the field."""
+    src = photo(tmp_path / "grain.jpg", width=200)
+    r = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")}, data={"denoise": "0"})
+    assert r.status_code == 200, r.text
+    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "cli"), "--denoise", "0", *CLI_ARGS])
+    assert result.exit_code == 0, result.output
+    assert np.abs(_pixels(r.content) - _pixels((tmp_path / "cli" / "grain.jpg").read_bytes())).max() <= 1
+    full = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")})
+    assert not np.array_equal(_pixels(full.content), _pixels(r.content))
+    bad = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")}, data={"denoise": "2"})
+    assert bad.status_code == 422 and "denoise" in bad.json()["detail"] and "\n" not in bad.json()["detail"]

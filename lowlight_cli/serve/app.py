@@ -32,6 +32,7 @@ KEEPALIVE_SECONDS = 15.0
 Strength = Annotated[float, Form(ge=0.0, le=1.0, description="0 returns the input, 1 the full result (as --strength).")]
 ExposureField = Annotated[Optional[str], Form(description="auto, a target mean luma such as 0.45, or an EV offset such as +0.5ev.")]
 KeepColour = Annotated[bool, Form(description="Keep the input's colours (as --keep-colour).")]
+Denoise = Annotated[float, Form(ge=0.0, le=1.0, description="How much of the network's noise removal to keep: 1 all, 0 the photo's own grain (as --denoise).")]
 Format = Annotated[Optional[str], Form(description="jpeg, png, tiff, webp or bmp; default: the input's.")]
 Quality = Annotated[Optional[int], Form(ge=1, le=100, description="JPEG/WebP quality.")]
 
@@ -126,8 +127,8 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
               response_class=FileResponse)
     async def enhance(request: Request, file: Annotated[UploadFile, File(description="The photo.")],
                       strength: Strength = 1.0, exposure: ExposureField = None, keep_colour: KeepColour = False,
-                      format: Format = None, quality: Quality = None):
-        controls = make_controls(strength, exposure, keep_colour)
+                      denoise: Denoise = 1.0, format: Format = None, quality: Quality = None):
+        controls = make_controls(strength, exposure, keep_colour, denoise)
         fmt, quality = check_format(format, quality)
         jobs = store(request)
         job = jobs.new("photos", controls, fmt, quality)
@@ -159,8 +160,8 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
     @app.post(f"{API}/jobs", status_code=202, summary="Start a job: many photos, or one video (multipart field `files`)")
     async def create_job(request: Request, files: Annotated[list[UploadFile], File(description="Photos, or one video.")],
                          strength: Strength = 1.0, exposure: ExposureField = None, keep_colour: KeepColour = False,
-                         format: Format = None, quality: Quality = None):
-        controls = make_controls(strength, exposure, keep_colour)
+                         denoise: Denoise = 1.0, format: Format = None, quality: Quality = None):
+        controls = make_controls(strength, exposure, keep_colour, denoise)
         fmt, quality = check_format(format, quality)
         videos = [f for f in files if Path(f.filename or "").suffix.lower() in VIDEO_SUFFIXES]
         if videos and len(files) > 1:
@@ -345,7 +346,7 @@ def job_settings(job: Job, strength, exposure, keep_colour, fmt, quality):
     base = job.public()["controls"]
     controls = make_controls(base["strength"] if strength is None else strength,
                              base["exposure"] if exposure is None else exposure,
-                             base["keep_colour"] if keep_colour is None else keep_colour)
+                             base["keep_colour"] if keep_colour is None else keep_colour, base["denoise"])
     fmt, quality = check_format(fmt if fmt is not None else job.fmt, quality if quality is not None else job.quality)
     return controls, fmt, quality
 

@@ -93,7 +93,7 @@ class Job:
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "status": self.status, "items": [i.public() for i in self.items],
                 "controls": {"strength": self.controls.strength, "exposure": _exposure_text(self.controls),
-                             "keep_colour": self.controls.keep_colour},
+                             "keep_colour": self.controls.keep_colour, "denoise": self.controls.denoise},
                 "format": self.fmt, "quality": self.quality}
 
     def emit(self, event: dict) -> None:

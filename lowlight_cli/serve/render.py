@@ -22,9 +22,10 @@ PREVIEW_META = ImageMeta(format="PNG", bit_depth=8, gray=False)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def make_controls(strength: float = 1.0, exposure: str | None = None, keep_colour: bool = False) -> Controls:
+def make_controls(strength: float = 1.0, exposure: str | None = None, keep_colour: bool = False,
+                  denoise: float = 1.0) -> Controls:
     """Controls from request fields; invalid values raise a one-line LowlightError (answered with 400)."""
-    return Controls.parse(strength, (exposure or "").strip() or None, keep_colour)  # an empty field means none
+    return Controls.parse(strength, (exposure or "").strip() or None, keep_colour, denoise)  # an empty field means none
 
 
 def check_format(fmt: str | None, quality: int | None) -> tuple[str | None, int | None]:
