@@ -96,7 +96,7 @@ def push(
 ) -> None:
     """Upload config.json, model.safetensors, a model card (and exported ONNX graphs) in one commit."""
     require("lowlight weights push", "torch")
-    from lowlight_cli.weights.hub import push as push_weights
+    from lowlight_cli.weights.publish import push as push_weights
     from lowlight_cli.weights.store import load_model
 
     load_model(ref)  # never publish weights that do not load

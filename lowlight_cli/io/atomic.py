@@ -16,7 +16,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from lowlight_cli.errors import DiskFullError, FileError, file_error
 
@@ -30,6 +30,21 @@ STALE_SECONDS_NO_PID = 3600
 MIN_FREE_BYTES = 64 * 1024
 """`check_writable_dir` calls a file system with less free space than this full."""
 _swept: set[Path] = set()
+_GUARDS: list[Callable[[Path], None]] = []
+
+
+def guard_outputs(check: Callable[[Path], None]) -> None:
+    """Register a check that refuses some output paths by raising; every `atomic_path` and `check_destinations`
+    runs them all. Higher layers register theirs (`weights.registry` keeps the bundled weights read-only), so
+    this layer needs to know nothing about them."""
+    if check not in _GUARDS:
+        _GUARDS.append(check)
+
+
+def check_guarded(path: str | Path) -> None:
+    """Raise when a registered guard (`guard_outputs`) refuses `path` as an output."""
+    for check in _GUARDS:
+        check(Path(path))
 
 
 @contextmanager
@@ -39,12 +54,10 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     The temporary name keeps the final suffix so writers that pick a format from the extension
     (Pillow, OpenCV, PyAV) still work. An interrupted or failed write leaves no partial file behind.
     An OSError (read-only, permission, not a folder, disk full) is raised as a FileError naming `final`;
-    a path inside the bundled weights is refused (WeightsError), whichever command asks.
+    a path a registered guard refuses (`guard_outputs`: the bundled weights) is refused, whichever command asks.
     """
-    from lowlight_cli.weights.registry import check_not_bundled
-
     final = Path(final)
-    check_not_bundled(final)
+    check_guarded(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_parts(final.parent)

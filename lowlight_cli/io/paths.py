@@ -70,12 +70,11 @@ def output_path(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | N
 def check_destinations(items: list[InputItem], out_dir: Path | None) -> None:
     """Fail before any work when the outputs cannot be written: `-o` (or, without it, each input's folder) is
     read-only, below a file, or on a full disk. One FileError naming the folder."""
-    from lowlight_cli.io.atomic import check_writable_dir
-    from lowlight_cli.weights.registry import check_not_bundled
+    from lowlight_cli.io.atomic import check_guarded, check_writable_dir
 
     folders = [out_dir] if out_dir is not None else sorted({item.path.parent for item in items if item.path.exists()})
     for folder in folders:
-        check_not_bundled(folder)
+        check_guarded(folder)
         check_writable_dir(folder)
 
 

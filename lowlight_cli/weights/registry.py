@@ -6,7 +6,6 @@ config.json, a path to a .safetensors file (config.json beside it), or `hf://own
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -15,17 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from lowlight_cli.errors import WeightsError
+from lowlight_cli.io.atomic import guard_outputs
 
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-FORMAT = "lowlight-weights/1"
-ONNX_DIR = "onnx"
-"""Sub-folder of a weights folder holding its exported ONNX graphs (see `lowlight export`)."""
-ONNX_MANIFEST = "manifest.json"
-ONNX_FORMAT = "lowlight-onnx/2"
-"""Version 2: the local graph returns the network's image before the attention gate (the Enhancer gates).
-Version 1 graphs are read when their weights have no gate (the graphs are the same)."""
-ONNX_FORMAT_UNGATED = "lowlight-onnx/1"
+from lowlight_cli.weights.files import (  # noqa: F401 - the formats, re-exported for callers
+    CONFIG_FILE, FORMAT, ONNX_DIR, ONNX_FORMAT, ONNX_FORMAT_UNGATED, ONNX_MANIFEST, WEIGHTS_FILE, ResolvedWeights,
+    NoOnnxExport, graph_file, sha256_of,
+)
 
 
 @dataclass(frozen=True)
@@ -82,14 +76,6 @@ DEFAULT_WEIGHTS = "agllnet-look-5"
 `official` on any look criterion, better on most): `agllnet-look-5` is the first of ours to pass it."""
 
 
-@dataclass(frozen=True)
-class ResolvedWeights:
-    weights_file: Path
-    config_file: Path
-    sha256: str | None
-    source: str
-
-
 def bundled_dir() -> Path:
     """Where the bundled weights live: inside the installed wheel, else the source checkout's weights/."""
     packaged = Path(str(resources.files("lowlight_cli"))) / "_bundled_weights"
@@ -112,6 +98,9 @@ def check_not_bundled(path: str | Path) -> None:
                            "write to another folder (--out)")
 
 
+guard_outputs(check_not_bundled)  # every atomic write and output folder check refuses the bundled weights
+
+
 def resolve(ref: str | Path) -> ResolvedWeights:
     text = str(ref)
     if text.startswith("hf://"):
@@ -130,10 +119,6 @@ def resolve(ref: str | Path) -> ResolvedWeights:
     raise unknown_weights(text)
 
 
-class NoOnnxExport(WeightsError):
-    """Weights that exist but have no exported ONNX graphs (so only PyTorch can run them)."""
-
-
 def unknown_weights(text: str) -> WeightsError:
     """The one-line error for a reference that names no bundled weights, folder or file (a typo, mostly)."""
     import difflib
@@ -148,19 +133,6 @@ def unknown_weights(text: str) -> WeightsError:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return WeightsError(f"unknown weights {text!r} (bundled: {names}; or a weights folder, a .safetensors file "
                         f"or hf://owner/repo/file){hint}")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def graph_file(stage: str, precision: str) -> str:
-    """File name of one exported stage: attention.onnx, local.fp16.onnx, ..."""
-    return f"{stage}.onnx" if precision == "fp32" else f"{stage}.{precision}.onnx"
 
 
 @dataclass(frozen=True)

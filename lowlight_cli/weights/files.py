@@ -1,0 +1,46 @@
+"""The on-disk formats of a weights folder: file names, format versions, the resolved files of a reference,
+and the sha256 every loader checks. The lowest module of `weights`: the Hub client and the registry import it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lowlight_cli.errors import WeightsError
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "lowlight-weights/1"
+ONNX_DIR = "onnx"
+"""Sub-folder of a weights folder holding its exported ONNX graphs (see `lowlight export`)."""
+ONNX_MANIFEST = "manifest.json"
+ONNX_FORMAT = "lowlight-onnx/2"
+"""Version 2: the local graph returns the network's image before the attention gate (the Enhancer gates).
+Version 1 graphs are read when their weights have no gate (the graphs are the same)."""
+ONNX_FORMAT_UNGATED = "lowlight-onnx/1"
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    weights_file: Path
+    config_file: Path
+    sha256: str | None
+    source: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def graph_file(stage: str, precision: str) -> str:
+    """File name of one exported stage: attention.onnx, local.fp16.onnx, ..."""
+    return f"{stage}.onnx" if precision == "fp32" else f"{stage}.{precision}.onnx"
+
+
+class NoOnnxExport(WeightsError):
+    """Weights that exist but have no exported ONNX graphs (so only PyTorch can run them)."""
