@@ -66,3 +66,16 @@ def test_each_term_is_a_loss_weight_that_changes_the_total_only_when_on(name):
     total = lambda w: float(L.AgLLNetLoss(w)(preds, batch, ("enhance", "reinforce"), "high")["total"])  # noqa: E731
     assert total(on) > total(off)
     assert L.LossWeights().__getattribute__(name) == 0.0  # off unless a config asks for it
+
+
+def test_attention_gain_term_tells_apart_what_the_l2_on_the_map_does_not():
+    """A = 0.90 against 0.98 is a gain of 10 against 50: a small L2 on the map, a large log-gain error."""
+    target = torch.full((1, 1, 8, 8), 0.98)
+    close = torch.full((1, 1, 8, 8), 0.90)
+    assert float(L.attention_loss(close, target)) < 0.01
+    assert float(L.attention_gain_loss(close, target)) > 1.0
+    assert float(L.attention_gain_loss(target, target)) == 0.0
+    preds = {"attention": close}
+    batch = {"attention": target}
+    total = lambda w: float(L.AgLLNetLoss(w)(preds, batch, ("attention",))["total"])  # noqa: E731
+    assert total(L.LossWeights(attention_gain=1.0)) > total(L.LossWeights()) + 1.0
