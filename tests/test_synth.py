@@ -164,7 +164,7 @@ def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturat
     np.testing.assert_allclose(ratios(kept), ratios(high), atol=1e-4)  # R:G:B kept, as less light would
     assert abs(mean_luma(kept) / mean_luma(paper) - 1) < 0.35  # about as dark
     drop = lambda low: mean_chroma(lab(low)) / mean_chroma(lab(high * (mean_luma(low) / mean_luma(high))))  # noqa: E731
-    assert drop(paper) > 1.5  # more colourful than less light would make it (scripts/darkening_chroma.py: median 2.1)
+    assert drop(paper) > 1.5  # more colourful than less light would make it (docs/synth.md#ratio-darkening: median 2.1)
     spread = lambda x: np.abs(ratios(x) - 1 / 3).mean()  # noqa: E731  (0 for grey)
     assert spread(paper) > 1.5 * spread(high)  # the per-channel power pushes every colour away from grey
     # The share is followed, identity pairs are never darkened, and with the default share 0 nothing is drawn,
