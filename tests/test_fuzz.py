@@ -168,6 +168,67 @@ def test_broken_images_are_read_or_refused_in_one_line(tmp_path_factory, fuzz_ca
     fuzz_cases[f"broken images: {outcome}"] += 1
 
 
+# --- tiling: tile x image size x backend x precision ---------------------------------------------------------
+
+TILE_COMBOS = {("onnx", "fp32"): 20, ("torch", "fp32"): 4, ("onnx", "int8"): 12}
+"""(backend, precision) -> examples. fp32 runs the default weights; int8 the bundled weights that ship int8
+graphs. Each example compares one --tile (1..256, below MIN_TILE too) with the untiled result on a crop of
+1..192 px a side of the real low-light sample."""
+TILE_PSNR_DB = {"fp32": 45.0, "int8": 40.0}
+"""Tiled vs untiled, at least: fp32 the tiling floor of docs/usage.md; int8 the int8 accuracy gate
+(`inference.precision.INT8_GATE`): its rounding turns the margin's tiny differences into whole steps."""
+
+
+@pytest.fixture(scope="module")
+def tile_backends():
+    """(backend, precision) -> (weights, a loaded Backend), shared by every example."""
+    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS, resolve_onnx
+
+    loaded = {}
+
+    def get(backend: str, precision: str):
+        if (backend, precision) not in loaded:
+            weights = DEFAULT_WEIGHTS if precision == "fp32" else next(
+                name for name in sorted(BUNDLED) if precision in resolve_onnx(name).graphs)
+            enhancer = Enhancer(weights, backend=backend, precision=precision, device="cpu", tile=0)
+            loaded[backend, precision] = weights, enhancer.backend
+        return loaded[backend, precision]
+
+    return get
+
+
+@pytest.mark.parametrize("backend, precision", sorted(TILE_COMBOS))
+def test_every_tile_on_any_image_size_gives_the_untiled_result(tile_backends, fuzz_cases, backend, precision):
+    from conftest import SAMPLE, load_rgb
+
+    from lowlight_cli.inference.enhancer import BLEND, MIN_LOCAL_SIDE, Enhancer, pad_to_multiple
+    from lowlight_cli.inference.tiling import plan_tiles
+
+    weights, loaded = tile_backends(backend, precision)
+    photo = load_rgb(SAMPLE)
+
+    @given(tile=st.one_of(st.integers(1, 96), st.integers(97, 256)), h=st.integers(1, 192), w=st.integers(1, 192), gate=st.booleans(),
+           at=st.tuples(st.floats(0, 1), st.floats(0, 1)))
+    @settings(fuzz_settings(TILE_COMBOS[backend, precision]), phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    def case(tile, h, w, gate, at):
+        y, x = round(at[0] * (photo.shape[0] - h)), round(at[1] * (photo.shape[1] - w))
+        rgb = photo[y : y + h, x : x + w]
+        untiled = Enhancer(backend=loaded, tile=0, gate=gate).enhance(rgb)
+        enhancer = Enhancer(backend=loaded, tile=tile, gate=gate)
+        tiled = enhancer.enhance(rgb)
+        assert tiled.image.shape == rgb.shape and tiled.image.dtype == np.float32
+        assert np.isfinite(tiled.image).all() and 0 <= tiled.image.min() and tiled.image.max() <= 1
+        mse = float(np.mean((tiled.image.astype(np.float64) - untiled.image) ** 2))
+        psnr = 10 * np.log10(1 / max(mse, 1e-12))
+        assert psnr >= TILE_PSNR_DB[precision], (tile, h, w, psnr)
+        canvas = pad_to_multiple(np.zeros((1, h, w)), loaded.local_multiple, MIN_LOCAL_SIDE).shape[-2:]
+        n = len(plan_tiles(*canvas, enhancer.tile_size(*canvas), enhancer.margin, BLEND, loaded.local_multiple))
+        fuzz_cases[f"tiling {backend} {precision} ({weights}): {'several tiles' if n > 1 else 'one tile'}"] += 1
+
+    case()
+
+
 # --- video ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

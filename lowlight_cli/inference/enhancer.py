@@ -36,7 +36,11 @@ TILE_MARGIN = 96
 influence of far pixels fades fast: tiled vs untiled PSNR on a 768x512 photo at tile 256 is 44.6 dB
 at a 32 px margin, 51 dB at 64, 64 dB at 96 and 76 dB at 128 (docs/usage.md). 96 is invisible and
 cuts the work per tile several-fold compared with the full 266."""
-MIN_TILE = 128
+MIN_TILE = 64
+"""Smallest tile core: a `tile` of 1..63 is raised to it (and the auto size never goes below it). Smaller cores
+would save next to no memory, since every window carries 2 x (TILE_MARGIN + BLEND) = 224 px of context around
+its core and the whole-image buffers stay, while multiplying the work: at 64 px the network already runs on
+(64 + 224)^2 / 64^2 = 20x the pixels it keeps. Cores are multiples of the network's `local_multiple` (4 or 8)."""
 MIN_LOCAL_SIDE = 64
 """Smaller inputs are padded up to this: the Enhancement-Net's unpadded 7x7 convolutions need room."""
 
@@ -133,6 +137,8 @@ class Enhancer:
     @property
     def description(self) -> str:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
+        if self.tile and self.tile < MIN_TILE:
+            tiling = f"tile {MIN_TILE} (--tile {self.tile} raised to the smallest core)"
         if self.fast_side:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
         if self._config is not None and self._config.attention_gate is not None:
@@ -251,7 +257,7 @@ class Enhancer:
         if self.tile == 0:
             return max(height, width)
         if self.tile:
-            return self.tile
+            return max(self.tile, MIN_TILE)
         budget = TILE_BUDGET_PIXELS.get(self.backend.device_type, TILE_BUDGET_PIXELS["cpu"])
         if height * width <= budget:
             return max(height, width)

@@ -39,14 +39,20 @@ def _ceil(v: int, m: int) -> int:
 
 
 def plan_axis(size: int, tile: int, margin: int, blend: int, multiple: int) -> list[Span]:
-    """Split [0, size) into about size/tile cores of equal length (no thin slivers at the end)."""
-    count = max(1, math.ceil(size / tile))
-    step = _ceil(math.ceil(size / count), multiple)
+    """Split [0, size) into ceil(size/tile) cores as equal as the size multiple allows: every core starts on a
+    multiple of `multiple` and no two differ by more than one multiple, so there is never a thin sliver at the
+    end (until 2026-12 the cores were `tile` rounded up and the last one took the rest: a 4 px core could not
+    hold its 16 px blend band and crashed the Blender). Works for any tile >= 1 and any size."""
+    units = max(1, -(-size // multiple))
+    count = min(units, max(1, math.ceil(size / max(1, tile))))
+    bounds = [min(size, units * i // count * multiple) for i in range(count + 1)]
+    cores = [end - start for start, end in zip(bounds, bounds[1:])]
+    # the band at each inner boundary: at most half of either core, so a core holds both its bands and
+    # no band reaches past the canvas or into a second neighbour
+    bands = [0] + [min(blend, cores[i - 1] // 2, cores[i] // 2) for i in range(1, count)] + [0]
     spans = []
-    for start in range(0, size, step):
-        end = min(start + step, size)
-        before = blend if start > 0 else 0
-        after = blend if end < size else 0
+    for i, (start, end) in enumerate(zip(bounds, bounds[1:])):
+        before, after = bands[i], bands[i + 1]
         w0 = max(0, _floor(start - before - margin, multiple))
         w1 = min(size, _ceil(end + after + margin, multiple))
         spans.append(Span((w0, w1), (start, end), before, after))
@@ -64,19 +70,23 @@ def plan_tiles(height: int, width: int, tile: int, margin: int, blend: int, mult
     ]
 
 
+def _rise(t: np.ndarray) -> np.ndarray:
+    """sin^2 ramp from 0 to 1 over t in [0, 1], 1 beyond."""
+    return np.sin(np.minimum(t, 1.0) * (np.pi / 2)) ** 2
+
+
 def _ramp(span: Span) -> tuple[slice, np.ndarray]:
-    """Canvas slice a span contributes to, and its 1-D blend weights over that slice."""
+    """Canvas slice a span contributes to, and its 1-D blend weights over that slice: a sin^2 rise over the
+    first 2 x blend_before pixels times a fall over the last 2 x blend_after. `plan_axis` keeps a core at least
+    as long as its two bands, so the ramps never overlap and neighbours' ramps sum to 1 (sin^2 + cos^2)."""
     lo, hi = span.core[0] - span.blend_before, span.core[1] + span.blend_after
+    pos = np.arange(hi - lo, dtype=np.float32) + 0.5
     weights = np.ones(hi - lo, np.float32)
-    for n, side in ((span.blend_before, "before"), (span.blend_after, "after")):
-        if n:
-            t = (np.arange(2 * n, dtype=np.float32) + 0.5) / (2 * n)
-            up = np.sin(t * np.pi / 2) ** 2
-            if side == "before":
-                weights[: 2 * n] = up
-            else:
-                weights[-2 * n :] = up[::-1]
-    return slice(lo, hi), weights
+    if span.blend_before:
+        weights *= _rise(pos / (2 * span.blend_before))
+    if span.blend_after:
+        weights *= _rise((hi - lo - pos) / (2 * span.blend_after))
+    return slice(lo, hi), weights.astype(np.float32)
 
 
 class Blender:
