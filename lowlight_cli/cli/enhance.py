@@ -67,12 +67,13 @@ def enhance(
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
-    from lowlight_cli.io.paths import DEFAULT_SUFFIX, check_destinations, collect_inputs
+    from lowlight_cli.io.paths import DEFAULT_SUFFIX, check_destinations, check_distinct_outputs, collect_inputs
 
     items = collect_inputs(inputs, recursive, exclude=output)
     check_destinations(items, output)  # before loading a model: a read-only or full -o fails in one line
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
+    check_distinct_outputs(items, output, suffix, fmt.value if fmt else None, save_maps)  # enhance_items checks too
     settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
                     precision=precision.value if precision else None, quality="fast" if fast else "full",
                     controls=Controls.parse(strength, exposure, keep_colour, denoise), gate=gate)

@@ -19,12 +19,10 @@ from lowlight_cli.errors import DiskFullError, FileError
 from lowlight_cli.inference.enhancer import Enhancer, Progress
 from lowlight_cli.io.heatmap import write_heatmap
 from lowlight_cli.io.images import read_image, write_image
-from lowlight_cli.io.paths import InputItem, output_path
+from lowlight_cli.io.paths import MAP_SUFFIX, InputItem, check_distinct_outputs, map_path, output_path  # noqa: F401
 
 LOOKAHEAD = 2
 """Images decoded ahead of the network, and results queued for writing, at most."""
-MAP_SUFFIX = "_attention.png"
-"""Appended to an output's stem for the `--save-maps` heat-map."""
 
 
 @dataclass
@@ -37,10 +35,6 @@ class FileOutcome:
     megapixels: float = 0.0
     disk_full: bool = False
     """The write failed for want of space: every later write would fail too, so a batch stops there."""
-
-
-def map_path(output: Path) -> Path:
-    return output.with_name(output.stem + MAP_SUFFIX)
 
 
 def enhance_file(
@@ -88,8 +82,16 @@ def enhance_items(
     re-run resumes. A file that fails is reported and the batch goes on, except on a full disk
     (DiskFullError): that outcome is the last, since every later write would fail too; finished outputs stay
     and no partial file is left. Decoding of the next images and encoding of the previous results overlap the
-    network."""
-    outcomes = _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress)
+    network. Two inputs that map to one output (or an output that would land on another input) raise one
+    LowlightError naming both at the call, before any work (`io.paths.check_distinct_outputs`)."""
+    items = list(items)
+    check_distinct_outputs(items, out_dir, suffix, fmt, save_maps)
+    return _stop_at_full_disk(
+        _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress))
+
+
+def _stop_at_full_disk(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]:
+    """The outcomes, ending after the first one that failed on a full disk."""
     try:
         for outcome in outcomes:
             yield outcome
@@ -104,7 +106,7 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
     todo = iter(items)
     reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
     writes: deque[tuple[FileOutcome, Future, float]] = deque()
-    claimed: set[Path] = set()  # outputs this run will write: a second input with the same output is skipped
+    claimed: set[Path] = set()  # outputs this run will write (check_distinct_outputs refused any clash)
     disk_full = threading.Event()
 
     def write(dst: Path, *args) -> None:  # in the one writer thread, in input order
