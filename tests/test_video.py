@@ -299,6 +299,45 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, make, message):
     assert sorted(tmp_path.iterdir()) == before
 
 
+def _photo(path: Path, exif: bool = True, fmt: str | None = None) -> Path:
+    from PIL import Image
+
+    im = Image.fromarray(np.random.default_rng(0).integers(0, 60, (48, 64, 3), dtype=np.uint8))
+    extra = {}
+    if exif:
+        tags = Image.Exif()
+        tags[0x010F] = "Camera"  # FFmpeg 8 attaches EXIF as frame side data (type 31, unknown to PyAV)
+        extra["exif"] = tags
+    im.save(path, format=fmt, **extra)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "kind"),
+    [("photo.jpg", None, "JPEG"), ("photo.png", None, "PNG"), ("photo.webp", None, "WebP"), ("photo.mp4", "JPEG", "JPEG")],
+)
+def test_a_photo_is_not_a_video_in_one_line(tmp_path, name, fmt, kind):
+    """`lowlight video photo.jpg out.mp4` ended in exit 3: `unexpected ValueError: 31 is not a valid Type`."""
+    src = _photo(tmp_path / name, fmt=fmt)
+    before = sorted(tmp_path.iterdir())
+    result = run_cli(src, tmp_path / "out.mp4")
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"error: {src}: not a video: a still {kind} image; photos go through `lowlight enhance`"
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_display_matrix_survives_side_data_pyav_cannot_name(tmp_path):
+    """A frame whose side data includes a type newer than PyAV's enum: its rotation is still read."""
+    from lowlight_cli.video.probe import _display_matrix, _rotation_matrix
+
+    with av.open(str(_photo(tmp_path / "exif.jpg"))) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        assert _display_matrix(frame) is None
+    with av.open(str(make_clip(tmp_path / "rot.mp4", frames=2, rotation=90))) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        assert _rotation_matrix(frame.rotation) == _display_matrix(frame) == (0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30)
+
+
 def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
     src = make_clip(tmp_path / "clip.mp4", frames=2, audio=False)
     data = src.read_bytes()

@@ -79,9 +79,26 @@ def open_input(path: Path) -> Iterator["av.container.InputContainer"]:  # noqa: 
     try:
         if not container.streams.video:
             raise FileError(path, "no video stream")
+        _refuse_still_image(container, path)
         yield container
     finally:
         container.close()
+
+
+STILL_IMAGE_DEMUXERS = ("image2",)
+"""FFmpeg demuxers of still images, with every `*_pipe` one (png_pipe, webp_pipe, tiff_pipe, jpeg_pipe for a
+JPEG under another extension...). FFmpeg reads a photo as a one-frame video; `lowlight video` refuses it."""
+_IMAGE_KINDS = {"mjpeg": "JPEG", "png": "PNG", "webp": "WebP", "tiff": "TIFF", "bmp": "BMP"}
+
+
+def _refuse_still_image(container: "av.container.InputContainer", path: Path) -> None:  # noqa: F821
+    """A photo is not a video: one line naming it (until 2026-12 a JPEG with EXIF ended in exit 3,
+    `unexpected ValueError: 31 is not a valid Type`, from PyAV's side-data enum)."""
+    demuxer = container.format.name
+    if demuxer in STILL_IMAGE_DEMUXERS or demuxer.endswith("_pipe"):
+        ctx = container.streams.video[0].codec_context
+        kind = _IMAGE_KINDS.get(ctx.name if ctx else "", (ctx.name if ctx else demuxer).upper())
+        raise FileError(path, f"not a video: a still {kind} image; photos go through `lowlight enhance`")
 
 
 def video_stream(container: "av.container.InputContainer", path: Path) -> "av.video.stream.VideoStream":  # noqa: F821
@@ -133,10 +150,26 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def _display_matrix(frame: "av.VideoFrame") -> tuple[int, ...] | None:  # noqa: F821
-    for side in frame.side_data:
+    try:
+        sides = list(frame.side_data)
+    except ValueError:  # a side-data type newer than PyAV's enum (FFmpeg 8's EXIF, 31): it lists none of them
+        return _rotation_matrix(frame.rotation)
+    for side in sides:
         if side.type.name == "DISPLAYMATRIX":
             return struct.unpack("=9i", bytes(side))
     return None
+
+
+def _rotation_matrix(degrees: float) -> tuple[int, ...] | None:
+    """The display matrix (16.16 fixed point, as FFmpeg's av_display_rotation_set) of a counter-clockwise
+    rotation, None for none; a flip the original matrix held is lost (only its rotation is readable then)."""
+    import math
+
+    if not degrees:
+        return None
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    fixed = lambda v: int(round(v * 65536))  # noqa: E731
+    return (fixed(c), fixed(-s), 0, fixed(s), fixed(c), 0, 0, 0, 1 << 30)
 
 
 def _reason(exc: Exception) -> str:
