@@ -20,7 +20,7 @@ SIZES = {0.5: (960, 540), 2.0: (1920, 1080), 8.0: (3840, 2160), 24.0: (6000, 400
 """Megapixels -> (width, height): qHD, 1080p, 4K UHD and a 24 MP camera frame; other sizes keep 3:2."""
 DEFAULT_SIZES = {"cpu": (0.5, 2.0, 8.0), "cuda": (0.5, 2.0, 8.0, 24.0)}
 BACKENDS = ("torch", "onnx", "onnx-tensorrt")
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "fp16")
 MAX_MEGAPIXELS = 400.0
 """The largest size measured: read_image's decompression-bomb limit."""
 
@@ -85,7 +85,7 @@ def usable_precisions(precisions: list[str], device_type: str) -> list[str]:
 class Case:
     backend: str
     precision: str
-    """fp32, fp16 (CUDA only) or int8 (ONNX graphs on a CPU)."""
+    """fp32 or fp16 (CUDA only)."""
     tile: int | None
     """Tile core size; None = the Enhancer's automatic choice."""
     megapixels: float
@@ -276,15 +276,13 @@ def ratios(
     weights: str, device: str, megapixels: float, repeats: int, work: Path, authors_graph: Path | None = None,
     folder_images: int = 4, log=print,
 ) -> dict:
-    """The speed ratios of one run: int8/fp32, fast/full and (CPU) ours/the authors' graph as throughput ratios
+    """The speed ratios of one run: fp16/fp32 (CUDA), fast/full and (CPU) ours/the authors' graph as throughput ratios
     of fresh-process cases at `megapixels`, and folder/model-only throughput of `lowlight enhance`."""
     cuda = device.startswith("cuda")
     base = Case("onnx", "fp32", None, megapixels)
     cases = {"fp32": base, "fast": dataclasses.replace(base, quality="fast")}
     if cuda:
         cases["fp16"] = dataclasses.replace(base, precision="fp16")
-    else:
-        cases["int8"] = dataclasses.replace(base, precision="int8")
     results = {}
     for key, case in cases.items():
         log(f"ratios: {case}")
@@ -292,9 +290,9 @@ def ratios(
     full = results["fp32"]
     rows = [{"ratio": "fast/full (speed)", "value": full.seconds / results["fast"].seconds,
              "detail": f"{results['fast'].seconds:.2f} s vs {full.seconds:.2f} s"}]
-    low = "fp16" if cuda else "int8"
-    rows.insert(0, {"ratio": f"{low}/fp32 (speed)", "value": full.seconds / results[low].seconds,
-                    "detail": f"{results[low].seconds:.2f} s vs {full.seconds:.2f} s"})
+    if cuda:
+        rows.insert(0, {"ratio": "fp16/fp32 (speed)", "value": full.seconds / results["fp16"].seconds,
+                        "detail": f"{results['fp16'].seconds:.2f} s vs {full.seconds:.2f} s"})
     log("ratios: folder vs model only")
     folder = _isolated(folder_vs_model, weights, device, "onnx", "fp32", megapixels, folder_images, work)
     rows.append({"ratio": "folder/model-only (throughput)", "value": folder["ratio"],

@@ -1,6 +1,6 @@
 """Write the speed-mode tables of docs/performance.md from the committed result files (never by hand).
 
-Reads docs/results/speed/{bench.json, int8-gate.json, fast-mode.json, fast-video.json,
+Reads docs/results/speed/{bench.json, fast-mode.json, fast-video.json,
 batch-sizes.json, bf16-cpu.json} (each optional) and
 replaces the text between the `speed-modes` markers in docs/performance.md.
 
@@ -34,24 +34,6 @@ def bench_section(bench: dict) -> list[str]:
     if bench.get("ratios"):
         out += ["", f"Ratios at {bench['ratios']['megapixels']:g} MP, measured in the same run:", ""]
         out += ratios_markdown(bench["ratios"]).splitlines()
-    return out
-
-
-def gate_section(gate: dict) -> list[str]:
-    g = gate["gate"]
-    out = [
-        f"int8 accuracy gate for `{gate['weights']}` ({g['measured_by']}): needs int8-vs-fp32 PSNR >= "
-        f"{g['required']['min_psnr_vs_fp32_db']:g} dB and a quality loss <= {g['required']['max_metric_loss_db']:g} dB "
-        f"on every set; **{'passed' if g['passed'] else 'not passed'}**, so `--precision auto` "
-        f"{'may pick' if g['passed'] else 'does not pick'} int8.",
-        "",
-        "| test set | images | int8 vs fp32 PSNR dB (mean) | worst image dB | PSNR to reference fp32 | int8 | loss dB |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, s in gate["sets"].items():
-        m = s["mean"]
-        out.append(f"| {name} | {s['images']} | {m['int8_vs_fp32_db']:.2f} | {s['min_int8_vs_fp32_db']:.2f} | "
-                   f"{m['fp32_psnr_db']:.2f} | {m['int8_psnr_db']:.2f} | {s['quality_loss_db']:.3f} |")
     return out
 
 
@@ -115,9 +97,8 @@ def bf16_section(bf16: dict) -> list[str]:
 
 def main() -> None:
     parts: list[str] = []
-    for name, section in (("bench.json", bench_section), ("int8-gate.json", gate_section),
-                          ("fast-mode.json", fast_section), ("fast-video.json", fast_video_section),
-                          ("batch-sizes.json", batch_section),
+    for name, section in (("bench.json", bench_section), ("fast-mode.json", fast_section),
+                          ("fast-video.json", fast_video_section), ("batch-sizes.json", batch_section),
                           ("bf16-cpu.json", bf16_section)):
         data = load(name)
         if data is not None:

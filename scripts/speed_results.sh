@@ -1,7 +1,7 @@
 #!/bin/sh
 # The timed figures of docs/performance.md's speed-mode section. Run on an otherwise idle machine, e.g.
 #   flock /work/bench.lock scripts/speed_results.sh
-# (int8-gate.json and fast-mode.json hold accuracy, not timing: scripts/int8_gate.py, scripts/fast_mode_quality.py.)
+# (fast-mode.json holds accuracy, not timing: scripts/fast_mode_quality.py.)
 set -e
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}

@@ -42,22 +42,22 @@ def test_bench_command_writes_markdown_and_json(tmp_path):
 
 @pytest.mark.slow
 def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
-    """int8/fp32, fast/full, folder/model-only and ours/authors' graph, each from a real timed run."""
+    """fast/full, folder/model-only and ours/authors' graph (fp16/fp32 on CUDA only), each from a real timed run."""
     from conftest import OFFICIAL_ONNX
 
     from lowlight_cli.bench import ratios, ratios_markdown
 
     result = ratios("official", "cpu", 0.1, 1, tmp_path, OFFICIAL_ONNX, folder_images=2, log=lambda _: None)
     names = [r["ratio"] for r in result["rows"]]
-    assert names == ["int8/fp32 (speed)", "fast/full (speed)", "folder/model-only (throughput)",
+    assert names == ["fast/full (speed)", "folder/model-only (throughput)",
                      "ours/authors' graph (speed)", "authors' graph/ours (peak memory)"]
     assert all(r["value"] > 0 for r in result["rows"])
-    assert result["cases"]["int8"]["case"]["precision"] == "int8" and "int8" in result["cases"]["int8"]["description"]
+    assert set(result["cases"]) == {"fp32", "fast"}  # no other precision on a CPU
     assert result["cases"]["fast"]["case"]["quality"] == "fast"
     assert result["authors"]["size"] == "512x384" and result["folder"]["images"] == 2  # 387x258 padded to 128s
     assert result["folder"]["written"] == 2  # the folder run wrote every image ...
     assert not list(tmp_path.glob(".folder-bench-*"))  # ... in a scratch folder that is gone afterwards
-    assert "| int8/fp32 (speed) |" in ratios_markdown(result)
+    assert "| fast/full (speed) |" in ratios_markdown(result)
 
 
 @pytest.mark.slow
@@ -89,3 +89,12 @@ def test_the_authors_graph_runs_at_free_sizes():
 
     result = authors_graph_case(OFFICIAL_ONNX, 0.02, 1)
     assert result["size"] == "256x128" and result["seconds"] > 0  # 173x115 padded to multiples of 128
+
+
+def test_precisions_are_fp32_and_fp16():
+    from lowlight_cli.bench import PRECISIONS, parse_list
+    from lowlight_cli.errors import LowlightError
+
+    assert PRECISIONS == ("fp32", "fp16")
+    with pytest.raises(LowlightError, match="int8 is not one of fp32, fp16"):
+        parse_list("--precisions", "fp32,int8", PRECISIONS)

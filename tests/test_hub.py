@@ -220,3 +220,22 @@ def test_push_round_trip_with_onnx_and_model_card(hub, tmp_path):
     assert resolve(pinned).weights_file.read_bytes() == (local / "model.safetensors").read_bytes()
     graphs = resolve_onnx(pinned)  # the onnx backend can run Hub weights without torch
     assert graphs.graphs["fp32"]["local"].read_bytes() == (local / "onnx" / "local.onnx").read_bytes()
+
+
+def test_hub_graphs_of_an_older_manifest_listing_int8_load_fp32_and_fp16(hub, tmp_path):
+    """A repository whose manifest still lists int8 graphs (without their files): only fp32/fp16 are fetched."""
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.weights import app
+
+    local = tmp_path / "older"
+    shutil.copytree(resolve("official").weights_file.parent, local)
+    manifest = json.loads((local / "onnx" / "manifest.json").read_text())
+    manifest["graphs"]["int8"] = {s: {"file": f"{s}.int8.onnx", "sha256": "0" * 64} for s in ("attention", "local")}
+    (local / "onnx" / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    result = CliRunner().invoke(app, ["push", str(local), "me/agllnet-older"])
+    assert result.exit_code == 0, result.output
+    pinned = result.output.split("--weights ")[1].split()[0]
+    assert not any("int8" in path for path in hub.repos["me/agllnet-older"]["commits"][pinned.split("@")[1].split("/")[0]])
+    graphs = resolve_onnx(pinned)
+    assert set(graphs.graphs) == {"fp32", "fp16"}

@@ -1,21 +1,18 @@
-"""Speed options: int8 graphs and --precision, fast mode (guided upsampling), pipelined folder enhancement."""
+"""Speed options: --precision, fast mode (guided upsampling), pipelined folder enhancement."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
 from conftest import SAMPLE, load_rgb
 
 from lowlight_cli.errors import DeviceError, LowlightError
-from lowlight_cli.inference.precision import INT8_GATE, cpu_has_int8_dot, resolve_precision
+from lowlight_cli.inference.precision import PRECISIONS, resolve_precision
 from lowlight_cli.weights.registry import ONNX_MANIFEST, resolve_onnx
-
-VNNI = {"avx2", "avx512_vnni"}
-NO_VNNI = {"avx2", "fma"}
-PASSED = {"min_psnr_vs_fp32_db": 41.0, "max_metric_loss_db": 0.05}
 
 
 def psnr(a, b):
@@ -26,30 +23,34 @@ def psnr(a, b):
 
 
 def test_precision_rules():
+    assert PRECISIONS == ("fp32", "fp16", "auto")
     graphs = resolve_onnx("official")
-    with_int8 = dataclasses.replace(graphs, graphs={**graphs.graphs, "int8": graphs.graphs["fp32"]})
-    gated = dataclasses.replace(with_int8, gates={"int8": PASSED})
-    assert resolve_precision("auto", "onnx", "cpu", gated, VNNI) == "int8"
-    assert resolve_precision("auto", "onnx", "cpu", gated, NO_VNNI) == "fp32"  # no int8 dot products: no gain
-    failed = dataclasses.replace(with_int8, gates={"int8": {**PASSED, "min_psnr_vs_fp32_db": 39.9}})
-    assert resolve_precision("auto", "onnx", "cpu", failed, VNNI) == "fp32"
-    lossy = dataclasses.replace(with_int8, gates={"int8": {**PASSED, "max_metric_loss_db": 0.11}})
-    assert resolve_precision("auto", "onnx", "cpu", lossy, VNNI) == "fp32"
-    assert resolve_precision("auto", "onnx", "cpu", with_int8, VNNI) == "fp32"  # never measured: not taken
-    assert resolve_precision("auto", "onnx", "cuda", gated, VNNI) == "fp16"
-    assert resolve_precision("auto", "torch", "cpu", None, VNNI) == "fp32"
-    assert resolve_precision("int8", "onnx", "cpu", with_int8) == "int8"  # asked for: no gate needed
-    no_int8 = dataclasses.replace(graphs, graphs={k: v for k, v in graphs.graphs.items() if k != "int8"})
+    assert set(graphs.graphs) == {"fp32", "fp16"}
+    no_fp16 = dataclasses.replace(graphs, graphs={"fp32": graphs.graphs["fp32"]})
+    assert resolve_precision("auto", "onnx", "cpu", graphs) == "fp32"
+    assert resolve_precision("auto", "onnx", "cuda", graphs) == "fp16"
+    assert resolve_precision("auto", "onnx", "cuda", no_fp16) == "fp32"  # no fp16 graphs: fp32 on the GPU
+    assert resolve_precision("auto", "torch", "cpu", None) == "fp32"
+    assert resolve_precision("auto", "torch", "cuda", None) == "fp16"
+    assert resolve_precision("fp32", "onnx", "cuda", graphs) == "fp32"
     for args, message in [
-        (("int8", "torch", "cpu", None), "--backend onnx"),
-        (("int8", "onnx", "cuda", with_int8), "CPU provider"),
-        (("int8", "onnx", "cpu", no_int8), "no int8 graphs"),
         (("fp16", "onnx", "cpu", graphs), "needs a CUDA device"),
+        (("fp16", "torch", "cpu", None), "needs a CUDA device"),
+        (("fp16", "onnx", "cuda", no_fp16), "no fp16 graphs"),
+        (("int8", "onnx", "cpu", graphs), "unknown"),
         (("bf16", "onnx", "cpu", graphs), "unknown"),
     ]:
         with pytest.raises(DeviceError, match=message):
             resolve_precision(*args)
-    assert INT8_GATE == {"min_psnr_vs_fp32_db": 40.0, "max_metric_loss_db": 0.1}
+
+
+def test_precision_int8_is_not_an_option():
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+
+    result = CliRunner().invoke(app, ["enhance", str(SAMPLE), "--precision", "int8"])
+    assert result.exit_code == 2 and "int8" in result.output  # typer refuses the value before any work
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -57,71 +58,43 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni\n")
-    assert cpu_has_int8_dot(cpu_flags(info)) and not cpu_has_int8_dot({"avx2"})
+    assert cpu_flags(info) == {"fpu", "avx2", "avx512f", "avx512_vnni"}
+    assert cpu_flags(tmp_path / "missing") == set()
 
 
 def test_half_and_precision_must_agree():
     from lowlight_cli.inference.enhancer import Enhancer
 
-    with pytest.raises(LowlightError, match="contradicts --precision int8"):
-        Enhancer("official", device="cpu", backend="onnx", half=True, precision="int8")
+    with pytest.raises(LowlightError, match="contradicts --precision fp32"):
+        Enhancer("official", device="cpu", backend="onnx", half=True, precision="fp32")
 
 
-def test_bundled_int8_graphs_run_close_to_fp32_and_record_how_they_were_built():
-    """The bundled int8 graphs load (sha256 checked), run on the CPU provider and stay near fp32."""
-    from lowlight_cli.inference.enhancer import Enhancer
+def test_an_older_manifest_listing_int8_graphs_loads_fp32_and_fp16(tmp_path):
+    """Exports of older versions listed int8 graphs; without their files the manifest still loads, and the
+    fp32/fp16 graphs are still checked against their sha256."""
+    folder = shutil.copytree(resolve_onnx("official").folder, tmp_path / "onnx")
+    manifest = json.loads((folder / ONNX_MANIFEST).read_text())
+    manifest["graphs"]["int8"] = {stage: {"file": f"{stage}.int8.onnx", "sha256": "0" * 64}
+                                  for stage in ("attention", "local")}
+    manifest["gates"] = {"int8": {"min_psnr_vs_fp32_db": 27.3, "max_metric_loss_db": 1.02, "passed": False}}
+    (folder / ONNX_MANIFEST).write_text(json.dumps(manifest, indent=2))
+    graphs = resolve_onnx(folder)
+    assert set(graphs.graphs) == {"fp32", "fp16"}
+    assert not any(p.name.endswith(".int8.onnx") for p in folder.iterdir())
+    (folder / "local.onnx").write_bytes(b"edited")
+    with pytest.raises(LowlightError, match="sha256"):
+        resolve_onnx(folder)
 
-    graphs = resolve_onnx("official")
-    assert "int8" in graphs.graphs
-    manifest = json.loads((graphs.folder / ONNX_MANIFEST).read_text())
-    assert manifest["builds"]["int8"]["keep_fp32"]["local"]  # the layers kept in fp32 are recorded
-    rgb = load_rgb(SAMPLE, (256, 192))
-    fp32 = Enhancer("official", device="cpu", backend="onnx", precision="fp32")
-    int8 = Enhancer("official", device="cpu", backend="onnx", precision="int8")
-    assert "int8" in int8.description
-    a, b = fp32.enhance(rgb).image, int8.enhance(rgb).image
-    assert b.shape == a.shape and np.isfinite(b).all()
-    assert 25 < psnr(a, b) < 80  # close, but not the fp32 graph under another name
 
+def test_the_bundled_weights_ship_no_int8_graphs():
+    from lowlight_cli.weights.registry import BUNDLED, bundled_dir
 
-def test_quantize_a_small_export_keeping_named_convolutions_in_fp32(tmp_path):
-    import onnx
-    import torch
-
-    from lowlight_cli.inference.onnx_backend import OnnxBackend
-    from lowlight_cli.models.agllnet import AgLLNet
-    from lowlight_cli.models.config import AgLLNetConfig
-    from lowlight_cli.weights.onnx_export import export_onnx
-    from lowlight_cli.weights.onnx_quantize import (
-        add_to_manifest, calibration_images, conv_names, quantize_stage, stage_feeds,
-    )
-    from lowlight_cli.weights.registry import graph_file
-
-    torch.manual_seed(0)
-    config = AgLLNetConfig.from_dict({"attention_channels": [4, 4], "fem_layers": 2, "fem_channels": 4,
-                                      "branches": ["can", "resnet"], "branch_attention": [False, True],
-                                      "can_channels": 4, "can_dilations": [1, 2]})
-    folder = export_onnx(AgLLNet(config).eval(), tmp_path / "onnx")
-    photos = sorted((SAMPLE.parent.parent / "synth").glob("*.jpg"))
-    images = calibration_images(photos, 2, size=128)
-    assert all(i.shape == (128, 128, 3) and 0 <= i.min() and i.max() <= 1 for i in images)
-    assert np.abs(images[0] - images[1]).mean() > 0.01  # different crops, exposures and noise
-    feeds = stage_feeds(folder, images)
-    keep = [n for n in conv_names(folder / "local.onnx") if "fem.0/" in n]
-    assert len(keep) == 1
-    for stage in ("attention", "local"):
-        quantize_stage(folder / graph_file(stage, "fp32"), folder / graph_file(stage, "int8"), feeds[stage],
-                       keep if stage == "local" else ())
-    add_to_manifest(folder, "int8", build={"keep_fp32": keep})
-    graph = onnx.load(str(folder / "local.int8.onnx")).graph
-    dequantized = {o for n in graph.node if n.op_type == "DequantizeLinear" for o in n.output}
-    convs = {n.name: n for n in graph.node if n.op_type == "Conv"}
-    assert not set(convs[keep[0]].input) & dequantized  # kept in fp32
-    assert sum(bool(set(c.input) & dequantized) for c in convs.values()) == len(convs) - 1  # the rest int8
-    x = feeds["local"][0]
-    out8 = OnnxBackend(resolve_onnx(folder), device="cpu", precision="int8").local(x["image"], x["attention"])
-    out32 = OnnxBackend(resolve_onnx(folder), device="cpu").local(x["image"], x["attention"])
-    assert out8.shape == out32.shape and 20 < psnr(np.clip(out8, 0, 1), np.clip(out32, 0, 1)) < 90
+    for name in BUNDLED:
+        folder = resolve_onnx(name).folder
+        assert not list(folder.glob("*int8*")), name
+        manifest = json.loads((folder / ONNX_MANIFEST).read_text())
+        assert set(manifest["graphs"]) <= {"fp32", "fp16"} and "gates" not in manifest, name
+    assert not list(bundled_dir().rglob("*int8*"))
 
 
 # --- fast mode ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Examples:
     lowlight bench                                          # torch and onnx, fp32, auto tiles, 0.5/2/8 MP on CPU
     lowlight bench --backends onnx --tiles auto,1024,2048 --sizes 2,8
     lowlight bench --device cuda --precisions fp32,fp16 --sizes 2,8,24 --video clip.mp4
-    lowlight bench --backends onnx --precisions fp32,int8 --sizes 2 --ratios --authors-graph agllnet_official_256x256.onnx
+    lowlight bench --backends onnx --sizes 2 --ratios --authors-graph agllnet_official_256x256.onnx
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 @user_errors
 def bench(
     backends: Annotated[str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")] = "torch,onnx",
-    precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (CUDA only), int8 (onnx on a CPU only).")] = "fp32",
+    precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (CUDA only).")] = "fp32",
     tiles: Annotated[str, typer.Option(help="Comma-separated tile core sizes in px, or auto.")] = "auto",
     sizes: Annotated[Optional[str], typer.Option(help="Megapixels, comma-separated. Default: 0.5,2,8 (CPU), 0.5,2,8,24 (CUDA).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Timed runs per case (median reported).")] = 1,
@@ -31,7 +31,7 @@ def bench(
     video_seconds: Annotated[float, typer.Option(help="Seconds of --video to process.")] = 1.0,
     fast_video_seconds: Annotated[Optional[float], typer.Option(help="Seconds of --video for the --fast case (default: --video-seconds); fast mode is 30x quicker, so it can time more frames.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path("bench"),
-    ratios: Annotated[bool, typer.Option("--ratios", help="Also measure int8/fp32 (fp16/fp32 on CUDA), fast/full, folder/model-only and ours/the authors' graph, at the largest --sizes.")] = False,
+    ratios: Annotated[bool, typer.Option("--ratios", help="Also measure fp16/fp32 (CUDA), fast/full, folder/model-only and ours/the authors' graph, at the largest --sizes.")] = False,
     authors_graph: Annotated[Optional[Path], typer.Option(help="The authors' released ONNX graph, for --ratios (CPU).")] = None,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
@@ -74,10 +74,7 @@ def bench(
     if usable != precision_list:
         console.print("[yellow]fp16 skipped: it needs a CUDA device, this run is on the CPU[/]")
 
-    def runs(backend: str, precision: str) -> bool:  # int8 graphs run on onnxruntime's CPU provider only
-        return not (precision == "int8" and (device_type == "cuda" or backend == "torch"))
-
-    cases = [Case(b, p, t, s) for s in size_list for b in names for p in usable for t in tile_list if runs(b, p)]
+    cases = [Case(b, p, t, s) for s in size_list for b in names for p in usable for t in tile_list]
     results = []
     for i, case in enumerate(cases, 1):
         console.print(f"[dim]{i}/{len(cases)} {case}[/]")
@@ -87,8 +84,7 @@ def bench(
     if video:
         for b in names:
             for p in usable:
-                if runs(b, p):
-                    videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
+                videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
         videos.append(video_fps(video, "onnx", "fp32", weights, device.value, fast_video_seconds or video_seconds, out,
                                 quality="fast"))
     ratio = None

@@ -33,13 +33,12 @@ HalfOpt = Annotated[bool, typer.Option("--half", help="Same as --precision fp16 
 class Precision(str, Enum):
     fp32 = "fp32"
     fp16 = "fp16"
-    int8 = "int8"
     auto = "auto"
 
 
 PrecisionOpt = Annotated[
     Optional[Precision],
-    typer.Option("--precision", help="fp32 (default), fp16 (CUDA, NaN guard), int8 (ONNX graphs on a CPU), or auto (fp16 on CUDA; int8 on a CPU only where it passed the accuracy gate and the CPU has VNNI)."),
+    typer.Option("--precision", help="fp32 (default), fp16 (CUDA, NaN guard), or auto (fp16 on CUDA, fp32 on a CPU)."),
 ]
 FastOpt = Annotated[
     bool, typer.Option("--fast", help=f"Fast mode for previews and video on a CPU: the network sees a {FAST_SIDE} px copy and a guided filter carries its result to full size.")

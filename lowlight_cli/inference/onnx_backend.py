@@ -76,7 +76,7 @@ def open_session(ort, path: Path, options, providers):
 class OnnxBackend:
     """The `Backend` protocol on onnxruntime; fp16 graphs (CUDA only) fall back to fp32 on NaN/inf output.
 
-    `precision` is fp32, fp16, int8 or auto (`lowlight_cli.inference.precision`); `half=True` means fp16.
+    `precision` is fp32, fp16 or auto (`lowlight_cli.inference.precision`); `half=True` means fp16.
     """
 
     def __init__(
@@ -114,7 +114,7 @@ class OnnxBackend:
         self.attention_multiple = cfg.attention_multiple
         self.local_multiple = cfg.local_multiple
         self.local_radius = cfg.local_radius
-        precision = {"fp16": "float16 (NaN guard: fp32 fallback)", "int8": "int8 (QDQ)"}.get(self.precision, "float32")
+        precision = "float16 (NaN guard: fp32 fallback)" if self.precision == "fp16" else "float32"
         used = "+".join(SHORT.get(p, p) for p in in_use)
         self.description = f"onnxruntime {ort.__version__} [{used}], {precision}"
         self.fp32_fallbacks = 0

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lowlight_cli.errors import WeightsError
-from lowlight_cli.weights.files import CONFIG_FILE, ONNX_DIR, ONNX_MANIFEST, NoOnnxExport, ResolvedWeights, sha256_of
+from lowlight_cli.weights.files import (
+    CONFIG_FILE, GRAPH_PRECISIONS, ONNX_DIR, ONNX_MANIFEST, NoOnnxExport, ResolvedWeights, sha256_of,
+)
 
 PREFIX = "hf://"
 ETAG_TIMEOUT = 10.0
@@ -166,7 +168,9 @@ def download_onnx(text: str) -> Path:
     """The exported graphs stored beside the weights (`onnx/` in the repository), for `--backend onnx`."""
     ref = parse_ref(text)
     manifest = onnx_manifest(text)
-    for stages in json.loads(manifest.read_text())["graphs"].values():
+    for precision, stages in json.loads(manifest.read_text())["graphs"].items():
+        if precision not in GRAPH_PRECISIONS:  # listed by older exports, never loaded (`resolve_onnx`)
+            continue
         for entry in stages.values():
             download(ref, ref.sibling(f"{ONNX_DIR}/{entry['file']}"))
     return manifest.parent

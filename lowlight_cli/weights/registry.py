@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from lowlight_cli.errors import WeightsError
 from lowlight_cli.io.atomic import guard_outputs
 
 from lowlight_cli.weights.files import (  # noqa: F401 - the formats, re-exported for callers
-    CONFIG_FILE, FORMAT, ONNX_DIR, ONNX_FORMAT, ONNX_FORMAT_UNGATED, ONNX_MANIFEST, WEIGHTS_FILE, ResolvedWeights,
+    CONFIG_FILE, FORMAT, GRAPH_PRECISIONS, ONNX_DIR, ONNX_FORMAT, ONNX_FORMAT_UNGATED, ONNX_MANIFEST, WEIGHTS_FILE, ResolvedWeights,
     NoOnnxExport, graph_file, sha256_of,
 )
 
@@ -141,11 +141,9 @@ class OnnxGraphs:
 
     folder: Path
     graphs: dict[str, dict[str, Path]]
-    """precision ("fp32", "fp16", "int8") -> stage ("attention", "local") -> file."""
+    """precision ("fp32", "fp16") -> stage ("attention", "local") -> file."""
     config: dict[str, Any]
     """The exported model's `AgLLNetConfig.to_dict()` (size multiples and tiling margin derive from it)."""
-    gates: dict[str, Any] = field(default_factory=dict)
-    """precision -> the accuracy measurement it was admitted with (`lowlight_cli.inference.precision`)."""
 
 
 def resolve_onnx(ref: str | Path) -> OnnxGraphs:
@@ -181,6 +179,8 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
         raise WeightsError(f"{folder}: the ONNX graphs were exported from other weights; re-run `lowlight export`")
     graphs: dict[str, dict[str, Path]] = {}
     for precision, stages in manifest["graphs"].items():
+        if precision not in GRAPH_PRECISIONS:  # e.g. the int8 graphs older manifests listed
+            continue
         for stage, entry in stages.items():
             path = folder / entry["file"]
             if not path.is_file():
@@ -188,4 +188,4 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
             if sha256_of(path) != entry["sha256"]:
                 raise WeightsError(f"{path}: sha256 does not match the manifest (damaged or edited)")
             graphs.setdefault(precision, {})[stage] = path
-    return OnnxGraphs(folder, graphs, manifest["config"], manifest.get("gates", {}))
+    return OnnxGraphs(folder, graphs, manifest["config"])
