@@ -99,7 +99,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> 
     with open(rows_file, "w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
-        writer.writerows({k: ("" if r[k] is None else r[k]) for k in COLUMNS} for r in rows)
+        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS} for r in rows)
     inp = [r[0] for r in sheet]
     out = [r[1] for r in sheet]
     def as8(thumbs: list[np.ndarray]) -> np.ndarray:

@@ -24,10 +24,11 @@ from lowlight_cli.inference import DEFAULT_BACKEND
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
-COLUMNS = ("method", "image", "psnr", "ssim", "in_luma", *METRICS, "in_noise", "seconds")
+COLUMNS = ("method", "image", "psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "in_luma", *METRICS, "in_noise", "seconds")
 NUMERIC = COLUMNS[2:]
-RATIOS = ("chroma_ratio", "contrast_ratio", "local_contrast")
-"""Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more."""
+RATIOS = ("chroma_ratio", "contrast_ratio", "local_contrast", "black", "black_change", "niqe")
+"""Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more; the black
+level and NIQE as the low-light literature reports them (a median over the images)."""
 PSNR_CAP = 100.0
 """dB: an output identical to its target (a baseline leaving a bright photo alone) has infinite PSNR; means use this."""
 
@@ -115,10 +116,13 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
             tic = time.perf_counter()
             out = np.clip(method(low), 0, 1).astype(np.float32)
             seconds = time.perf_counter() - tic
-            row = {"method": label, **base, **look_metrics(low, out), "seconds": seconds, "psnr": None, "ssim": None}
+            row = {"method": label, **base, **look_metrics(low, out), "seconds": seconds, "psnr": None, "ssim": None,
+                   "psnr_gt_mean": None, "ssim_gt_mean": None}
             if target is not None:
                 pred = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)[None]
-                row.update(psnr=psnr(pred, target), ssim=ssim(pred, target))
+                scaled = torch.from_numpy(gt_mean(out, high)).permute(2, 0, 1)[None]
+                row.update(psnr=psnr(pred, target), ssim=ssim(pred, target),
+                           psnr_gt_mean=psnr(scaled, target), ssim_gt_mean=ssim(scaled, target))
             rows.append(row)
             if sheet_rows is not None:
                 thumbs.append(thumbnail(out, sheet_height))
@@ -127,6 +131,15 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
         if sheet_rows is not None:
             sheet_rows.append(thumbs)
     return rows
+
+
+def gt_mean(out: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """`out` scaled so that its mean grey (Rec.601 luma) equals the target's, clipped to [0, 1]: the GT-mean
+    convention of KinD, LLFlow and Retinexformer, which scores the restoration apart from the exposure chosen."""
+    from lowlight_cli.colour import mean_luma
+
+    scale = mean_luma(target) / max(mean_luma(out), 1e-6)
+    return np.ascontiguousarray(np.clip(out * np.float32(scale), 0, 1), np.float32)
 
 
 def _fit(rgb: np.ndarray, max_side: Optional[int]) -> np.ndarray:
@@ -148,7 +161,8 @@ def summarize(rows: list[dict]) -> list[dict]:
         mine = [r for r in rows if r["method"] == method]
         mean = {}
         for k in NUMERIC:
-            values = [min(r[k], PSNR_CAP) if k == "psnr" else r[k] for r in mine if r[k] is not None and not np.isnan(r[k])]
+            values = [min(r[k], PSNR_CAP) if k.startswith("psnr") else r[k] for r in mine
+                      if r.get(k) is not None and not np.isnan(r[k])]
             mean[k] = float((np.median if k in RATIOS else np.mean)(values)) if values else None
         summary.append({"method": method, "images": len(mine), **mean})
     return summary
@@ -160,15 +174,17 @@ def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
 
 def markdown_table(summary: list[dict]) -> str:
     paired = any(s["psnr"] is not None for s in summary)
-    head = ["method", "images", *(["PSNR (dB)", "SSIM"] if paired else []), "luma in", "luma out", "clipped %",
+    head = ["method", "images", *(["PSNR (dB)", "SSIM", "GT-mean PSNR", "GT-mean SSIM"] if paired else []),
+            "black L* (median)", "NIQE (median)", "luma in", "luma out", "clipped %",
             "newly clipped %", "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
             "noise in", "noise out", "s/image"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for s in summary:
         cells = [s["method"], str(s["images"])]
         if paired:
-            cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f")]
-        cells += [_fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
+            cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f"), _fmt(s.get("psnr_gt_mean"), ".2f"),
+                      _fmt(s.get("ssim_gt_mean"), ".4f")]
+        cells += [_fmt(s.get("black"), ".1f"), _fmt(s.get("niqe"), ".2f"), _fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
                   _fmt(s["clipped_new"], ".2f", 100), _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
                   _fmt(s["chroma_ratio"], ".2f"), _fmt(s["contrast_ratio"], ".2f"), _fmt(s["local_contrast"], ".2f"),
                   _fmt(s["in_noise"], ".4f"), _fmt(s["noise"], ".4f"), _fmt(s["seconds"], ".2f")]
@@ -185,7 +201,7 @@ def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: 
         with atomic_path(out / name) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, columns, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({k: ("" if r[k] is None else r[k]) for k in columns} for r in records)
+            writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in columns} for r in records)
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(markdown_table(summary))
     if sheet_rows:

@@ -15,6 +15,9 @@ shift, chroma change or contrast change it shows is what the method did beyond b
     contrast_ratio   std of L* of the output / of the reference (global contrast)
     local_contrast   mean |L* - blurred L*| of the output / of the reference (detail)
     noise            residual-noise estimate (sigma, 0-1 units) in the flattest regions of the output
+    black            black level: the 1st percentile of the output's CIELAB L* (0-100; lifted blacks read high)
+    black_change     black minus the input's black level
+    niqe             NIQE of the output (`evaluation.niqe`, no reference; lower is more natural); NaN below 96 px
 """
 
 from __future__ import annotations
@@ -29,7 +32,15 @@ LOCAL_SIGMA = 3.0
 """Gaussian sigma in pixels of the blur that local contrast is measured against."""
 FLAT_SHARE = 0.2
 """The noise estimate looks at this share of the image: the pixels whose local structure is weakest."""
-METRICS = ("luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
+METRICS = ("luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast",
+           "noise", "black", "black_change", "niqe")
+BLACK_PERCENTILE = 1.0
+"""The black level is this percentile of L*."""
+
+
+def black_level(lab_image: np.ndarray) -> float:
+    """BLACK_PERCENTILE of the L* of an image already in CIELAB (see `lowlight_cli.colour.lab`)."""
+    return float(np.percentile(lab_image[..., 0], BLACK_PERCENTILE))
 
 
 def clipped_mask(rgb: np.ndarray) -> np.ndarray:
@@ -73,6 +84,9 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
     db = float(lab_out[..., 2].mean() - lab_ref[..., 2].mean())
     std_ref = float(lab_ref[..., 0].std())
     local_ref = local_contrast(lab_ref[..., 0])
+    from lowlight_cli.evaluation.niqe import BLOCK, niqe
+
+    black = black_level(lab_out)
     return {
         "luma": mean_luma(out),
         "clipped": float(clipped.mean()),
@@ -84,4 +98,7 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
         "contrast_ratio": float(lab_out[..., 0].std() / std_ref) if std_ref > 1e-3 else float("nan"),
         "local_contrast": local_contrast(lab_out[..., 0]) / local_ref if local_ref > 1e-6 else float("nan"),
         "noise": noise_sigma(out),
+        "black": black,
+        "black_change": black - black_level(lab(inp)),
+        "niqe": niqe(out) if min(out.shape[:2]) >= BLOCK else float("nan"),
     }
