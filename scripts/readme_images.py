@@ -1,11 +1,13 @@
-"""The README and benchmark pictures, made with the bundled weights.
+"""The README and benchmark pictures, made with the bundled weights and one run folder.
 
     python scripts/readme_images.py
 
 docs/images/before_after.jpg     the authors' sample: input | attention map | default weights
 docs/images/look-comparison.png  input | gamma | official | agllnet-look-3 | agllnet-look-5 on the authors' sample,
                                  two well-exposed held-out COCO-CC photos and two of them darkened with noise
-                                 (synth-noisy); the photos' Flickr licences are printed for the caption
+                                 (synth-noisy); the photos' Flickr licences are printed for the caption.
+                                 `agllnet-look-3` is not bundled: its run folder, trained, gated and exported as
+                                 docs/benchmarks.md#reproduce says (LOOK3 below).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ WELL_EXPOSED = ("000000022705.jpg", "000000067534.jpg")
 """Held-out COCO-CC test photos shown as they are (do-no-harm) ..."""
 DARK = ("000000000785", "000000040036")
 """... and held-out photos from the noisy synthetic test set (their dark, noisy low image)."""
-METHODS = ("baseline:gamma", "official", "agllnet-look-3", "agllnet-look-5")
+LOOK3 = ROOT / "runs" / "agllnet-look-3" / "gated"
+METHODS = {"gamma": "baseline:gamma", "official": "official", "agllnet-look-3": str(LOOK3), "agllnet-look-5": "agllnet-look-5"}
+"""Column label -> the look benchmark's method spec."""
 HEIGHT = 220
 
 
@@ -43,7 +47,7 @@ def main() -> None:
 
     inputs = [sample] + [read_image(LOOK / "photos" / "test" / name)[0] for name in WELL_EXPOSED]
     inputs += [read_image(next((LOOK / "synth-noisy-test" / "test" / "low").glob(f"{stem}-*.png")))[0] for stem in DARK]
-    methods = {spec.removeprefix("baseline:"): method(spec, threads=0) for spec in METHODS}
+    methods = {label: method(spec, threads=0) for label, spec in METHODS.items()}
     rows = [[thumbnail(x, HEIGHT)] + [thumbnail(np.clip(m(x), 0, 1), HEIGHT) for m in methods.values()] for x in inputs]
     contact_sheet(rows, ("input", *methods), ROOT / "docs" / "images" / "look-comparison.png")
 

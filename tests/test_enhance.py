@@ -77,7 +77,7 @@ def test_our_weights_beat_official_on_noisy_synthetic_pairs():
     from lowlight_cli.synth.settings import DEFAULTS
 
     dark = dataclasses.replace(DEFAULTS, identity_share=0.0, mild_share=0.0, cast_share=0.0)  # dark and noisy only
-    ours, official = Enhancer("agllnet-look", device="cpu", tile=0), Enhancer("official", device="cpu", tile=0)
+    ours, official = Enhancer("agllnet-look-5", device="cpu", tile=0), Enhancer("official", device="cpu", tile=0)
     gains = []
     for i, photo in enumerate(sorted((Path(__file__).parent / "data" / "synth").glob("*.jpg"))):
         for seed in (i, 10 + i):

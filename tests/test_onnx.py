@@ -158,10 +158,10 @@ def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gp
     from lowlight_cli.inference.enhancer import Enhancer, auto_backend
     from lowlight_cli.weights.store import load_model, save_model
 
-    assert auto_backend("agllnet-noise", "cpu") == "onnx"
+    assert auto_backend("agllnet-look-5", "cpu") == "onnx"
     assert Enhancer(device="cpu").description.startswith("onnxruntime")  # the default
     bare = save_model(load_model("official"), tmp_path / "no-graphs")  # weights without an onnx/ export
     assert auto_backend(str(bare), "cpu") == "torch"
     assert auto_backend("hf://someone/weights/model.safetensors", "cpu") == "torch"  # never fetches graphs
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert auto_backend("agllnet-noise", "cuda") == "torch"  # torch may have the GPU; CPU onnx must not win
+        assert auto_backend("agllnet-look-5", "cuda") == "torch"  # torch may have the GPU; CPU onnx must not win

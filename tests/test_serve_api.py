@@ -111,11 +111,11 @@ def test_page_docs_and_security_headers(api):
 def test_models_and_healthz(api):
     health = api.get("/healthz").json()
     assert health["ready"] is True and health["weights"] == "official" and "onnxruntime" in health["backend"]
-    models = api.get("/api/v1/models").json()
-    assert {m["name"] for m in models["bundled"]} >= {"official", "agllnet-look"}
-    assert models["loaded"]["weights"] == "official"
-    from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
+    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
+    models = api.get("/api/v1/models").json()
+    assert {m["name"] for m in models["bundled"]} == set(BUNDLED) >= {"official", DEFAULT_WEIGHTS}
+    assert models["loaded"]["weights"] == "official"
     assert models["defaults"] == {"weights": DEFAULT_WEIGHTS}  # the page's copied command compares with it
 
 

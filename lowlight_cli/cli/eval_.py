@@ -4,8 +4,8 @@ contact sheet.
 
 Examples:
     lowlight eval --data lol/ --weights official --baseline gamma --baseline clahe --baseline lime
-    lowlight eval --data night/ -w official -w agllnet-look --baseline gamma -o reports/night
-    lowlight eval --data kodak/ --self-target -w agllnet-look -o reports/do-no-harm   # well-exposed photos
+    lowlight eval --data night/ -w official -w agllnet-look-5 --baseline gamma -o reports/night
+    lowlight eval --data kodak/ --self-target -w agllnet-look-5 -o reports/do-no-harm   # well-exposed photos
     lowlight eval --data lowlight-synth --weights official --weights runs/noise/model -o reports/synth
     lowlight eval --data lol/ --weights official --backend onnx       # needs `lowlight export` first
 """

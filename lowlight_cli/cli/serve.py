@@ -3,7 +3,7 @@
 Examples:
     lowlight serve                                 # http://127.0.0.1:8000/ ; the API is documented at /docs
     lowlight serve --host 0.0.0.0 --port 9000      # reachable from the network: a token is generated and printed
-    lowlight serve --weights agllnet-look --device cuda --max-pixels 60M
+    lowlight serve --weights official --device cuda --max-pixels 60M
 """
 
 from __future__ import annotations

@@ -42,35 +42,16 @@ BUNDLED: dict[str, BundledWeights] = {
             "MIT (c) 2021 Yu Li",
         ),
         BundledWeights(
-            "agllnet-noise",
-            "agllnet-noise",
-            "4d4a55079540c9a48754d8394b9ceb7667b8699672a79725565a1ec5bedc335e",
-            "Ours: the paper's Noise-Net variant fine-tuned from `official` on synthetic and real pairs",
-            "MIT; trained on research-only data, see its model card",
-        ),
-        BundledWeights(
-            "agllnet-look",
-            "agllnet-look",
-            "4411607bfbd3afb6466579e919c7db6f0a3b03adcabacf2499561759c72d0e32",
-            "Ours: the Noise-Net variant fine-tuned from `official` on pairs of every exposure kind (the look benchmark)",
-            "MIT; trained partly on research-only data, see its model card",
-        ),
-        BundledWeights(
-            "agllnet-look-3",
-            "agllnet-look-3",
-            "774bf5b183c920f29ae83d8fe42019a03bc691ec50176888b8072a5d64c94ef8",
-            "Ours: agllnet-look trained 900 steps more (more identity pairs, debiased noise), with the attention gate",
-            "MIT; trained partly on research-only data, see its model card",
-        ),
-        BundledWeights(
             "agllnet-look-5",
             "agllnet-look-5",
             "6c43b67c6950a6ce1913acacf4be3a012762406444d6cd0604d86a1e73def9f5",
-            "Ours (default): agllnet-look-3's local stages trained 100 steps through the gate, with a smooth attention gate",
+            "Ours (default): the Noise-Net variant fine-tuned from `official`, with a smooth attention gate",
             "MIT; trained partly on research-only data, see its model card",
         ),
     )
 }
+MAX_BUNDLED = 3
+"""The wheel holds at most this many weight sets (tests/test_bundle.py): `official`, the default and one more."""
 DEFAULT_WEIGHTS = "agllnet-look-5"
 """What `lowlight enhance` uses without --weights; chosen by the rule of docs/benchmarks.md (no worse than
 `official` on any look criterion, better on most): `agllnet-look-5` is the first of ours to pass it."""
