@@ -340,3 +340,66 @@ def test_png_header_declaring_a_huge_image_is_refused_without_allocating_it(tmp_
 
     with pytest.raises(FileError, match="larger than 400 megapixels"):
         read_image(tmp_path / "bomb.png")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height over a few bytes of data: no pixels are ever allocated for it."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("width, height", [(25000, 20000), (20001, 20000), (28000, 28000)])
+def test_images_between_the_limit_and_twice_it_are_refused_from_the_header(tmp_path, monkeypatch, width, height):
+    """Pillow errors only above twice its limit (800 MP) and merely warns in between: a valid 500 MP PNG was
+    decoded (9.2 GB). Now 400-800 MP is refused in one line, before decoding and without Pillow's warning."""
+    import warnings
+
+    from PIL import ImageFile
+
+    from lowlight_cli.io.images import read_image
+
+    path = tmp_path / "big.png"
+    path.write_bytes(_png_header(width, height))
+
+    def no_decoding(self):
+        raise AssertionError("decoded an image over the limit")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FileError, match=rf"larger than 400 megapixels \({width}x{height} = ") as exc:
+            read_image(path)
+    assert exc.value.path == path and "\n" not in str(exc.value)
+    assert not [w for w in caught if "DecompressionBomb" in w.category.__name__]
+
+
+def test_the_pixel_limit_admits_an_image_exactly_at_it(tmp_path):
+    from PIL import Image
+
+    from lowlight_cli.io import images
+
+    Image.fromarray(np.zeros((25, 40, 3), np.uint8)).save(tmp_path / "at.png")
+    Image.fromarray(np.zeros((25, 41, 3), np.uint8)).save(tmp_path / "over.png")
+    old = images.MAX_PIXELS
+    images.MAX_PIXELS = 1000
+    try:
+        assert images.read_image(tmp_path / "at.png")[0].shape == (25, 40, 3)
+        with pytest.raises(FileError, match=r"larger than 0.001 megapixels \(41x25 = 0.001025 MP\)"):
+            images.read_image(tmp_path / "over.png")
+    finally:
+        images.MAX_PIXELS = old
+
+
+def test_cli_refuses_a_500_megapixel_png_in_one_line(tmp_path):
+    path = tmp_path / "big_500mp.png"
+    path.write_bytes(_png_header(25000, 20000))
+    result = run_cli("enhance", path, "-o", tmp_path / "out", "--backend", "onnx", "-q")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {path}: larger than 400 megapixels (25000x20000 = 500 MP), refused from its header"]
+    assert "DecompressionBomb" not in result.output
