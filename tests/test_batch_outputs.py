@@ -53,6 +53,8 @@ def test_cli_two_inputs_with_one_output_name_refuse_the_run_naming_both(tmp_path
     assert result.exit_code == 1
     line = _one_error_line(result)
     assert str(tree / "x" / "c.png") in line and str(tree / "x" / "c.tif") in line
+    result = _cli("enhance", folder, "-o", out, "--format", "png", "--ray", "local")  # refused before Ray starts
+    assert result.exit_code == 1 and "would both be written" in _one_error_line(result)
     assert sorted(p.name for p in folder.iterdir()) == ["a.jpg", "a.png", "b.jpg"]  # inputs untouched
 
 
