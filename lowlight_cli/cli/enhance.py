@@ -17,8 +17,8 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
-    QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
+    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt,
+    OutDirOpt, PrecisionOpt, QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -36,7 +36,7 @@ class ImageFormat(str, Enum):
 @user_errors
 def enhance(
     inputs: Annotated[list[str], typer.Argument(help="Image files, folders or glob patterns.", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (sub-folders kept). Default: beside each input.")] = None,
+    output: OutDirOpt = None,
     suffix: Annotated[Optional[str], typer.Option(help="Appended to output names. Default: _enhanced beside the input, none with -o.")] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (default: skip them, so re-runs resume).")] = False,

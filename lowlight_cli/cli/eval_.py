@@ -18,7 +18,9 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
-from lowlight_cli.cli.options import BackendOpt, BackendName, Device, DeviceOpt, QuietOpt
+from lowlight_cli.cli.options import (
+    OUT, BackendName, BackendOpt, Device, DeviceOpt, GateOpt, PrecisionOpt, QuietOpt, TileOpt,
+)
 from lowlight_cli.inference import DEFAULT_BACKEND
 
 
@@ -36,7 +38,7 @@ def eval_(
     ] = None,
     self_target: Annotated[bool, typer.Option("--self-target", help="Photos folder: each photo is its own target (do-no-harm: PSNR/SSIM against the input).")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N images.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for per_image.csv, summary.csv, summary.md, sheet.png.")] = Path(
+    out: Annotated[Path, typer.Option(*OUT, help="Folder for per_image.csv, summary.csv, summary.md, sheet.png.")] = Path(
         "eval"
     ),
     sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write the contact sheet sheet.png (input | each method, a row per image).")] = True,
@@ -44,6 +46,9 @@ def eval_(
     max_side: Annotated[Optional[int], typer.Option(min=64, help="Scale larger images down to this longer side first (faster; targets too).")] = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     device: DeviceOpt = Device.auto,
+    precision: PrecisionOpt = None,
+    tile: TileOpt = None,
+    gate: GateOpt = True,
     quiet: QuietOpt = False,
 ) -> None:
     """Look metrics, PSNR/SSIM where there are targets, and time, per image and on average; a contact sheet."""
@@ -55,7 +60,8 @@ def eval_(
 
     check_writable_dir(out)  # before the work, not after it
     samples = find_samples(data, split, self_target)[:limit]
-    methods = make_methods(weights or (), baselines or (), backend.value, device.value)
+    methods = make_methods(weights or (), baselines or (), backend.value, device.value,
+                           precision.value if precision else None, tile, gate)
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     sheet_rows: Optional[list] = [] if sheet else None
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:

@@ -1,8 +1,15 @@
-"""Option aliases shared by several commands, defined once."""
+"""Option aliases shared by several commands, defined once.
+
+The inference options have the same names on `enhance`, `video`, `serve` and `eval`
+(docs/usage.md#shared-options): `--weights/-w`, `--device`, `--backend`, `--precision`, `--tile`,
+`--gate/--no-gate`, `--fast` (not on eval), and `--out/-o` (alias `--output`) for where results go (not on
+serve, which returns them).
+"""
 
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -22,6 +29,15 @@ class BackendName(str, Enum):
     onnx = "onnx"
     onnx_tensorrt = "onnx-tensorrt"
 
+
+OUT = ("--out", "--output", "-o")
+"""The names of the output option, the same on every command that writes results (`--output` is an alias)."""
+OutDirOpt = Annotated[
+    Optional[Path], typer.Option(*OUT, help="Output folder (sub-folders kept). Default: beside each input.")
+]
+WORKERS_ZERO = "0 = in this process"
+"""What `--workers 0` means wherever a command takes `--workers`: no separate workers (synth); serve, whose
+photos always run on worker threads so that it keeps answering, refuses it."""
 
 WeightsOpt = Annotated[
     str, typer.Option("--weights", "-w", help="Bundled name, weights folder, .safetensors file or hf://owner/repo\\[@rev]/file.")

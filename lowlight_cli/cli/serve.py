@@ -13,7 +13,10 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
-from lowlight_cli.cli.options import BackendName, BackendOpt, Device, DeviceOpt, TileOpt, WeightsOpt
+from lowlight_cli.cli.options import (
+    WORKERS_ZERO, BackendName, BackendOpt, Device, DeviceOpt, FastOpt, GateOpt, PrecisionOpt, TileOpt,
+    WeightsOpt,
+)
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -27,12 +30,15 @@ def serve(
     max_body: Annotated[str, typer.Option(help="Largest request body in bytes (200MB); larger ones get 413.")] = "200MB",
     cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; no wildcards). Default: none, same origin only.", show_default=False)] = None,
     allowed_host: Annotated[Optional[list[str]], typer.Option("--allowed-host", help="Accept this Host-header name besides loopback names and IP addresses (repeatable).", show_default=False)] = None,
-    workers: Annotated[int, typer.Option(min=0, help="Photos worked on at once on the CPU; 0 = min(2, cores). A GPU has one worker and a queue.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help=f"Photos worked on at once on the CPU, each on its own worker thread: at least 1, default min(2, cores) ({WORKERS_ZERO}, as for synth, is refused). A GPU has one worker and a queue.", show_default=False)] = None,
     max_queue: Annotated[int, typer.Option(min=1, help="Tasks that may wait for a worker; beyond it requests get 503.")] = 32,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
+    precision: PrecisionOpt = None,
+    fast: FastOpt = False,
     tile: TileOpt = None,
+    gate: GateOpt = True,
 ) -> None:
     """Serve a web page (drop photos, compare, adjust, download) and an HTTP API; the model loads at start-up."""
     import socket
@@ -45,6 +51,7 @@ def serve(
 
     settings = ServeSettings(
         host=host, port=port, weights=weights, device=device.value, backend=backend.value, tile=tile, token=token,
+        precision=precision.value if precision else None, fast=fast, gate=gate,
         max_pixels=parse_amount(max_pixels, "--max-pixels", "p|px|mp"), max_body=parse_amount(max_body, "--max-body", "b"),
         max_queue=max_queue, workers=workers, cors_origins=tuple(cors_origin or ()), allowed_hosts=tuple(allowed_host or ()),
     ).checked()

@@ -22,6 +22,7 @@ from typing import Annotated, Optional
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.options import WORKERS_ZERO
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.synth.settings import DEFAULTS
@@ -95,7 +96,7 @@ def synth(
     test_fraction: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}.")] = None,
     seed: Annotated[Optional[int], typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")] = None,
     limit: Annotated[Optional[int], typer.Option(min=0, help="Consider only the first N sources (of this shard).")] = None,
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: in this process; not used with --ray).")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help=f"Worker processes; {WORKERS_ZERO}. Not used with --ray.")] = 1,
     shard: Annotated[Optional[str], typer.Option(help="K/N: handle the K-th of N disjoint parts (1-based); merge with synth-merge.")] = None,
     report: Annotated[bool, typer.Option("--report", help="Print filter statistics and save OUT/report.{json,md}.")] = False,
     preview: Annotated[Optional[Path], typer.Option(help="Write a picture grid of a few pairs to this file.")] = None,

@@ -2,6 +2,7 @@
 
 Examples:
     lowlight video night.mp4 night_enhanced.mp4
+    lowlight video night.mp4 -o night_enhanced.mp4    # the same: --out/-o as on enhance and eval
     lowlight video clip.mov out.mov --codec libx265 --pix-fmt yuv420p10le --crf 22
     lowlight video long.mkv part.mkv --start 60 --end 75 --side-by-side
     lowlight video master.mov lossless.mkv --codec ffv1
@@ -17,8 +18,8 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt, PrecisionOpt,
-    QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
+    OUT, BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt,
+    KeepColourOpt, PrecisionOpt, QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.video.pipeline import KEYFRAME_INTERVAL
@@ -35,7 +36,8 @@ class VideoCodec(str, Enum):
 @user_errors
 def video(
     source: Annotated[Path, typer.Argument(help="Input video (anything FFmpeg reads).", show_default=False)],
-    output: Annotated[Path, typer.Argument(help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm).", show_default=False)],
+    output: Annotated[Optional[Path], typer.Argument(help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm). Or give it as --out.", show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option(*OUT, help="Output video (instead of the OUTPUT argument).", show_default=False)] = None,
     codec: Annotated[Optional[VideoCodec], typer.Option(help="Video encoder. Default: the source's codec family, else libx264.")] = None,
     crf: Annotated[Optional[int], typer.Option(help="Constant quality (lower = better). Default: 18 x264, 20 x265, 24 vp9.")] = None,
     preset: Annotated[Optional[str], typer.Option(help="Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with --fast), "
@@ -72,6 +74,11 @@ def video(
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
+    if output is not None and out is not None and output != out:
+        raise typer.BadParameter(f"two outputs, {output} and --out {out}: give one", param_hint="'OUTPUT'")
+    output = output if output is not None else out
+    if output is None:
+        raise typer.BadParameter("missing: give it after the input video, or as --out/-o", param_hint="'OUTPUT'")
     options = VideoOptions(
         codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth, fast,
         keyframe_interval,

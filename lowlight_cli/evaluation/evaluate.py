@@ -70,7 +70,8 @@ def find_samples(data: Path, split: Optional[str] = None, self_target: bool = Fa
 
 
 def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str = DEFAULT_BACKEND,
-                 device: str = "auto") -> dict[str, Method]:
+                 device: str = "auto", precision: Optional[str] = None, tile: Optional[int] = None,
+                 gate: bool = True) -> dict[str, Method]:
     """Label -> method: each weights reference through `Enhancer`, each baseline by name."""
     from lowlight_cli.evaluation.baselines import BASELINES
 
@@ -82,7 +83,7 @@ def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str 
     for ref in weights:
         from lowlight_cli.inference.enhancer import Enhancer
 
-        enhancer = Enhancer(ref, device=device, backend=backend)
+        enhancer = Enhancer(ref, device=device, backend=backend, precision=precision, tile=tile, gate=gate)
         label = ref if backend == DEFAULT_BACKEND else f"{ref} ({backend})"
         methods[label] = lambda rgb, e=enhancer: e.enhance(rgb).image
     if not methods:

@@ -116,7 +116,8 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
     async def models():
         from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
-        return {"loaded": {"weights": settings.weights, "backend": engine.description, "device": engine.device_type},
+        return {"loaded": {"weights": settings.weights, "backend": engine.description, "device": engine.device_type,
+                           "precision": settings.precision, "fast": settings.fast, "gate": settings.gate},
                 "defaults": {"weights": DEFAULT_WEIGHTS},  # what `lowlight enhance` runs without --weights
                 "bundled": [{"name": w.name, "summary": w.summary, "license": w.license, "sha256": w.sha256}
                             for w in BUNDLED.values()],

@@ -1,7 +1,7 @@
 """The model, loaded and warmed once, and the workers that share it.
 
-On the CPU a capped thread pool (`--workers`, default min(2, cores)) runs tasks side by side; on a GPU one
-worker runs them in order. Either way a task waits in one FIFO whose position is reported, and at most
+On the CPU a capped thread pool (`--workers`, at least 1, default min(2, cores)) runs tasks side by side; on a
+GPU one worker runs them in order. Either way a task waits in one FIFO whose position is reported, and at most
 `max_queue` tasks may wait: beyond that a request is refused (503) instead of holding its upload in memory.
 Memory is bounded by the workers, not by the requests: a photo is decoded only once a worker takes it.
 """
@@ -50,7 +50,8 @@ class Engine:
 
         began = time.perf_counter()
         s = self.settings
-        self.enhancer = Enhancer(s.weights, device=s.device, tile=s.tile, backend=s.backend)
+        self.enhancer = Enhancer(s.weights, device=s.device, tile=s.tile, backend=s.backend, precision=s.precision,
+                                 quality="fast" if s.fast else "full", gate=s.gate)
         self.workers = s.worker_count(self.enhancer.backend.device_type)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lowlight-worker")
         if s.warmup:

@@ -211,7 +211,7 @@ class JobStore:
         from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
         def work() -> None:
-            video = plan(item.upload, item.video_out, VideoOptions())
+            video = plan(item.upload, item.video_out, VideoOptions(fast=self.engine.settings.fast))
             item.total = video.info.frames or 0
             item.width, item.height = video.info.width, video.info.height
 

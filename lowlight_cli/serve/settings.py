@@ -57,6 +57,12 @@ class ServeSettings:
     device: str = "auto"
     backend: str = DEFAULT_BACKEND
     tile: int | None = None
+    precision: str | None = None
+    """fp32, fp16 or auto (`--precision`); None: the Enhancer's default (fp32)."""
+    fast: bool = False
+    """`--fast`: the network on a small copy, guided upsampling to full size (photos), keyframes (videos)."""
+    gate: bool = True
+    """`--gate/--no-gate`: apply the weights' attention gate, if they have one."""
     token: str | None = None
     """Required in `Authorization: Bearer <token>` on every API call when set (always set off loopback)."""
     token_generated: bool = False
@@ -64,8 +70,10 @@ class ServeSettings:
     max_body: int = DEFAULT_MAX_BODY
     max_queue: int = DEFAULT_MAX_QUEUE
     max_jobs: int = DEFAULT_MAX_JOBS
-    workers: int = 0
-    """Inference threads on the CPU; 0 = min(2, cores). A GPU always gets one worker behind a queue."""
+    workers: int | None = None
+    """Inference threads on the CPU; None = min(2, cores). A GPU always gets one worker behind a queue. 0,
+    which means "in this process" wherever `--workers` is taken (`lowlight synth`), is refused: the work
+    always runs on worker threads, so that the server keeps answering."""
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     """Extra Host-header names accepted (besides loopback names, IP literals and the bound host)."""
@@ -80,8 +88,11 @@ class ServeSettings:
                 raise LowlightError(f"--cors-origin {origin}: expected an origin such as https://example.org")
         if self.max_pixels < 1 or self.max_body < 1:
             raise LowlightError("--max-pixels and --max-body must be positive")
-        if self.workers < 0 or self.max_queue < 1:
-            raise LowlightError("--workers must be 0 (auto) or more, --max-queue at least 1")
+        if self.workers is not None and self.workers < 1:
+            raise LowlightError(f"--workers {self.workers}: serve runs photos on worker threads, at least 1 "
+                                "(0 means in this process, which a server cannot do); leave it out for min(2, cores)")
+        if self.max_queue < 1:
+            raise LowlightError("--max-queue must be at least 1")
         token = self.token or os.environ.get(TOKEN_ENV) or None
         if token is not None and len(token) < 16:
             raise LowlightError("--token: use at least 16 characters (leave it out to have one generated)")
@@ -92,7 +103,7 @@ class ServeSettings:
     def worker_count(self, device_type: str) -> int:
         if device_type != "cpu":
             return 1
-        return self.workers or max(1, min(2, os.cpu_count() or 1))
+        return self.workers if self.workers is not None else max(1, min(2, os.cpu_count() or 1))
 
     @property
     def url(self) -> str:

@@ -327,6 +327,11 @@ function commandLine(kind) {
     // --weights unless the server runs what `lowlight enhance` runs without it (the server says which)
     const w = state.server && state.server.loaded.weights, d = state.server && (state.server.defaults || {}).weights;
     if (w && w !== d) args.push("--weights", shellQuote(w));
+    // and the server's other inference options that change the result (the same names as on lowlight serve)
+    const loaded = (state.server && state.server.loaded) || {};
+    if (loaded.precision) args.push("--precision", loaded.precision);
+    if (loaded.fast) args.push("--fast");
+    if (loaded.gate === false) args.push("--no-gate");
     return args.join(" ");
   }
   args.push("curl -fsS");
