@@ -22,18 +22,28 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-SETS = {
-    # name: (data, split, self_target, kind); the night photos (1600 px) are scaled to NIGHT_SIDE
-    "kodak24": (SHARED / "normal" / "kodak24", None, True, "well-exposed"),
-    "mcmaster": (SHARED / "normal" / "mcmaster", None, True, "well-exposed"),
-    "coco-heldout": (ROOT / "data" / "look" / "photos" / "test", None, True, "well-exposed"),
-    "night": (SHARED / "night_scenes", None, False, "dark"),
-    "lol-test": (SHARED / "lol_train", "test", False, "real pairs"),
-    "synth-noisy": (ROOT / "data" / "look" / "synth-noisy-test", "test", False, "noisy synthetic"),
-}
+"""Where the shared data sets lie (--shared); the synthetic sets and held-out photos are under ROOT/data/look."""
+
+
+def make_sets(shared: Path) -> dict:
+    """name -> (data, split, self_target, kind); the night and real dark photos are scaled to NIGHT_SIDE."""
+    return {
+        "kodak24": (shared / "normal" / "kodak24", None, True, "well-exposed"),
+        "mcmaster": (shared / "normal" / "mcmaster", None, True, "well-exposed"),
+        "coco-heldout": (ROOT / "data" / "look" / "photos" / "test", None, True, "well-exposed"),
+        "night": (shared / "night_scenes", None, False, "dark"),
+        "real-dark": (shared / "real_dark", None, False, "dark"),
+        "lol-test": (shared / "lol_train", "test", False, "real pairs"),
+        "synth-noisy": (ROOT / "data" / "look" / "synth-noisy-test", "test", False, "noisy synthetic"),
+    }
+
+
+SETS = make_sets(SHARED)
 SHEET_HEIGHT = 200
 NIGHT_SIDE = 800
-"""Longer side the 1600 px night photos are evaluated at: a quarter of the work; their look is the same."""
+"""Longer side the night (1600 px) and real dark (1080p-4K) photos are evaluated at: a fraction of the work; their
+look, black level and noise are the same at that scale."""
+SCALED = ("night", "real-dark")
 
 
 KEEP_COLOUR = ":keep-colour"
@@ -94,7 +104,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> 
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
     sheet: list = []
     rows = evaluate(find_samples(data, split, self_target), {label: method(spec, threads)}, sheet_rows=sheet,
-                    sheet_height=SHEET_HEIGHT, max_side=NIGHT_SIDE if set_name == "night" else None)
+                    sheet_height=SHEET_HEIGHT, max_side=NIGHT_SIDE if set_name in SCALED else None)
     cache.mkdir(parents=True, exist_ok=True)
     with open(rows_file, "w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
@@ -122,7 +132,9 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true",
                         help="keep the committed rows of the methods not given (default: the sets' CSVs hold only these)")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared data folder (normal/, night_scenes/, ...)")
     args = parser.parse_args()
+    SETS.update(make_sets(args.shared))
     methods = dict(m.split("=", 1) for m in args.method)
     for set_name in args.sets.split(","):
         check_synthetic(set_name)

@@ -29,7 +29,7 @@ REFERENCE = "official"
 CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5",
               "agllnet-look-6", "merge-look5-noise", "agllnet-look-7", "agllnet-look-8",
               "agllnet-look-9", "agllnet-look-10", "agllnet-look-11", "agllnet-look-5-retuned", "agllnet-look-12",
-              "agllnet-look-5-keep-colour"]
+              "agllnet-look-5-keep-colour", "agllnet-lite"]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
 with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
 round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the merge of `agllnet-look-5`'s Attention-Net with
@@ -40,16 +40,17 @@ folders; docs/training.md#configs), and rounds 9-11 from `agllnet-look-5` with o
 
 KINDS = {
     "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
-    "night": "dark", "lol-test": "real pairs", "synth-noisy": "noisy synthetic",
+    "night": "dark", "real-dark": "dark", "lol-test": "real pairs", "synth-noisy": "noisy synthetic",
 }
 CRITERIA = {
     # kind: [(column, how it is scored: "high" better, "low" better, or "one": closer to 1 better)]
     "well-exposed": [("psnr", "high"), ("chroma_ratio", "one"), ("clipped_new", "low")],
-    "dark": [("delta_ab", "low"), ("chroma_ratio", "one"), ("clipped_new", "low")],
+    "dark": [("delta_ab", "low"), ("chroma_ratio", "one"), ("clipped_new", "low"), ("black", "low"), ("niqe", "low")],
     "real pairs": [("psnr", "high"), ("ssim", "high")],
     "noisy synthetic": [("psnr", "high"), ("ssim", "high")],
 }
-NO_WORSE = {"psnr": 0.1, "ssim": 0.005, "chroma_ratio": 0.02, "clipped_new": 0.002, "delta_ab": 0.3}
+NO_WORSE = {"psnr": 0.1, "ssim": 0.005, "chroma_ratio": 0.02, "clipped_new": 0.002, "delta_ab": 0.3, "black": 1.0,
+            "niqe": 0.05}
 """How much worse than the reference still counts as "no worse" (measurement noise)."""
 TARGETS = {
     # kind: [(column, test, text)] -- the targets of issue 10
@@ -92,7 +93,7 @@ def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_mo
             lines.append(f"| {name} | all | not measured | | **not measured** |")
             continue
         for column, how in CRITERIA[KINDS[name]]:
-            ours, ref = methods[candidate][column], methods[reference][column]
+            ours, ref = methods[candidate].get(column), methods[reference].get(column)
             if ours is None or ref is None:
                 continue
             diff = score(ours, how) - score(ref, how)
@@ -110,25 +111,28 @@ def _num(column: str, value) -> str:
         return ""
     if column in ("clipped", "clipped_new"):
         return f"{100 * value:.2f} %"
-    if column in ("psnr",):
+    if column in ("psnr", "psnr_gt_mean"):
         return f"{value:.2f}"
-    if column == "ssim":
+    if column in ("ssim", "ssim_gt_mean"):
         return f"{value:.3f}"
     if column in ("delta_a", "delta_b"):
         return f"{value:+.2f}"
+    if column == "black":
+        return f"{value:.1f}"
     return f"{value:.2f}"
 
 
 def tables(data: dict, candidates: list[str]) -> str:
     out = [START, ""]
-    shown = ("psnr", "ssim", "in_luma", "luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "chroma_ratio",
-             "contrast_ratio", "local_contrast", "noise")
-    head = "| method | PSNR | SSIM | luma in | luma out | clipped | newly clipped | Δa* | Δb* | colour shift | chroma × (median) | contrast × (median) | local contrast × (median) | noise out |"
+    shown = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "black", "niqe", "in_luma", "luma", "clipped", "clipped_new",
+             "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
+    head = ("| method | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | black L* (median) | NIQE (median) | luma in | luma out | clipped | "
+            "newly clipped | Δa* | Δb* | colour shift | chroma × (median) | contrast × (median) | local contrast × (median) | noise out |")
     for name, methods in data.items():
         n = int(next(iter(methods.values()))["images"])
         out += [f"**{name}** ({KINDS[name]}, {n} images)", "", head, "| --- |" + " ---: |" * (len(shown))]
         for method, row in methods.items():
-            cells = [_num(c, row[c]) if c != "noise" or row[c] is None else f"{row[c]:.4f}" for c in shown]
+            cells = [_num(c, row.get(c)) if c != "noise" or row.get(c) is None else f"{row[c]:.4f}" for c in shown]
             label = f"**{method}**" if method in candidates else method
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         targets = TARGETS.get(KINDS[name])
@@ -169,12 +173,41 @@ def speed_table() -> str:
     return "\n".join(out + ["", "<!-- train-speed:end -->"])
 
 
+def lite_cost_table() -> str:
+    """AgLLNet-Lite against AgLLNet, from docs/results/lite/cost.csv (benchmarks/lite_cost.py)."""
+    names = {"flops_per_pixel": "FLOPs per pixel (forward)", "train_kpx_per_s": "training kpx/s",
+             "onnx_1080p_s": "onnxruntime, one 1080p photo (s)"}
+    with open(ROOT / "docs" / "results" / "lite" / "cost.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = ["<!-- lite-cost:start -->", "", "| quantity | AgLLNet | AgLLNet-Lite | ratio | how |", "| --- | ---: | ---: | ---: | --- |"]
+    out += [f"| {names.get(r['quantity'], r['quantity'])} | {r['agllnet']} | {r['agllnet_lite']} | {r['ratio']}x | {r['note']} |"
+            for r in rows]
+    return "\n".join(out + ["", "<!-- lite-cost:end -->"])
+
+
+def lite_run_table() -> str:
+    """The AgLLNet-Lite run's validation curve, from its committed logs (runs/agllnet-lite)."""
+    run = ROOT / "runs" / "agllnet-lite"
+    with open(run / "val.csv", newline="") as f:
+        val = list(csv.DictReader(f))
+    with open(run / "train.csv", newline="") as f:
+        train = list(csv.DictReader(f))
+    out = ["<!-- lite-run:start -->", "",
+           "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; EMA weights, "
+           "no gate), every 250 steps of the committed run:", "", "| step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
+    out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
+    last = train[-1]
+    crop_batch = 256 * 256 * 6
+    out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of 6 crops of 256 px "
+            f"({int(last['step']) * 6:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
+            f"{float(last['steps_per_s']):.2f} steps/s on average ({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
+            "2-core CPU shared with other work). Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
+            "", "<!-- lite-run:end -->"]
+    return "\n".join(out)
+
+
 RUNS = {
     # model card: (committed logs of its run, curves image, what the validation numbers are, the run's stage)
-    "model-card-look.md": ("look-train", "agllnet-look-curves.png",
-                           "EMA weights, which lagged behind the raw weights that were bundled", "joint"),
-    "model-card-look-3.md": ("look-train-3", "agllnet-look-3-curves.png",
-                             "raw weights of the network, without the attention gate", "joint"),
     "model-card-look-5.md": ("look-train-5", "agllnet-look-5-curves.png",
                              "raw weights, with the per-pixel gate (0.1, 0.3) they were trained through", "enhance"),
 }
@@ -220,6 +253,11 @@ def main() -> None:
     fresh = [replace(DOC, START, END, tables(load(), args.candidate or CANDIDATES), args.check),
              replace(ROOT / "docs" / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->",
                      speed_table(), args.check)]
+    fresh.append(replace(ROOT / "docs" / "training.md", "<!-- lite-cost:start -->", "<!-- lite-cost:end -->",
+                         lite_cost_table(), args.check))
+    for doc in ("training.md", "model-card-lite.md"):
+        fresh.append(replace(ROOT / "docs" / doc, "<!-- lite-run:start -->", "<!-- lite-run:end -->", lite_run_table(),
+                             args.check))
     for card, run in RUNS.items():
         fresh.append(replace(ROOT / "docs" / card, "<!-- look-run:start -->", "<!-- look-run:end -->",
                              run_table(*run), args.check))
