@@ -170,27 +170,25 @@ def test_broken_images_are_read_or_refused_in_one_line(tmp_path_factory, fuzz_ca
 
 # --- tiling: tile x image size x backend x precision ---------------------------------------------------------
 
-TILE_COMBOS = {("onnx", "fp32"): 20, ("torch", "fp32"): 4, ("onnx", "int8"): 12}
-"""(backend, precision) -> examples. fp32 runs the default weights; int8 the bundled weights that ship int8
-graphs. Each example compares one --tile (1..256, below MIN_TILE too) with the untiled result on a crop of
-1..192 px a side of the real low-light sample."""
-TILE_PSNR_DB = {"fp32": 45.0, "int8": 40.0}
-"""Tiled vs untiled, at least: fp32 the tiling floor of docs/usage.md; int8 the int8 accuracy gate
-(`inference.precision.INT8_GATE`): its rounding turns the margin's tiny differences into whole steps."""
+TILE_COMBOS = {("onnx", "fp32"): 20, ("torch", "fp32"): 6}
+"""(backend, precision) -> examples, with the default weights on the CPU. Each example compares one --tile
+(1..256, below MIN_TILE too) with the untiled result on a crop of 1..192 px a side of the real low-light
+sample. fp16 needs CUDA; int8 left the project with the int8 graphs (no weights ship them)."""
+TILE_PSNR_DB = 45.0
+"""Tiled vs untiled, at least: the tiling floor of docs/usage.md."""
 
 
 @pytest.fixture(scope="module")
 def tile_backends():
     """(backend, precision) -> (weights, a loaded Backend), shared by every example."""
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS, resolve_onnx
+    from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
     loaded = {}
 
     def get(backend: str, precision: str):
         if (backend, precision) not in loaded:
-            weights = DEFAULT_WEIGHTS if precision == "fp32" else next(
-                name for name in sorted(BUNDLED) if precision in resolve_onnx(name).graphs)
+            weights = DEFAULT_WEIGHTS
             enhancer = Enhancer(weights, backend=backend, precision=precision, device="cpu", tile=0)
             loaded[backend, precision] = weights, enhancer.backend
         return loaded[backend, precision]
@@ -221,7 +219,7 @@ def test_every_tile_on_any_image_size_gives_the_untiled_result(tile_backends, fu
         assert np.isfinite(tiled.image).all() and 0 <= tiled.image.min() and tiled.image.max() <= 1
         mse = float(np.mean((tiled.image.astype(np.float64) - untiled.image) ** 2))
         psnr = 10 * np.log10(1 / max(mse, 1e-12))
-        assert psnr >= TILE_PSNR_DB[precision], (tile, h, w, psnr)
+        assert psnr >= TILE_PSNR_DB, (tile, h, w, psnr)
         canvas = pad_to_multiple(np.zeros((1, h, w)), loaded.local_multiple, MIN_LOCAL_SIDE).shape[-2:]
         n = len(plan_tiles(*canvas, enhancer.tile_size(*canvas), enhancer.margin, BLEND, loaded.local_multiple))
         fuzz_cases[f"tiling {backend} {precision} ({weights}): {'several tiles' if n > 1 else 'one tile'}"] += 1
