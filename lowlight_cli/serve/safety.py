@@ -42,7 +42,7 @@ class HttpError(Exception):
 def body_too_large(message: str) -> Exception:
     """The 413 raised while a (chunked) body is read: an HTTPException, the one kind that FastAPI's body
     parsing passes on as it is; any other error there becomes its generic 400 "error parsing the body"."""
-    from starlette.exceptions import HTTPException
+    from fastapi import HTTPException
 
     return HTTPException(413, detail=message)
 
