@@ -17,7 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "export": ("torch", "safetensors", "onnx"),
     "synth": ("skimage", "matplotlib"),
     "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage", "pydantic"),
-    "eval": ("torch", "safetensors", "torchmetrics"),
+    "eval": ("torch", "safetensors", "torchmetrics", "scipy"),
     "serve": ("fastapi", "uvicorn", "multipart"),
     "ray": ("ray",),
     "onnxruntime": ("onnxruntime",),

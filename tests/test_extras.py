@@ -83,7 +83,8 @@ def test_extras_table_matches_pyproject():
     module_of = {"torch": "torch", "safetensors": "safetensors", "av": "av", "onnx": "onnx", "scikit-image": "skimage",
                  "matplotlib": "matplotlib", "torchmetrics": "torchmetrics", "tensorboard": "tensorboard",
                  "pyyaml": "yaml", "ray": "ray", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime",
-                 "fastapi": "fastapi", "uvicorn": "uvicorn", "python-multipart": "multipart", "pydantic": "pydantic"}
+                 "fastapi": "fastapi", "uvicorn": "uvicorn", "python-multipart": "multipart", "pydantic": "pydantic",
+                 "scipy": "scipy"}
 
     def modules(extra: str) -> set[str]:
         found = set()
