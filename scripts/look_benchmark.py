@@ -10,19 +10,33 @@ reports/look/SET/sheet.png (the contact sheet; not committed: some sets' terms f
 Each (set, method) is cached in reports/look/SET/cache/, so adding a method runs only that method;
 --force recomputes. Without --merge a set's CSVs hold only the methods given; with it the committed rows of the
 other methods stay (the summaries are recomputed from the per-image rows either way).
+
+Where the data is: the shared sets (normal/, night_scenes/, real_dark/, lol_train/) under --shared, default the
+LOWLIGHT_SHARED_DATA environment variable, else ../shared/data beside the repository; --data SET=FOLDER puts one set
+elsewhere. A trial on a few images, written away from the committed results:
+
+    python scripts/look_benchmark.py --sets real-dark,night --limit 2 --out /tmp/look-trial \
+        -m official=official -m gamma=baseline:gamma
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-"""Where the shared data sets lie (--shared); the synthetic sets and held-out photos are under ROOT/data/look."""
+SHARED_ENV = "LOWLIGHT_SHARED_DATA"
+SHARED = Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared" / "data")
+"""Where the shared data sets lie (--shared, default $LOWLIGHT_SHARED_DATA, else ../shared/data beside the repository);
+the synthetic sets and held-out photos are under ROOT/data/look."""
+RESULTS = ROOT / "docs" / "results" / "look"
+"""SET/{per_image,summary}.csv and summary.md per set (committed); --out puts them, caches and sheets elsewhere."""
+REPORTS = ROOT / "reports" / "look"
+"""SET/cache/ and SET/sheet.png per set (not committed)."""
 
 
 def make_sets(shared: Path) -> dict:
@@ -90,12 +104,14 @@ def read_rows(path: Path) -> list[dict]:
                 for r in csv.DictReader(f)]
 
 
-def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
-    """Rows, output thumbnails and input thumbnails of one method on one set (cached)."""
+def run_one(set_name: str, label: str, spec: str, force: bool, threads: int, reports: Path = REPORTS,
+            limit: int | None = None) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+    """Rows, output thumbnails and input thumbnails of one method on one set (cached in `reports`/SET/cache; with
+    `limit`, its first images only)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
 
     data, split, self_target, _ = SETS[set_name]
-    cache = ROOT / "reports" / "look" / set_name / "cache"
+    cache = reports / set_name / "cache"
     rows_file, thumbs_file = cache / f"{label}.csv", cache / f"{label}.npz"
     if rows_file.exists() and thumbs_file.exists() and not force:
         rows = read_rows(rows_file)
@@ -103,7 +119,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int) -> 
         as_float = lambda ts: [t.astype(np.float32) / 255 for t in ts]  # noqa: E731
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
     sheet: list = []
-    rows = evaluate(find_samples(data, split, self_target), {label: method(spec, threads)}, sheet_rows=sheet,
+    rows = evaluate(find_samples(data, split, self_target)[:limit], {label: method(spec, threads)}, sheet_rows=sheet,
                     sheet_height=SHEET_HEIGHT, max_side=NIGHT_SIDE if set_name in SCALED else None)
     cache.mkdir(parents=True, exist_ok=True)
     with open(rows_file, "w", newline="") as f:
@@ -132,27 +148,50 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true",
                         help="keep the committed rows of the methods not given (default: the sets' CSVs hold only these)")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
-    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared data folder (normal/, night_scenes/, ...)")
+    parser.add_argument("--shared", type=Path, default=SHARED,
+                        help=f"the shared data folder (normal/, night_scenes/, real_dark/, lol_train/); default ${SHARED_ENV}, "
+                        "else ../shared/data beside the repository")
+    parser.add_argument("--data", action="append", default=[], metavar="SET=FOLDER",
+                        help="one set's folder instead of its place under --shared or data/look (repeatable)")
+    parser.add_argument("--limit", type=int, help="only the first N images of each set (a trial; use with --out)")
+    parser.add_argument("--out", type=Path, help="write results, caches and sheets under OUT/SET instead of "
+                        "docs/results/look/SET and reports/look/SET")
     args = parser.parse_args()
     SETS.update(make_sets(args.shared))
+    for spec in args.data:
+        name, _, folder = spec.partition("=")
+        if name not in SETS or not folder:
+            parser.error(f"--data {spec}: expected SET=FOLDER with SET one of {', '.join(SETS)}")
+        SETS[name] = (Path(folder), *SETS[name][1:])
+    sets = args.sets.split(",")
+    unknown = [name for name in sets if name not in SETS]
+    if unknown:
+        parser.error(f"--sets: unknown {', '.join(unknown)} (available: {', '.join(SETS)})")
+    missing = [f"{name} ({SETS[name][0]})" for name in sets
+               if not SETS[name][0].is_dir() and not any(c in str(SETS[name][0]) for c in "*?[")]  # a glob: find_samples
+    if missing:
+        parser.error(f"no folder for {', '.join(missing)}: give --shared, ${SHARED_ENV} or --data SET=FOLDER")
+    if args.limit and not args.out:
+        parser.error("--limit writes a partial set: give --out, away from the committed docs/results/look")
+    results_root, reports = (args.out, args.out) if args.out else (RESULTS, REPORTS)
     methods = dict(m.split("=", 1) for m in args.method)
-    for set_name in args.sets.split(","):
+    for set_name in sets:
         check_synthetic(set_name)
         rows, columns, inputs = [], [], None
         for label, spec in methods.items():
-            r, thumbs, inp = run_one(set_name, label, spec, args.force, args.threads)
+            r, thumbs, inp = run_one(set_name, label, spec, args.force, args.threads, reports, args.limit)
             rows += r
             columns.append(thumbs)
             inputs = inp
             print(f"{set_name}: {label} done", flush=True)
-        results = ROOT / "docs" / "results" / "look" / set_name
+        results = results_root / set_name
         if args.merge and (results / "per_image.csv").exists():  # each method keeps its place; new ones go last
             kept = read_rows(results / "per_image.csv")
             order = list(dict.fromkeys([r["method"] for r in kept] + list(methods)))
             rows = sorted([r for r in kept if r["method"] not in methods] + rows, key=lambda r: order.index(r["method"]))
         write_reports(rows, summarize(rows), results)
         sheet_rows = [[inputs[i], *(col[i] for col in columns)] for i in range(len(inputs))]
-        contact_sheet(sheet_rows, ("input", *methods), ROOT / "reports" / "look" / set_name / "sheet.png")
+        contact_sheet(sheet_rows, ("input", *methods), reports / set_name / "sheet.png")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`lowlight eval`: compare weights and classical baselines on photos, paired or not: look metrics for every
-image (exposure, clipping, colour shift, chroma, contrast, noise), PSNR/SSIM where there is a target, and a
-contact sheet.
+image (exposure, clipping, colour shift, chroma, contrast, noise, black level and its change, NIQE), PSNR/SSIM and
+GT-mean PSNR/SSIM where there is a target, and a contact sheet.
 
 Examples:
     lowlight eval --data lol/ --weights official --baseline gamma --baseline clahe --baseline lime
@@ -51,10 +51,11 @@ def eval_(
     gate: GateOpt = True,
     quiet: QuietOpt = False,
 ) -> None:
-    """Look metrics, PSNR/SSIM where there are targets, and time, per image and on average; a contact sheet."""
+    """Look metrics (black level, NIQE among them), PSNR/SSIM and GT-mean PSNR/SSIM where there are targets, and time,
+    per image and on average; a contact sheet."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from lowlight_cli.evaluation.evaluate import evaluate, find_samples, make_methods, markdown_table, summarize, write_reports
+    from lowlight_cli.evaluation.evaluate import evaluate, find_samples, make_methods, report_text, summarize, write_reports
 
     from lowlight_cli.io.atomic import check_writable_dir
 
@@ -70,5 +71,5 @@ def eval_(
                         sheet_height=sheet_height, max_side=max_side)
     summary = summarize(rows)
     write_reports(rows, summary, out, sheet_rows, tuple(methods))
-    console.print(markdown_table(summary), markup=False)
+    console.print(report_text(summary, rows), markup=False)
     console.print(f"reports in {escape(str(out))}")

@@ -5,7 +5,8 @@ Data: a folder with `low/` and `high/` holding same-named images (LOL layout), a
 `evaluation.look` (exposure, clipping, colour shift, chroma, contrast, noise: output against its own
 input); pairs add PSNR and SSIM against the normal image, and `self_target` makes each photo its own
 target (the do-no-harm check on well-exposed photos). Reports: per_image.csv, summary.csv, summary.md and
-a contact sheet PNG (input | each method, a row per image).
+a contact sheet PNG (input | each method, a row per image). Besides the look metrics: the black level (1st-percentile
+L*) and its change, NIQE (`evaluation.niqe`), and for pairs GT-mean PSNR/SSIM (`gt_mean`).
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
 def markdown_table(summary: list[dict]) -> str:
     paired = any(s["psnr"] is not None for s in summary)
     head = ["method", "images", *(["PSNR (dB)", "SSIM", "GT-mean PSNR", "GT-mean SSIM"] if paired else []),
-            "black L* (median)", "NIQE (median)", "luma in", "luma out", "clipped %",
+            "black L* (median)", "black Δ (median)", "NIQE (median)", "luma in", "luma out", "clipped %",
             "newly clipped %", "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
             "noise in", "noise out", "s/image"]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
@@ -185,12 +186,57 @@ def markdown_table(summary: list[dict]) -> str:
         if paired:
             cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f"), _fmt(s.get("psnr_gt_mean"), ".2f"),
                       _fmt(s.get("ssim_gt_mean"), ".4f")]
-        cells += [_fmt(s.get("black"), ".1f"), _fmt(s.get("niqe"), ".2f"), _fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
+        cells += [_fmt(s.get("black"), ".1f"), _fmt(s.get("black_change"), "+.1f"), _fmt(s.get("niqe"), ".2f"), _fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
                   _fmt(s["clipped_new"], ".2f", 100), _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
                   _fmt(s["chroma_ratio"], ".2f"), _fmt(s["contrast_ratio"], ".2f"), _fmt(s["local_contrast"], ".2f"),
                   _fmt(s["in_noise"], ".4f"), _fmt(s["noise"], ".4f"), _fmt(s["seconds"], ".2f")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+UNMEASURED = {
+    "niqe": ("NIQE", "it needs at least 96x96 px with some texture"),
+    "chroma_ratio": ("chroma ×", "the input brightened is nearly grey"),
+    "contrast_ratio": ("contrast ×", "the input brightened is flat"),
+    "local_contrast": ("local contrast ×", "the input brightened is flat"),
+}
+"""Look metrics that are NaN for some images, with the reason; the summary leaves those images out."""
+
+
+def unmeasured_notes(rows: list[dict]) -> list[str]:
+    """One line per metric of UNMEASURED that some image could not be scored on: on how many of how many images
+    of which methods, and why; and one line for the methods whose rows lack columns other methods have (rows
+    measured before those columns existed, kept by scripts/look_benchmark.py --merge). So an empty or partial figure
+    in the table is never silent."""
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    notes = []
+    for column, (name, why) in UNMEASURED.items():
+        missing = {}
+        for method in methods:
+            mine = [r.get(column) for r in rows if r["method"] == method]
+            n = sum(v is not None and np.isnan(v) for v in mine)
+            if n:
+                missing[method] = f"{n} of {len(mine)}"
+        if missing:
+            where = ", ".join(f"{method} {count}" for method, count in missing.items())
+            notes.append(f"{name} not measured on some images ({where}): {why}; its figure is over the others, "
+                         "empty if none.")
+    present = {k for r in rows for k in NUMERIC if r.get(k) is not None}
+    older = {}
+    for method in methods:
+        lacking = tuple(k for k in NUMERIC if k in present and all(r.get(k) is None for r in rows if r["method"] == method))
+        if lacking:
+            older.setdefault(lacking, []).append(method)
+    for lacking, names in older.items():
+        notes.append(f"{', '.join(lacking)}: not in the rows of {', '.join(names)} (measured before these columns "
+                     "existed, or without a target).")
+    return notes
+
+
+def report_text(summary: list[dict], rows: list[dict]) -> str:
+    """The summary table, then a line for each metric some images could not be scored on (`unmeasured_notes`)."""
+    notes = unmeasured_notes(rows)
+    return markdown_table(summary) + ("\n" + "\n".join(f"- {n}" for n in notes) + "\n" if notes else "")
 
 
 def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: Optional[list] = None,
@@ -204,7 +250,7 @@ def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: 
             writer.writeheader()
             writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in columns} for r in records)
     with atomic_path(out / "summary.md") as tmp:
-        tmp.write_text(markdown_table(summary))
+        tmp.write_text(report_text(summary, rows))
     if sheet_rows:
         from lowlight_cli.evaluation.sheet import contact_sheet
 

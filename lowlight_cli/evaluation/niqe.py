@@ -7,13 +7,15 @@ integers, 96x96 blocks without overlap, MSCN coefficients with the 7x7 Gaussian 
 of their neighbour products, at full and half size (MATLAB's bicubic `imresize` with antialiasing), and the
 distance of their multivariate Gaussian to the pristine model. The pristine model's parameters are data,
 `niqe_pris_params.npz`, copied unchanged from BasicSR 1.4.2 (PyPI sdist, `basicsr/metrics/`); its licence is
-in `NIQE_NOTICE.md` beside it. tests/test_niqe.py checks this port against BasicSR's own code.
+in `NIQE_NOTICE.md` and `LICENSE-BasicSR.txt` beside it. tests/test_niqe.py checks this port against BasicSR's
+own code.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +110,10 @@ def niqe_of_y(y: np.ndarray) -> float:
         sigma = np.sqrt(np.abs(convolve(img**2, window, mode="nearest") - mu**2))
         mscn = (img - mu) / (sigma + 1)
         b = BLOCK // scale
-        feats.append(np.array([_features(mscn[i * b:(i + 1) * b, j * b:(j + 1) * b])
-                               for j in range(nw) for i in range(nh)]))
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a flat block's fit is NaN, left out below (as BasicSR)
+            feats.append(np.array([_features(mscn[i * b:(i + 1) * b, j * b:(j + 1) * b])
+                                   for j in range(nw) for i in range(nh)]))
         if scale == 1:
             small = img / np.float32(255.0)
             mh, mw = (_half_matrix(n).astype(np.float32) for n in small.shape)
