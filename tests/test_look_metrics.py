@@ -89,11 +89,12 @@ def test_eval_scores_niqe_without_a_note_on_photos_large_enough(tmp_path):
 
 
 def test_the_rule_asks_niqe_below_official_and_gamma_and_black_within_one_of_official():
-    import sys
+    import importlib.util
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import look_tables
+    spec = importlib.util.spec_from_file_location("look_tables", Path(__file__).resolve().parents[1] / "scripts" / "look_tables.py")
+    look_tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(look_tables)
 
     def dark(black, niqe):
         return {"delta_ab": 1.0, "chroma_ratio": 1.0, "clipped_new": 0.0, "black": black, "niqe": niqe}
