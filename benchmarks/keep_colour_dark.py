@@ -50,13 +50,13 @@ def main() -> None:
         ref = gamma_to_mean(rgb, mean_luma(out))
         y = rgb @ LUMA
         dark = y <= np.quantile(y, 0.25)
-        ab = {name: lab(img)[..., 1:][dark].mean(0) for name, img in (("gamma", ref), ("net", out), ("keep", kept))}
+        dark_ab = {name: lab(img)[..., 1:][dark] for name, img in (("gamma", ref), ("net", out), ("keep", kept))}
+        ab = {name: values.mean(0) for name, values in dark_ab.items()}
         row = {"image": f"{path.parent.name}/{path.name}", "input_codes": f"{float(y[dark].mean() * 255):.2f}"}
         for name in ("gamma", "net", "keep"):
             row[f"{name}_a"], row[f"{name}_b"] = (f"{v:.2f}" for v in ab[name])
-        ref_ab = lab(ref)[..., 1:][dark]
-        for name, img in (("net", out), ("keep", kept)):
-            row[f"{name}_shift"] = f"{float(np.hypot(*(lab(img)[..., 1:][dark] - ref_ab).T).mean()):.2f}"
+        for name in ("net", "keep"):
+            row[f"{name}_shift"] = f"{float(np.hypot(*(dark_ab[name] - dark_ab['gamma']).T).mean()):.2f}"
         rows.append(row)
         sheet.append(np.concatenate([ref, out, kept], 1))
         print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)

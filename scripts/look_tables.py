@@ -221,9 +221,13 @@ def lite_run_table() -> str:
            "no gate), every 250 steps of the committed run:", "", "| step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
     out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
     last = train[-1]
-    crop_batch = 256 * 256 * 6
-    out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of 6 crops of 256 px "
-            f"({int(last['step']) * 6:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
+    import yaml
+
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    crop, batch = config["crop"], config["batch"]
+    crop_batch = crop * crop * batch
+    out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} crops of "
+            f"{crop} px ({int(last['step']) * batch:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
             f"{float(last['steps_per_s']):.2f} steps/s on average ({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
             "2-core CPU shared with other work). Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
             "", "<!-- lite-run:end -->"]

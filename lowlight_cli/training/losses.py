@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
+from lowlight_cli.colour import LUMA
+
 if TYPE_CHECKING:
     from lowlight_cli.training.vgg import VGGFeatures
 
@@ -149,12 +151,9 @@ def structural_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return 1.0 - ssim(pred, target)
 
 
-LUMA = (0.299, 0.587, 0.114)
-"""Rec.601 luma weights, as `lowlight_cli.colour.LUMA` (that module is NumPy; this one stays torch-only)."""
-
-
 def _luma(x: torch.Tensor) -> torch.Tensor:
-    r, g, b = LUMA
+    """Rec.601 luma (N, 1, H, W) with the project's one definition, `lowlight_cli.colour.LUMA`."""
+    r, g, b = (float(w) for w in LUMA)
     return r * x[:, 0:1] + g * x[:, 1:2] + b * x[:, 2:3]
 
 
