@@ -19,7 +19,18 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = ("image", "input_codes", "gamma_a", "gamma_b", "net_a", "net_b", "keep_a", "keep_b", "net_shift", "keep_shift")
+COLUMNS = (
+    "image",
+    "input_codes",
+    "gamma_a",
+    "gamma_b",
+    "net_a",
+    "net_b",
+    "keep_a",
+    "keep_b",
+    "net_shift",
+    "keep_shift",
+)
 
 
 def main() -> None:
@@ -34,10 +45,14 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--weights", default="agllnet-look-5")
     parser.add_argument("--side", type=int, default=640)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "keep-colour" / "dark-quartile.csv")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "docs" / "results" / "keep-colour" / "dark-quartile.csv"
+    )
     parser.add_argument("--sheet", type=Path, default=ROOT / "reports" / "keep-colour" / "sheet.png")
     args = parser.parse_args()
-    files = sorted((args.shared / "real_dark").glob("*.png")) + sorted((args.shared / "night_scenes").glob("*.jpg"))
+    files = sorted((args.shared / "real_dark").glob("*.png")) + sorted(
+        (args.shared / "night_scenes").glob("*.jpg")
+    )
     enhancer = Enhancer(args.weights, backend="onnx", device="cpu")
     rows, sheet = [], []
     for path in files:
@@ -50,9 +65,14 @@ def main() -> None:
         ref = gamma_to_mean(rgb, mean_luma(out))
         y = rgb @ LUMA
         dark = y <= np.quantile(y, 0.25)
-        dark_ab = {name: lab(img)[..., 1:][dark] for name, img in (("gamma", ref), ("net", out), ("keep", kept))}
+        dark_ab = {
+            name: lab(img)[..., 1:][dark] for name, img in (("gamma", ref), ("net", out), ("keep", kept))
+        }
         ab = {name: values.mean(0) for name, values in dark_ab.items()}
-        row = {"image": f"{path.parent.name}/{path.name}", "input_codes": f"{float(y[dark].mean() * 255):.2f}"}
+        row = {
+            "image": f"{path.parent.name}/{path.name}",
+            "input_codes": f"{float(y[dark].mean() * 255):.2f}",
+        }
         for name in ("gamma", "net", "keep"):
             row[f"{name}_a"], row[f"{name}_b"] = (f"{v:.2f}" for v in ab[name])
         for name in ("net", "keep"):

@@ -44,8 +44,10 @@ def train_step_seconds(models: dict, crop: int, batch: int, repeats: int) -> dic
 
     weights = LossWeights(under=1.0, gradient=1.0, frequency=1.0, exposure_normalised=0.5, black=2.0)
     fmt = torch.channels_last
-    x = {k: torch.rand(batch, c, crop, crop).contiguous(memory_format=fmt)
-         for k, c in (("low", 3), ("high", 3), ("attention", 1), ("noise", 3), ("amplified", 3))}
+    x = {
+        k: torch.rand(batch, c, crop, crop).contiguous(memory_format=fmt)
+        for k, c in (("low", 3), ("high", 3), ("attention", 1), ("noise", 3), ("amplified", 3))
+    }
     x["noise_known"] = torch.ones(batch, 1)
     loss = AgLLNetLoss(weights)
     setups = {}
@@ -70,8 +72,10 @@ def onnx_seconds(weights: str, repeats: int) -> dict[str, float]:
     from lowlight_cli.weights.registry import resolve_onnx
 
     image = (np.random.default_rng(0).random((1080, 1920, 3), dtype=np.float32) * 0.2).astype(np.float32)
-    enhancers = {name: Enhancer(backend=OnnxBackend(resolve_onnx(ref), device="cpu"), gate=False)
-                 for name, ref in (("agllnet", "official"), ("agllnet_lite", weights))}
+    enhancers = {
+        name: Enhancer(backend=OnnxBackend(resolve_onnx(ref), device="cpu"), gate=False)
+        for name, ref in (("agllnet", "official"), ("agllnet_lite", weights))
+    }
     best = {name: float("inf") for name in enhancers}
     for _ in range(repeats + 1):
         for name, enhancer in enhancers.items():
@@ -96,12 +100,27 @@ def measure(weights: str, repeats: int, crop: int, batch: int) -> list[dict]:
     onnx = onnx_seconds(weights, repeats)
     machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     return [
-        {"quantity": "flops_per_pixel", "agllnet": f"{flops['agllnet']:.0f}", "agllnet_lite": f"{flops['agllnet_lite']:.0f}",
-         "ratio": f"{flops['agllnet'] / flops['agllnet_lite']:.1f}", "note": "forward, 128x128, torch.utils.flop_counter; AgLLNet with its Noise-Net"},
-        {"quantity": "train_kpx_per_s", "agllnet": f"{kpx['agllnet']:.1f}", "agllnet_lite": f"{kpx['agllnet_lite']:.1f}",
-         "ratio": f"{kpx['agllnet_lite'] / kpx['agllnet']:.1f}", "note": f"crop {crop}, batch {batch}, channels-last, {machine}"},
-        {"quantity": "onnx_1080p_s", "agllnet": f"{onnx['agllnet']:.3f}", "agllnet_lite": f"{onnx['agllnet_lite']:.3f}",
-         "ratio": f"{onnx['agllnet'] / onnx['agllnet_lite']:.1f}", "note": f"official vs {weights}, onnxruntime CPU, gate off, {machine}"},
+        {
+            "quantity": "flops_per_pixel",
+            "agllnet": f"{flops['agllnet']:.0f}",
+            "agllnet_lite": f"{flops['agllnet_lite']:.0f}",
+            "ratio": f"{flops['agllnet'] / flops['agllnet_lite']:.1f}",
+            "note": "forward, 128x128, torch.utils.flop_counter; AgLLNet with its Noise-Net",
+        },
+        {
+            "quantity": "train_kpx_per_s",
+            "agllnet": f"{kpx['agllnet']:.1f}",
+            "agllnet_lite": f"{kpx['agllnet_lite']:.1f}",
+            "ratio": f"{kpx['agllnet_lite'] / kpx['agllnet']:.1f}",
+            "note": f"crop {crop}, batch {batch}, channels-last, {machine}",
+        },
+        {
+            "quantity": "onnx_1080p_s",
+            "agllnet": f"{onnx['agllnet']:.3f}",
+            "agllnet_lite": f"{onnx['agllnet_lite']:.3f}",
+            "ratio": f"{onnx['agllnet'] / onnx['agllnet_lite']:.1f}",
+            "note": f"official vs {weights}, onnxruntime CPU, gate off, {machine}",
+        },
     ]
 
 

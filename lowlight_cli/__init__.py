@@ -32,7 +32,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:
-    from lowlight_cli.inference.enhancer import EnhanceResult, Enhancer
+    from lowlight_cli.inference.enhancer import Enhancer, EnhanceResult
     from lowlight_cli.io.images import read_image, write_image
     from lowlight_cli.models.agllnet import AgLLNet
     from lowlight_cli.models.config import AgLLNetConfig, LiteConfig

@@ -32,7 +32,9 @@ def parse_list(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
     names = [v.strip() for v in text.split(",") if v.strip()]
     bad = [v for v in names if v not in allowed]
     if bad or not names:
-        raise LowlightError(f"{option}: {', '.join(bad) or 'nothing given'} is not one of {', '.join(allowed)}")
+        raise LowlightError(
+            f"{option}: {', '.join(bad) or 'nothing given'} is not one of {', '.join(allowed)}"
+        )
     return names
 
 
@@ -45,9 +47,13 @@ def parse_sizes(text: str) -> list[float]:
         try:
             size = float(v)
         except ValueError:
-            raise LowlightError(f"--sizes: {v!r} is not a number of megapixels (e.g. --sizes 0.5,2,8)") from None
+            raise LowlightError(
+                f"--sizes: {v!r} is not a number of megapixels (e.g. --sizes 0.5,2,8)"
+            ) from None
         if not 0 < size <= MAX_MEGAPIXELS:  # also refuses nan and inf
-            raise LowlightError(f"--sizes: {v} megapixels is out of range (above 0, at most {MAX_MEGAPIXELS:g})")
+            raise LowlightError(
+                f"--sizes: {v} megapixels is out of range (above 0, at most {MAX_MEGAPIXELS:g})"
+            )
         sizes.append(size)
     return sizes
 
@@ -77,7 +83,9 @@ def usable_precisions(precisions: list[str], device_type: str) -> list[str]:
 
     usable = [p for p in precisions if not (p == "fp16" and device_type == "cpu")]
     if not usable:
-        raise DeviceError("--precisions fp16 needs a CUDA device; this run is on the CPU (use --precisions fp32)")
+        raise DeviceError(
+            "--precisions fp16 needs a CUDA device; this run is on the CPU (use --precisions fp32)"
+        )
     return usable
 
 
@@ -135,8 +143,14 @@ def run_case(case: Case, weights: str, device: str, repeats: int) -> Result:
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.tiling import plan_tiles
 
-    enhancer = Enhancer(weights, device=device, precision=case.precision, tile=case.tile, backend=case.backend,
-                        quality=case.quality)
+    enhancer = Enhancer(
+        weights,
+        device=device,
+        precision=case.precision,
+        tile=case.tile,
+        backend=case.backend,
+        quality=case.quality,
+    )
     enhancer.enhance(test_image(256, 256))  # warm-up: session creation, allocator, kernel selection
     cuda = enhancer.backend.device_type == "cuda" and case.backend == "torch"
     if cuda:
@@ -157,7 +171,9 @@ def run_case(case: Case, weights: str, device: str, repeats: int) -> Result:
     canvas = (-(-h // m) * m, -(-w // m) * m)
     tiles = len(plan_tiles(*canvas, enhancer.tile_size(*canvas), enhancer.margin, 16, m))
     peak_cuda = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
-    return Result(case, w, h, tiles, seconds, w * h / 1e6 / seconds, _peak_rss_mib(), peak_cuda, enhancer.description)
+    return Result(
+        case, w, h, tiles, seconds, w * h / 1e6 / seconds, _peak_rss_mib(), peak_cuda, enhancer.description
+    )
 
 
 def run_isolated(case: Case, weights: str, device: str, repeats: int) -> Result:
@@ -170,7 +186,14 @@ def run_isolated(case: Case, weights: str, device: str, repeats: int) -> Result:
 
 
 def video_fps(
-    video: Path, backend: str, precision: str, weights: str, device: str, seconds: float, out_dir: Path, quality: str = "full"
+    video: Path,
+    backend: str,
+    precision: str,
+    weights: str,
+    device: str,
+    seconds: float,
+    out_dir: Path,
+    quality: str = "full",
 ) -> dict:
     """Frames per second of `lowlight video`'s pipeline on the first `seconds` of `video`, decode and encode included."""
     from lowlight_cli.inference.enhancer import Enhancer
@@ -183,25 +206,36 @@ def video_fps(
     (out_dir / job.output.name).unlink(missing_ok=True)
     info = job.info
     return {
-        "video": video.name, "backend": backend, "precision": precision, "quality": quality, "size": f"{info.width}x{info.height}",
-        "frames": report.frames, "seconds": report.seconds, "fps": report.fps, "description": enhancer.description,
+        "video": video.name,
+        "backend": backend,
+        "precision": precision,
+        "quality": quality,
+        "size": f"{info.width}x{info.height}",
+        "frames": report.frames,
+        "seconds": report.seconds,
+        "fps": report.fps,
+        "description": enhancer.description,
         "encoder": job.settings.speed_label,
     }
 
 
-def folder_vs_model(weights: str, device: str, backend: str, precision: str, megapixels: float, count: int, work: Path) -> dict:
+def folder_vs_model(
+    weights: str, device: str, backend: str, precision: str, megapixels: float, count: int, work: Path
+) -> dict:
     """`lowlight enhance` on a folder of `count` JPEGs (decode, enhance, encode, pipelined) against the model
     alone on the same decoded images, in this process; both after one warm-up image."""
+    import tempfile
+
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
     from lowlight_cli.io.images import ImageMeta, read_image, write_image
     from lowlight_cli.io.paths import collect_inputs
 
-    import tempfile
-
     w, h = image_size(megapixels)
     work.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.TemporaryDirectory(prefix=".folder-bench-", dir=work)  # the JPEGs are not part of the report
+    scratch = tempfile.TemporaryDirectory(
+        prefix=".folder-bench-", dir=work
+    )  # the JPEGs are not part of the report
     src, out = Path(scratch.name) / "in", Path(scratch.name) / "out"
     src.mkdir()
     meta = ImageMeta("JPEG", 8, False)
@@ -221,8 +255,14 @@ def folder_vs_model(weights: str, device: str, backend: str, precision: str, meg
     scratch.cleanup()
     if any(o.status != "done" for o in outcomes):
         raise RuntimeError(f"bench folder run failed: {[o.error for o in outcomes if o.error]}")
-    return {"images": count, "written": written, "size": f"{w}x{h}", "model_s": model, "folder_s": folder,
-            "ratio": model / folder}
+    return {
+        "images": count,
+        "written": written,
+        "size": f"{w}x{h}",
+        "model_s": model,
+        "folder_s": folder,
+        "ratio": model / folder,
+    }
 
 
 def authors_graph_case(graph: Path, megapixels: float, repeats: int) -> dict:
@@ -260,8 +300,12 @@ def authors_graph_case(graph: Path, megapixels: float, repeats: int) -> dict:
         start = time.perf_counter()
         session.run(None, {name: x})
         times.append(time.perf_counter() - start)
-    return {"graph": graph.name, "size": f"{x.shape[3]}x{x.shape[2]}", "seconds": float(np.median(times)),
-            "peak_rss_mib": _peak_rss_mib()}
+    return {
+        "graph": graph.name,
+        "size": f"{x.shape[3]}x{x.shape[2]}",
+        "seconds": float(np.median(times)),
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
 def _isolated(fn, *args):
@@ -273,8 +317,14 @@ def _isolated(fn, *args):
 
 
 def ratios(
-    weights: str, device: str, megapixels: float, repeats: int, work: Path, authors_graph: Path | None = None,
-    folder_images: int = 4, log=print,
+    weights: str,
+    device: str,
+    megapixels: float,
+    repeats: int,
+    work: Path,
+    authors_graph: Path | None = None,
+    folder_images: int = 4,
+    log=print,
 ) -> dict:
     """The speed ratios of one run: fp16/fp32 (CUDA), fast/full and (CPU) ours/the authors' graph as throughput ratios
     of fresh-process cases at `megapixels`, and folder/model-only throughput of `lowlight enhance`."""
@@ -288,26 +338,57 @@ def ratios(
         log(f"ratios: {case}")
         results[key] = run_isolated(case, weights, device, repeats)
     full = results["fp32"]
-    rows = [{"ratio": "fast/full (speed)", "value": full.seconds / results["fast"].seconds,
-             "detail": f"{results['fast'].seconds:.2f} s vs {full.seconds:.2f} s"}]
+    rows = [
+        {
+            "ratio": "fast/full (speed)",
+            "value": full.seconds / results["fast"].seconds,
+            "detail": f"{results['fast'].seconds:.2f} s vs {full.seconds:.2f} s",
+        }
+    ]
     if cuda:
-        rows.insert(0, {"ratio": "fp16/fp32 (speed)", "value": full.seconds / results["fp16"].seconds,
-                        "detail": f"{results['fp16'].seconds:.2f} s vs {full.seconds:.2f} s"})
+        rows.insert(
+            0,
+            {
+                "ratio": "fp16/fp32 (speed)",
+                "value": full.seconds / results["fp16"].seconds,
+                "detail": f"{results['fp16'].seconds:.2f} s vs {full.seconds:.2f} s",
+            },
+        )
     log("ratios: folder vs model only")
     folder = _isolated(folder_vs_model, weights, device, "onnx", "fp32", megapixels, folder_images, work)
-    rows.append({"ratio": "folder/model-only (throughput)", "value": folder["ratio"],
-                 "detail": f"{folder['images']} JPEGs {folder['size']}: {folder['folder_s']:.2f} s vs {folder['model_s']:.2f} s"})
+    rows.append(
+        {
+            "ratio": "folder/model-only (throughput)",
+            "value": folder["ratio"],
+            "detail": f"{folder['images']} JPEGs {folder['size']}: {folder['folder_s']:.2f} s vs {folder['model_s']:.2f} s",
+        }
+    )
     authors = None
     if authors_graph is not None and not cuda:
         log(f"ratios: authors' graph {authors_graph}")
         authors = _isolated(authors_graph_case, authors_graph, megapixels, repeats)
-        rows.append({"ratio": "ours/authors' graph (speed)", "value": authors["seconds"] / full.seconds,
-                     "detail": f"{full.seconds:.2f} s vs {authors['seconds']:.2f} s ({authors['size']}); peak RSS "
-                               f"{full.peak_rss_mib:.0f} vs {authors['peak_rss_mib']:.0f} MiB"})
-        rows.append({"ratio": "authors' graph/ours (peak memory)", "value": authors["peak_rss_mib"] / full.peak_rss_mib,
-                     "detail": f"{authors['peak_rss_mib']:.0f} MiB vs {full.peak_rss_mib:.0f} MiB"})
-    return {"megapixels": megapixels, "rows": rows, "cases": {k: asdict(r) for k, r in results.items()},
-            "folder": folder, "authors": authors}
+        rows.append(
+            {
+                "ratio": "ours/authors' graph (speed)",
+                "value": authors["seconds"] / full.seconds,
+                "detail": f"{full.seconds:.2f} s vs {authors['seconds']:.2f} s ({authors['size']}); peak RSS "
+                f"{full.peak_rss_mib:.0f} vs {authors['peak_rss_mib']:.0f} MiB",
+            }
+        )
+        rows.append(
+            {
+                "ratio": "authors' graph/ours (peak memory)",
+                "value": authors["peak_rss_mib"] / full.peak_rss_mib,
+                "detail": f"{authors['peak_rss_mib']:.0f} MiB vs {full.peak_rss_mib:.0f} MiB",
+            }
+        )
+    return {
+        "megapixels": megapixels,
+        "rows": rows,
+        "cases": {k: asdict(r) for k, r in results.items()},
+        "folder": folder,
+        "authors": authors,
+    }
 
 
 def ratios_markdown(ratio: dict) -> str:
@@ -347,8 +428,11 @@ def markdown(results: list[Result], videos: list[dict]) -> str:
             f"| {r.seconds:.2f} | {r.mp_per_s:.3f} | {r.peak_rss_mib:.0f} | {cuda} |"
         )
     if videos:
-        lines += ["", "| video | backend | precision | quality | encoder | size | frames | s | fps |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "| video | backend | precision | quality | encoder | size | frames | s | fps |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         lines += [
             f"| {v['video']} | {v['backend']} | {v['precision']} | {v.get('quality', 'full')} | {v.get('encoder', '-')} "
             f"| {v['size']} | {v['frames']} | {v['seconds']:.1f} | {v['fps']:.2f} |"
@@ -364,7 +448,16 @@ def write_reports(
     meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "hardware": hardware(), "command": command}
     md = out_dir / "bench.md"
     extra = "\n" + ratios_markdown(ratio) if ratio else ""
-    md.write_text(f"Date: {meta['date']}  \nHardware: {meta['hardware']}  \nCommand: `{command}`\n\n" + markdown(results, videos) + extra)
+    md.write_text(
+        f"Date: {meta['date']}  \nHardware: {meta['hardware']}  \nCommand: `{command}`\n\n"
+        + markdown(results, videos)
+        + extra
+    )
     js = out_dir / "bench.json"
-    js.write_text(json.dumps({**meta, "images": [asdict(r) for r in results], "videos": videos, "ratios": ratio}, indent=2) + "\n")
+    js.write_text(
+        json.dumps(
+            {**meta, "images": [asdict(r) for r in results], "videos": videos, "ratios": ratio}, indent=2
+        )
+        + "\n"
+    )
     return md, js

@@ -16,7 +16,16 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "video": ("av",),
     "export": ("torch", "safetensors", "onnx"),
     "synth": ("skimage", "matplotlib"),
-    "train": ("torch", "safetensors", "torchmetrics", "tensorboard", "matplotlib", "yaml", "skimage", "pydantic"),
+    "train": (
+        "torch",
+        "safetensors",
+        "torchmetrics",
+        "tensorboard",
+        "matplotlib",
+        "yaml",
+        "skimage",
+        "pydantic",
+    ),
     "eval": ("torch", "safetensors", "torchmetrics", "scipy"),
     "serve": ("fastapi", "uvicorn", "multipart"),
     "ray": ("ray",),
@@ -58,7 +67,9 @@ def require(what: str, *extras: str) -> None:
         gone = missing(extra)
         if gone:
             label = "onnxruntime" if extra == "onnxruntime" else f"the [{extra}] extra"
-            raise MissingExtraError(f"{what} needs {label} ({', '.join(gone)} not installed): {install_hint(extra)}")
+            raise MissingExtraError(
+                f"{what} needs {label} ({', '.join(gone)} not installed): {install_hint(extra)}"
+            )
 
 
 NVIDIA_DRIVER = "/proc/driver/nvidia/version"
@@ -108,8 +119,10 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
             resolve_onnx(weights)
     except NoOnnxExport:
         where = "beside them on the Hub" if hub else "beside them"
-        return MissingExtraError(f"weights {weights!r} have no ONNX graphs (no onnx/manifest.json {where}), so they run "
-                                 f"on PyTorch, which is not installed: {install_hint('torch')}")
+        return MissingExtraError(
+            f"weights {weights!r} have no ONNX graphs (no onnx/manifest.json {where}), so they run "
+            f"on PyTorch, which is not installed: {install_hint('torch')}"
+        )
     except LowlightError as exc:
         return exc
     if hub:

@@ -40,11 +40,15 @@ def main() -> None:
             enhancer.enhance_batch(batch)  # warm-up: onnxruntime plans each new shape once
             best = min(_timed(enhancer, batch) for _ in range(args.repeats)) / n
             single = single or best
-            rows.append({"size": size, "batch": n, "seconds_per_image": best, "speedup_vs_batch_1": single / best})
+            rows.append(
+                {"size": size, "batch": n, "seconds_per_image": best, "speedup_vs_batch_1": single / best}
+            )
             print(json.dumps(rows[-1]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"weights": args.weights, "backend": enhancer.backend.description, "rows": rows},
-                                   indent=2) + "\n")
+    args.out.write_text(
+        json.dumps({"weights": args.weights, "backend": enhancer.backend.description, "rows": rows}, indent=2)
+        + "\n"
+    )
 
 
 def _timed(enhancer: Enhancer, batch: np.ndarray) -> float:

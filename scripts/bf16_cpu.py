@@ -58,13 +58,25 @@ def main() -> None:
         out = out.clamp(0, 1).numpy()
         ref = out if ref is None else ref
         mse = float(np.mean((out.astype(np.float64) - ref) ** 2))
-        rows[kind] = {"seconds": float(np.median(times)), "psnr_vs_fp32_db": float(10 * np.log10(1 / mse)) if mse else None}
+        rows[kind] = {
+            "seconds": float(np.median(times)),
+            "psnr_vs_fp32_db": float(10 * np.log10(1 / mse)) if mse else None,
+        }
         print(kind, rows[kind], flush=True)
     for kind in rows:
         rows[kind]["speed_vs_fp32"] = rows["fp32"]["seconds"] / rows[kind]["seconds"]
-    flags = sorted(f for f in cpu_flags() if "avx512" in f or "amx" in f or "vnni" in f or f in ("avx2", "fma"))
-    result = {"weights": args.weights, "size": f"{w}x{h}", "torch": torch.__version__, "hardware": hardware(),
-              "cpu_flags": flags, "onednn_bf16_isa": bool({"avx512_bf16", "amx_bf16"} & set(flags)), "rows": rows}
+    flags = sorted(
+        f for f in cpu_flags() if "avx512" in f or "amx" in f or "vnni" in f or f in ("avx2", "fma")
+    )
+    result = {
+        "weights": args.weights,
+        "size": f"{w}x{h}",
+        "torch": torch.__version__,
+        "hardware": hardware(),
+        "cpu_flags": flags,
+        "onednn_bf16_isa": bool({"avx512_bf16", "amx_bf16"} & set(flags)),
+        "rows": rows,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

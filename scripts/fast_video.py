@@ -55,23 +55,39 @@ def main() -> None:
             reference = None
             for interval in map(int, args.intervals.split(",")):
                 out = Path(tmp) / f"s{side}_k{interval}.mkv"
-                job = plan(args.video, out, VideoOptions(end=args.seconds, fast=True, keyframe_interval=interval))
+                job = plan(
+                    args.video, out, VideoOptions(end=args.seconds, fast=True, keyframe_interval=interval)
+                )
                 report = enhance_video(enhancer, job)
                 decoded = frames(out)
                 if interval == 1:
                     reference = decoded
-                row = {"side": side, "keyframe_interval": interval, "frames": report.frames,
-                       "seconds": report.seconds, "fps": report.fps, "flicker_in": report.flicker_in,
-                       "flicker_out": report.flicker_out,
-                       "encoder": job.settings.speed_label,
-                       "psnr_vs_every_frame": (float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference)]))
-                                               if reference is not None and interval != 1 else None)}
+                row = {
+                    "side": side,
+                    "keyframe_interval": interval,
+                    "frames": report.frames,
+                    "seconds": report.seconds,
+                    "fps": report.fps,
+                    "flicker_in": report.flicker_in,
+                    "flicker_out": report.flicker_out,
+                    "encoder": job.settings.speed_label,
+                    "psnr_vs_every_frame": (
+                        float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference)]))
+                        if reference is not None and interval != 1
+                        else None
+                    ),
+                }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         source = frames(args.video, rows[0]["frames"])
     motion = float(np.mean([psnr_images(a, b) for a, b in zip(source[1:], source[:-1])]))
-    result = {"video": args.video.name, "size": f"{source[0].shape[1]}x{source[0].shape[0]}", "weights": args.weights,
-              "source_frame_to_frame_psnr": motion, "rows": rows}
+    result = {
+        "video": args.video.name,
+        "size": f"{source[0].shape[1]}x{source[0].shape[0]}",
+        "weights": args.weights,
+        "source_frame_to_frame_psnr": motion,
+        "rows": rows,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -25,9 +25,15 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = {"photos-val": (ROOT / "data" / "look" / "photos" / "val", None, True),
-        "synth-val": (ROOT / "data" / "look" / "synth-val", "test", False)}
-GATES = [(lo, round(lo + width, 2)) for lo in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35) for width in (0.1, 0.2, 0.3, 0.4, 0.5)]
+SETS = {
+    "photos-val": (ROOT / "data" / "look" / "photos" / "val", None, True),
+    "synth-val": (ROOT / "data" / "look" / "synth-val", "test", False),
+}
+GATES = [
+    (lo, round(lo + width, 2))
+    for lo in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
+    for width in (0.1, 0.2, 0.3, 0.4, 0.5)
+]
 BLURS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4)
 """`AgLLNetConfig.attention_gate_blur` values tried with every gate (share of the longer side)."""
 DO_NO_HARM_DB = 25.0
@@ -44,10 +50,14 @@ def main() -> None:
     from lowlight_cli.synth.manifest import load_pairs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weights", required=True, help="weights (folder or bundled name); run without their gate")
+    parser.add_argument(
+        "--weights", required=True, help="weights (folder or bundled name); run without their gate"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "gate" / "tuning.csv")
     args = parser.parse_args()
-    enhancer = Enhancer(args.weights, gate=False)  # the network's result everywhere: each candidate gate blends it
+    enhancer = Enhancer(
+        args.weights, gate=False
+    )  # the network's result everywhere: each candidate gate blends it
     if enhancer.backend.config.attention_gate is not None:
         print(f"{args.weights}: its gate {enhancer.backend.config.attention_gate} is set aside", flush=True)
     exposures = {r["id"]: r["params"].get("exposure") for r in load_pairs(SETS["synth-val"][0])}
@@ -66,25 +76,50 @@ def main() -> None:
                 for name in (set_name, f"{set_name}-dark") if dark else (set_name,):
                     scores.setdefault((gate, blur), {}).setdefault(name, []).append(psnr)
         print(f"{set_name}: {len(scores[(None, 0.0)][set_name])} images", flush=True)
-    rows = [{"gate": "none" if g is None else f"{g[0]:g}-{g[1]:g}", "blur": b,
-             **{s: round(float(np.mean(v)), 3) for s, v in per_set.items()}} for (g, b), per_set in scores.items()]
+    rows = [
+        {
+            "gate": "none" if g is None else f"{g[0]:g}-{g[1]:g}",
+            "blur": b,
+            **{s: round(float(np.mean(v)), 3) for s, v in per_set.items()},
+        }
+        for (g, b), per_set in scores.items()
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="") as f:
         writer = csv.DictWriter(f, ["gate", "blur", *SETS, "synth-val-dark"])
         writer.writeheader()
         writer.writerows(rows)
-    dark_floor = rows[0].get("synth-val-dark", float("-inf")) - DARK_SLACK_DB  # rows[0]: no gate; no dark pairs: no floor
-    eligible = [r for r in rows if r["gate"] != "none" and r["photos-val"] >= DO_NO_HARM_DB
-                and r.get("synth-val-dark", float("inf")) >= dark_floor]
+    dark_floor = (
+        rows[0].get("synth-val-dark", float("-inf")) - DARK_SLACK_DB
+    )  # rows[0]: no gate; no dark pairs: no floor
+    eligible = [
+        r
+        for r in rows
+        if r["gate"] != "none"
+        and r["photos-val"] >= DO_NO_HARM_DB
+        and r.get("synth-val-dark", float("inf")) >= dark_floor
+    ]
     for r in rows:
-        print(f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}"
-              f"  synth-val-dark {r.get('synth-val-dark', float('nan')):6.2f}")
+        print(
+            f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}"
+            f"  synth-val-dark {r.get('synth-val-dark', float('nan')):6.2f}"
+        )
     for blur in BLURS:
         pool = [r for r in eligible if r["blur"] == blur]
         best = max(pool, key=lambda r: r["synth-val"]) if pool else None
-        print(f"blur {blur:g}: " + (f"best gate {best['gate']}, synth-val {best['synth-val']:.2f}" if best else "no gate meets the rule"))
+        print(
+            f"blur {blur:g}: "
+            + (
+                f"best gate {best['gate']}, synth-val {best['synth-val']:.2f}"
+                if best
+                else "no gate meets the rule"
+            )
+        )
     best = max(eligible, key=lambda r: r["synth-val"]) if eligible else None
-    print("chosen: " + (f"gate {best['gate']}, blur {best['blur']:g}" if best else "none (no gate meets the rule)"))
+    print(
+        "chosen: "
+        + (f"gate {best['gate']}, blur {best['blur']:g}" if best else "none (no gate meets the rule)")
+    )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,10 @@ def method(spec: str, threads: int):
         return next(iter(make_methods((), (spec.split(":", 1)[1],)).values()))
     keep = spec.endswith(KEEP_COLOUR)
     weights = spec[: -len(KEEP_COLOUR)] if keep else spec
-    enhancer = Enhancer(backend=OnnxBackend(resolve_onnx(weights), device="cpu", threads=threads),
-                        controls=Controls(keep_colour=keep))
+    enhancer = Enhancer(
+        backend=OnnxBackend(resolve_onnx(weights), device="cpu", threads=threads),
+        controls=Controls(keep_colour=keep),
+    )
     return lambda rgb: enhancer.enhance(rgb).image
 
 
@@ -93,19 +95,30 @@ def check_synthetic(set_name: str) -> None:
         return
     differ = settings_differ(data, synthetic[data.name][1])
     if differ:
-        raise SystemExit(f"{data}: made with other settings than scripts/make_look_sets.py uses now ({', '.join(differ)}): "
-                         f"delete it, rebuild it (python scripts/make_look_sets.py) and rerun every method on {set_name} with --force")
+        raise SystemExit(
+            f"{data}: made with other settings than scripts/make_look_sets.py uses now ({', '.join(differ)}): "
+            f"delete it, rebuild it (python scripts/make_look_sets.py) and rerun every method on {set_name} with --force"
+        )
 
 
 def read_rows(path: Path) -> list[dict]:
     """Per-image rows of a CSV written here (a cache file or a set's per_image.csv)."""
     with open(path, newline="") as f:
-        return [{k: (v if k in ("method", "image") else None if v == "" else float(v)) for k, v in r.items()}
-                for r in csv.DictReader(f)]
+        return [
+            {k: (v if k in ("method", "image") else None if v == "" else float(v)) for k, v in r.items()}
+            for r in csv.DictReader(f)
+        ]
 
 
-def run_one(set_name: str, label: str, spec: str, force: bool, threads: int, reports: Path = REPORTS,
-            limit: int | None = None) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+def run_one(
+    set_name: str,
+    label: str,
+    spec: str,
+    force: bool,
+    threads: int,
+    reports: Path = REPORTS,
+    limit: int | None = None,
+) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
     """Rows, output thumbnails and input thumbnails of one method on one set (cached in `reports`/SET/cache; with
     `limit`, its first images only)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
@@ -119,8 +132,13 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int, rep
         as_float = lambda ts: [t.astype(np.float32) / 255 for t in ts]  # noqa: E731
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
     sheet: list = []
-    rows = evaluate(find_samples(data, split, self_target)[:limit], {label: method(spec, threads)}, sheet_rows=sheet,
-                    sheet_height=SHEET_HEIGHT, max_side=NIGHT_SIDE if set_name in SCALED else None)
+    rows = evaluate(
+        find_samples(data, split, self_target)[:limit],
+        {label: method(spec, threads)},
+        sheet_rows=sheet,
+        sheet_height=SHEET_HEIGHT,
+        max_side=NIGHT_SIDE if set_name in SCALED else None,
+    )
     cache.mkdir(parents=True, exist_ok=True)
     with open(rows_file, "w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS)
@@ -128,6 +146,7 @@ def run_one(set_name: str, label: str, spec: str, force: bool, threads: int, rep
         writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS} for r in rows)
     inp = [r[0] for r in sheet]
     out = [r[1] for r in sheet]
+
     def as8(thumbs: list[np.ndarray]) -> np.ndarray:
         packed = np.empty(len(thumbs), dtype=object)  # thumbnails differ in width
         packed[:] = [np.round(t * 255).astype(np.uint8) for t in thumbs]
@@ -142,20 +161,40 @@ def main() -> None:
     from lowlight_cli.evaluation.sheet import contact_sheet
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME")
+    parser.add_argument(
+        "-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME"
+    )
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--force", action="store_true")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the committed rows of the methods not given (default: the sets' CSVs hold only these)")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the committed rows of the methods not given (default: the sets' CSVs hold only these)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
-    parser.add_argument("--shared", type=Path, default=SHARED,
-                        help=f"the shared data folder (normal/, night_scenes/, real_dark/, lol_train/); default ${SHARED_ENV}, "
-                        "else ../shared/data beside the repository")
-    parser.add_argument("--data", action="append", default=[], metavar="SET=FOLDER",
-                        help="one set's folder instead of its place under --shared or data/look (repeatable)")
-    parser.add_argument("--limit", type=int, help="only the first N images of each set (a trial; use with --out)")
-    parser.add_argument("--out", type=Path, help="write results, caches and sheets under OUT/SET instead of "
-                        "docs/results/look/SET and reports/look/SET")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=SHARED,
+        help=f"the shared data folder (normal/, night_scenes/, real_dark/, lol_train/); default ${SHARED_ENV}, "
+        "else ../shared/data beside the repository",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="SET=FOLDER",
+        help="one set's folder instead of its place under --shared or data/look (repeatable)",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="only the first N images of each set (a trial; use with --out)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write results, caches and sheets under OUT/SET instead of "
+        "docs/results/look/SET and reports/look/SET",
+    )
     args = parser.parse_args()
     SETS.update(make_sets(args.shared))
     for spec in args.data:
@@ -167,8 +206,11 @@ def main() -> None:
     unknown = [name for name in sets if name not in SETS]
     if unknown:
         parser.error(f"--sets: unknown {', '.join(unknown)} (available: {', '.join(SETS)})")
-    missing = [f"{name} ({SETS[name][0]})" for name in sets
-               if not SETS[name][0].is_dir() and not any(c in str(SETS[name][0]) for c in "*?[")]  # a glob: find_samples
+    missing = [
+        f"{name} ({SETS[name][0]})"
+        for name in sets
+        if not SETS[name][0].is_dir() and not any(c in str(SETS[name][0]) for c in "*?[")
+    ]  # a glob: find_samples
     if missing:
         parser.error(f"no folder for {', '.join(missing)}: give --shared, ${SHARED_ENV} or --data SET=FOLDER")
     if args.limit and not args.out:
@@ -185,10 +227,14 @@ def main() -> None:
             inputs = inp
             print(f"{set_name}: {label} done", flush=True)
         results = results_root / set_name
-        if args.merge and (results / "per_image.csv").exists():  # each method keeps its place; new ones go last
+        if (
+            args.merge and (results / "per_image.csv").exists()
+        ):  # each method keeps its place; new ones go last
             kept = read_rows(results / "per_image.csv")
             order = list(dict.fromkeys([r["method"] for r in kept] + list(methods)))
-            rows = sorted([r for r in kept if r["method"] not in methods] + rows, key=lambda r: order.index(r["method"]))
+            rows = sorted(
+                [r for r in kept if r["method"] not in methods] + rows, key=lambda r: order.index(r["method"])
+            )
         write_reports(rows, summarize(rows), results)
         sheet_rows = [[inputs[i], *(col[i] for col in columns)] for i in range(len(inputs))]
         contact_sheet(sheet_rows, ("input", *methods), reports / set_name / "sheet.png")

@@ -27,10 +27,24 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = ["agllnet-look", "agllnet-look-3-no-gate", "agllnet-look-3", "agllnet-look-5-sharp", "agllnet-look-5",
-              "agllnet-look-6", "merge-look5-noise", "agllnet-look-7", "agllnet-look-8",
-              "agllnet-look-9", "agllnet-look-10", "agllnet-look-11", "agllnet-look-5-retuned", "agllnet-look-12",
-              "agllnet-look-5-keep-colour", "agllnet-lite"]
+CANDIDATES = [
+    "agllnet-look",
+    "agllnet-look-3-no-gate",
+    "agllnet-look-3",
+    "agllnet-look-5-sharp",
+    "agllnet-look-5",
+    "agllnet-look-6",
+    "merge-look5-noise",
+    "agllnet-look-7",
+    "agllnet-look-8",
+    "agllnet-look-9",
+    "agllnet-look-10",
+    "agllnet-look-11",
+    "agllnet-look-5-retuned",
+    "agllnet-look-12",
+    "agllnet-look-5-keep-colour",
+    "agllnet-lite",
+]
 """Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
 with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
 round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the merge of `agllnet-look-5`'s Attention-Net with
@@ -40,18 +54,36 @@ folders; docs/training.md#configs), and rounds 9-11 from `agllnet-look-5` with o
 (a run folder), and `agllnet-look-5` with `--keep-colour` (scripts/look_benchmark.py's `:keep-colour`)."""
 
 KINDS = {
-    "kodak24": "well-exposed", "mcmaster": "well-exposed", "coco-heldout": "well-exposed",
-    "night": "dark", "real-dark": "dark", "lol-test": "real pairs", "synth-noisy": "noisy synthetic",
+    "kodak24": "well-exposed",
+    "mcmaster": "well-exposed",
+    "coco-heldout": "well-exposed",
+    "night": "dark",
+    "real-dark": "dark",
+    "lol-test": "real pairs",
+    "synth-noisy": "noisy synthetic",
 }
 CRITERIA = {
     # kind: [(column, how it is scored: "high" better, "low" better, or "one": closer to 1 better)]
     "well-exposed": [("psnr", "high"), ("chroma_ratio", "one"), ("clipped_new", "low")],
-    "dark": [("delta_ab", "low"), ("chroma_ratio", "one"), ("clipped_new", "low"), ("black", "low"), ("niqe", "low")],
+    "dark": [
+        ("delta_ab", "low"),
+        ("chroma_ratio", "one"),
+        ("clipped_new", "low"),
+        ("black", "low"),
+        ("niqe", "low"),
+    ],
     "real pairs": [("psnr", "high"), ("ssim", "high")],
     "noisy synthetic": [("psnr", "high"), ("ssim", "high")],
 }
-NO_WORSE = {"psnr": 0.1, "ssim": 0.005, "chroma_ratio": 0.02, "clipped_new": 0.002, "delta_ab": 0.3, "black": 1.0,
-            "niqe": 0.0}
+NO_WORSE = {
+    "psnr": 0.1,
+    "ssim": 0.005,
+    "chroma_ratio": 0.02,
+    "clipped_new": 0.002,
+    "delta_ab": 0.3,
+    "black": 1.0,
+    "niqe": 0.0,
+}
 """How much worse than the reference still counts as "no worse" (measurement noise; the black level: at most the
 reference's + 1 L*). NIQE has none: it is deterministic, and the candidate's must be below the reference's."""
 BELOW = {"dark": [("niqe", "gamma")]}
@@ -59,10 +91,16 @@ BELOW = {"dark": [("niqe", "gamma")]}
 (NIQE below the plain gamma's: a network that looks less natural than one global curve has not earned its place)."""
 TARGETS = {
     # kind: [(column, test, text)] -- the targets of issue 10
-    "well-exposed": [("psnr", lambda v: v >= 25, "PSNR vs input >= 25 dB"), ("chroma_ratio", lambda v: v >= 0.9, "chroma >= 0.9"),
-                     ("clipped_new", lambda v: v <= 0.01, "newly clipped <= 1 %")],
-    "dark": [("delta_ab", lambda v: v <= 3, "colour shift <= 3"), ("chroma_ratio", lambda v: 0.9 <= v <= 1.4, "chroma 0.9-1.4"),
-             ("clipped_new", lambda v: v <= 0.02, "newly clipped <= 2 %")],
+    "well-exposed": [
+        ("psnr", lambda v: v >= 25, "PSNR vs input >= 25 dB"),
+        ("chroma_ratio", lambda v: v >= 0.9, "chroma >= 0.9"),
+        ("clipped_new", lambda v: v <= 0.01, "newly clipped <= 1 %"),
+    ],
+    "dark": [
+        ("delta_ab", lambda v: v <= 3, "colour shift <= 3"),
+        ("chroma_ratio", lambda v: 0.9 <= v <= 1.4, "chroma 0.9-1.4"),
+        ("clipped_new", lambda v: v <= 0.02, "newly clipped <= 2 %"),
+    ],
 }
 
 
@@ -73,8 +111,12 @@ def load() -> dict[str, dict[str, dict[str, float]]]:
         path = RESULTS / name / "summary.csv"
         if path.exists():
             with open(path, newline="") as f:
-                data[name] = {r["method"]: {k: (float(v) if v not in ("", None) else None) for k, v in r.items() if k != "method"}
-                              for r in csv.DictReader(f)}
+                data[name] = {
+                    r["method"]: {
+                        k: (float(v) if v not in ("", None) else None) for k, v in r.items() if k != "method"
+                    }
+                    for r in csv.DictReader(f)
+                }
     return data
 
 
@@ -83,7 +125,9 @@ def score(value: float, how: str) -> float:
     return value if how == "high" else -value if how == "low" else -abs(value - 1)
 
 
-def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_most: bool = True) -> tuple[list[str], bool]:
+def verdict(
+    data: dict, candidate: str, reference: str = REFERENCE, better_on_most: bool = True
+) -> tuple[list[str], bool]:
     """Rows of the rule table, and whether the candidate passes the rule against `reference`: measured on every set
     the reference is, no worse on any criterion, and better on most (against `official`) or on at least one
     (`better_on_most=False`: against the current default, which already maxes the well-exposed criteria it keeps
@@ -92,7 +136,9 @@ def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_mo
     for name, methods in data.items():
         if reference not in methods:
             continue
-        if candidate not in methods:  # e.g. a run folder deleted before the set was rebuilt: it cannot pass unmeasured
+        if (
+            candidate not in methods
+        ):  # e.g. a run folder deleted before the set was rebuilt: it cannot pass unmeasured
             total += 1
             worse += 1
             lines.append(f"| {name} | all | not measured | | **not measured** |")
@@ -101,25 +147,37 @@ def verdict(data: dict, candidate: str, reference: str = REFERENCE, better_on_mo
             ours, ref = methods[candidate].get(column), methods[reference].get(column)
             if ref is None:  # the reference has no such figure here (a column added after it was measured)
                 continue
-            if ours is None:  # the candidate was measured before the column existed: it cannot pass unmeasured
+            if (
+                ours is None
+            ):  # the candidate was measured before the column existed: it cannot pass unmeasured
                 total += 1
                 worse += 1
                 lines.append(f"| {name} | {column} | not measured | {_num(column, ref)} | **not measured** |")
                 continue
             diff = score(ours, how) - score(ref, how)
-            state = "better" if diff > NO_WORSE[column] else "no worse" if diff >= -NO_WORSE[column] else "**worse**"
+            state = (
+                "better"
+                if diff > NO_WORSE[column]
+                else "no worse"
+                if diff >= -NO_WORSE[column]
+                else "**worse**"
+            )
             total += 1
             better += state == "better"
             worse += state == "**worse**"
             lines.append(f"| {name} | {column} | {_num(column, ours)} | {_num(column, ref)} | {state} |")
-        for column, other in BELOW.get(KINDS[name], []):  # requirements, not criteria: never "better", not in `total`
+        for column, other in BELOW.get(
+            KINDS[name], []
+        ):  # requirements, not criteria: never "better", not in `total`
             ours, bar = methods[candidate].get(column), methods.get(other, {}).get(column)
             if ours is None:  # already a criterion not measured above (or not a figure of this set)
                 continue
             met = bar is not None and ours < bar  # unmeasured, the bar cannot be shown to be met
             worse += not met
-            lines.append(f"| {name} | {column} below {other}'s | {_num(column, ours)} | "
-                         f"{_num(column, bar) or 'not measured'} ({other}) | {'met' if met else '**not met**'} |")
+            lines.append(
+                f"| {name} | {column} below {other}'s | {_num(column, ours)} | "
+                f"{_num(column, bar) or 'not measured'} ({other}) | {'met' if met else '**not met**'} |"
+            )
     passed = worse == 0 and (better > total / 2 if better_on_most else better >= 1)
     return lines, passed
 
@@ -144,15 +202,37 @@ def _num(column: str, value) -> str:
 
 def tables(data: dict, candidates: list[str]) -> str:
     out = [START, ""]
-    shown = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "black", "black_change", "niqe", "in_luma", "luma", "clipped", "clipped_new",
-             "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise")
-    head = ("| method | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | black L* (median) | black Δ (median) | NIQE (median) | luma in | luma out | clipped | "
-            "newly clipped | Δa* | Δb* | colour shift | chroma × (median) | contrast × (median) | local contrast × (median) | noise out |")
+    shown = (
+        "psnr",
+        "ssim",
+        "psnr_gt_mean",
+        "ssim_gt_mean",
+        "black",
+        "black_change",
+        "niqe",
+        "in_luma",
+        "luma",
+        "clipped",
+        "clipped_new",
+        "delta_a",
+        "delta_b",
+        "delta_ab",
+        "chroma_ratio",
+        "contrast_ratio",
+        "local_contrast",
+        "noise",
+    )
+    head = (
+        "| method | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | black L* (median) | black Δ (median) | NIQE (median) | luma in | luma out | clipped | "
+        "newly clipped | Δa* | Δb* | colour shift | chroma × (median) | contrast × (median) | local contrast × (median) | noise out |"
+    )
     for name, methods in data.items():
         n = int(next(iter(methods.values()))["images"])
         out += [f"**{name}** ({KINDS[name]}, {n} images)", "", head, "| --- |" + " ---: |" * (len(shown))]
         for method, row in methods.items():
-            cells = [_num(c, row.get(c)) if c != "noise" or row.get(c) is None else f"{row[c]:.4f}" for c in shown]
+            cells = [
+                _num(c, row.get(c)) if c != "noise" or row.get(c) is None else f"{row[c]:.4f}" for c in shown
+            ]
             label = f"**{method}**" if method in candidates else method
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         targets = TARGETS.get(KINDS[name])
@@ -166,46 +246,83 @@ def tables(data: dict, candidates: list[str]) -> str:
     for candidate in candidates:
         lines, passed = verdict(data, candidate)
         out += _rule_block(candidate, REFERENCE, lines, passed)
-        if passed and candidate != DEFAULT_WEIGHTS:  # eligible: does it also beat the default it would replace?
-            out += _rule_block(candidate, DEFAULT_WEIGHTS, *verdict(data, candidate, DEFAULT_WEIGHTS, better_on_most=False))
+        if (
+            passed and candidate != DEFAULT_WEIGHTS
+        ):  # eligible: does it also beat the default it would replace?
+            out += _rule_block(
+                candidate, DEFAULT_WEIGHTS, *verdict(data, candidate, DEFAULT_WEIGHTS, better_on_most=False)
+            )
     return "\n".join(out + [END])
 
 
 def _rule_block(candidate: str, reference: str, lines: list[str], passed: bool) -> list[str]:
     criteria = [line for line in lines if not line.endswith(("| met |", "| **not met** |"))]
     worse = sum("**worse**" in line for line in criteria)
-    unmeasured = [" ".join(line.split(" | ")[:2])[2:].replace(" all", "") for line in criteria
-                  if "**not measured**" in line]
-    unmet = [line.split(" | ")[0][2:] + " " + line.split(" | ")[1] for line in lines if line.endswith("| **not met** |")]
-    why = f" (worse on {worse} of {len(criteria) - len(unmeasured)} criteria" + (
-        f"; not measured: {', '.join(unmeasured)}" if unmeasured else "") + (
-        f"; not met: {', '.join(unmet)}" if unmet else "") + ")."
-    return [f"**The rule, `{candidate}` against `{reference}`**: " + ("passes." if passed else "does **not** pass" + why), "",
-            f"| set | criterion | {candidate} | {reference} | verdict |", "| --- | --- | ---: | ---: | --- |", *lines, ""]
+    unmeasured = [
+        " ".join(line.split(" | ")[:2])[2:].replace(" all", "")
+        for line in criteria
+        if "**not measured**" in line
+    ]
+    unmet = [
+        line.split(" | ")[0][2:] + " " + line.split(" | ")[1]
+        for line in lines
+        if line.endswith("| **not met** |")
+    ]
+    why = (
+        f" (worse on {worse} of {len(criteria) - len(unmeasured)} criteria"
+        + (f"; not measured: {', '.join(unmeasured)}" if unmeasured else "")
+        + (f"; not met: {', '.join(unmet)}" if unmet else "")
+        + ")."
+    )
+    return [
+        f"**The rule, `{candidate}` against `{reference}`**: "
+        + ("passes." if passed else "does **not** pass" + why),
+        "",
+        f"| set | criterion | {candidate} | {reference} | verdict |",
+        "| --- | --- | ---: | ---: | --- |",
+        *lines,
+        "",
+    ]
 
 
 def speed_table() -> str:
     with open(ROOT / "docs" / "results" / "train_speed.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    out = ["<!-- train-speed:start -->", "", "| crop | batch | channels-last | bf16 autocast | s/step | kpx/s | synthesis s/sample | note |",
-           "| ---: | ---: | --- | --- | ---: | ---: | ---: | --- |"]
+    out = [
+        "<!-- train-speed:start -->",
+        "",
+        "| crop | batch | channels-last | bf16 autocast | s/step | kpx/s | synthesis s/sample | note |",
+        "| ---: | ---: | --- | --- | ---: | ---: | ---: | --- |",
+    ]
     for r in rows:
         step = "" if r["s_per_step"] == "nan" else r["s_per_step"]
         kpx = "" if r["kpx_per_s"] == "nan" else r["kpx_per_s"]
-        out.append(f"| {r['crop']} | {r['batch']} | {r['channels_last']} | {r['bf16']} | {step} | {kpx} | "
-                   f"{r['synth_s_per_sample']} | {r['note']} |")
+        out.append(
+            f"| {r['crop']} | {r['batch']} | {r['channels_last']} | {r['bf16']} | {step} | {kpx} | "
+            f"{r['synth_s_per_sample']} | {r['note']} |"
+        )
     return "\n".join(out + ["", "<!-- train-speed:end -->"])
 
 
 def lite_cost_table() -> str:
     """AgLLNet-Lite against AgLLNet, from docs/results/lite/cost.csv (benchmarks/lite_cost.py)."""
-    names = {"flops_per_pixel": "FLOPs per pixel (forward)", "train_kpx_per_s": "training kpx/s",
-             "onnx_1080p_s": "onnxruntime, one 1080p photo (s)"}
+    names = {
+        "flops_per_pixel": "FLOPs per pixel (forward)",
+        "train_kpx_per_s": "training kpx/s",
+        "onnx_1080p_s": "onnxruntime, one 1080p photo (s)",
+    }
     with open(ROOT / "docs" / "results" / "lite" / "cost.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    out = ["<!-- lite-cost:start -->", "", "| quantity | AgLLNet | AgLLNet-Lite | ratio | how |", "| --- | ---: | ---: | ---: | --- |"]
-    out += [f"| {names.get(r['quantity'], r['quantity'])} | {r['agllnet']} | {r['agllnet_lite']} | {r['ratio']}x | {r['note']} |"
-            for r in rows]
+    out = [
+        "<!-- lite-cost:start -->",
+        "",
+        "| quantity | AgLLNet | AgLLNet-Lite | ratio | how |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    out += [
+        f"| {names.get(r['quantity'], r['quantity'])} | {r['agllnet']} | {r['agllnet_lite']} | {r['ratio']}x | {r['note']} |"
+        for r in rows
+    ]
     return "\n".join(out + ["", "<!-- lite-cost:end -->"])
 
 
@@ -216,9 +333,15 @@ def lite_run_table() -> str:
         val = list(csv.DictReader(f))
     with open(run / "train.csv", newline="") as f:
         train = list(csv.DictReader(f))
-    out = ["<!-- lite-run:start -->", "",
-           "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; EMA weights, "
-           "no gate), every 250 steps of the committed run:", "", "| step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
+    out = [
+        "<!-- lite-run:start -->",
+        "",
+        "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; EMA weights, "
+        "no gate), every 250 steps of the committed run:",
+        "",
+        "| step | val PSNR | val SSIM |",
+        "| ---: | ---: | ---: |",
+    ]
     out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
     last = train[-1]
     import yaml
@@ -226,18 +349,26 @@ def lite_run_table() -> str:
     config = yaml.safe_load((run / "config.yaml").read_text())
     crop, batch = config["crop"], config["batch"]
     crop_batch = crop * crop * batch
-    out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} crops of "
-            f"{crop} px ({int(last['step']) * batch:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
-            f"{float(last['steps_per_s']):.2f} steps/s on average ({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
-            "2-core CPU shared with other work). Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
-            "", "<!-- lite-run:end -->"]
+    out += [
+        "",
+        f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} crops of "
+        f"{crop} px ({int(last['step']) * batch:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
+        f"{float(last['steps_per_s']):.2f} steps/s on average ({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
+        "2-core CPU shared with other work). Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
+        "",
+        "<!-- lite-run:end -->",
+    ]
     return "\n".join(out)
 
 
 RUNS = {
     # model card: (committed logs of its run, curves image, what the validation numbers are, the run's stage)
-    "model-card-look-5.md": ("look-train-5", "agllnet-look-5-curves.png",
-                             "raw weights, with the per-pixel gate (0.1, 0.3) they were trained through", "enhance"),
+    "model-card-look-5.md": (
+        "look-train-5",
+        "agllnet-look-5-curves.png",
+        "raw weights, with the per-pixel gate (0.1, 0.3) they were trained through",
+        "enhance",
+    ),
 }
 
 
@@ -248,15 +379,25 @@ def run_table(logs: str, curves: str, what: str, stage: str) -> str:
         val = list(csv.DictReader(f))
     with open(logs / "train.csv", newline="") as f:
         train = list(csv.DictReader(f))
-    out = ["<!-- look-run:start -->", "",
-           f"Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; {what}),",
-           f"logged by the {stage} run:", "",
-           f"| {stage} step | val PSNR | val SSIM |", "| ---: | ---: | ---: |"]
+    out = [
+        "<!-- look-run:start -->",
+        "",
+        f"Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; {what}),",
+        f"logged by the {stage} run:",
+        "",
+        f"| {stage} step | val PSNR | val SSIM |",
+        "| ---: | ---: | ---: |",
+    ]
     out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
     last = train[-1]
-    out += ["", f"Last logged step {last['step']}: loss {float(last['total']):.3f}, {float(last['steps_per_s']):.3f} steps/s "
-            "on average (128 px x 8, channels-last fp32, this machine shared with other work at times). "
-            f"Curves: [images/{curves}](images/{curves}).", "", "<!-- look-run:end -->"]
+    out += [
+        "",
+        f"Last logged step {last['step']}: loss {float(last['total']):.3f}, {float(last['steps_per_s']):.3f} steps/s "
+        "on average (128 px x 8, channels-last fp32, this machine shared with other work at times). "
+        f"Curves: [images/{curves}](images/{curves}).",
+        "",
+        "<!-- look-run:end -->",
+    ]
     return "\n".join(out)
 
 
@@ -265,7 +406,7 @@ def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
     text = doc.read_text()
     if start not in text or end not in text:
         sys.exit(f"{doc}: no {start} ... {end} markers")
-    new = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    new = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     if not check and new != text:
         doc.write_text(new)
         print(f"wrote {doc}")
@@ -274,21 +415,52 @@ def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidate", action="append", help="weights judged by the rule (repeatable); "
-                        f"default: {', '.join(CANDIDATES)}")
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        help=f"weights judged by the rule (repeatable); default: {', '.join(CANDIDATES)}",
+    )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    fresh = [replace(DOC, START, END, tables(load(), args.candidate or CANDIDATES), args.check),
-             replace(ROOT / "docs" / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->",
-                     speed_table(), args.check)]
-    fresh.append(replace(ROOT / "docs" / "training.md", "<!-- lite-cost:start -->", "<!-- lite-cost:end -->",
-                         lite_cost_table(), args.check))
+    fresh = [
+        replace(DOC, START, END, tables(load(), args.candidate or CANDIDATES), args.check),
+        replace(
+            ROOT / "docs" / "training.md",
+            "<!-- train-speed:start -->",
+            "<!-- train-speed:end -->",
+            speed_table(),
+            args.check,
+        ),
+    ]
+    fresh.append(
+        replace(
+            ROOT / "docs" / "training.md",
+            "<!-- lite-cost:start -->",
+            "<!-- lite-cost:end -->",
+            lite_cost_table(),
+            args.check,
+        )
+    )
     for doc in ("training.md", "model-card-lite.md"):
-        fresh.append(replace(ROOT / "docs" / doc, "<!-- lite-run:start -->", "<!-- lite-run:end -->", lite_run_table(),
-                             args.check))
+        fresh.append(
+            replace(
+                ROOT / "docs" / doc,
+                "<!-- lite-run:start -->",
+                "<!-- lite-run:end -->",
+                lite_run_table(),
+                args.check,
+            )
+        )
     for card, run in RUNS.items():
-        fresh.append(replace(ROOT / "docs" / card, "<!-- look-run:start -->", "<!-- look-run:end -->",
-                             run_table(*run), args.check))
+        fresh.append(
+            replace(
+                ROOT / "docs" / card,
+                "<!-- look-run:start -->",
+                "<!-- look-run:end -->",
+                run_table(*run),
+                args.check,
+            )
+        )
     if args.check and not all(fresh):
         sys.exit("docs are out of date: run python scripts/look_tables.py")
 

@@ -36,8 +36,12 @@ def synth_sets() -> dict:
     no_filters = dict(darkness_filter=False, blur_filter=False, colour_filter=False, test_fraction=1.0)
     return {
         "synth-val": ("val", dataclasses.replace(DEFAULTS, **no_filters, seed=1)),
-        "synth-noisy-test": ("test", dataclasses.replace(DEFAULTS, **no_filters, seed=2, identity_share=0.0,
-                                                         mild_share=0.0, cast_share=0.0)),
+        "synth-noisy-test": (
+            "test",
+            dataclasses.replace(
+                DEFAULTS, **no_filters, seed=2, identity_share=0.0, mild_share=0.0, cast_share=0.0
+            ),
+        ),
     }
 
 
@@ -48,7 +52,9 @@ def main() -> None:
     from lowlight_cli.synth.sources import folder_or_glob
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     parser.add_argument("--out", type=Path, default=Path("data/look"))
     args = parser.parse_args()
     normal, out = args.shared / "normal", args.out

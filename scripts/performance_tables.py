@@ -29,7 +29,12 @@ def bench_section(bench: dict) -> list[str]:
     from lowlight_cli.bench import Case, Result, markdown, ratios_markdown
 
     results = [Result(**{**r, "case": Case(**r["case"])}) for r in bench["images"]]
-    out = [f"Date: {bench['date']}  ", f"Hardware: {bench['hardware']}  ", f"Command: `{bench['command']}`", ""]
+    out = [
+        f"Date: {bench['date']}  ",
+        f"Hardware: {bench['hardware']}  ",
+        f"Command: `{bench['command']}`",
+        "",
+    ]
     out += markdown(results, bench["videos"]).splitlines()
     if bench.get("ratios"):
         out += ["", f"Ratios at {bench['ratios']['megapixels']:g} MP, measured in the same run:", ""]
@@ -43,7 +48,8 @@ def fast_section(fast: dict) -> list[str]:
         f"Fast mode on `{fast['dataset']}` ({fast['images']} images, weights `{fast['weights']}`, "
         f"scripts/fast_mode_quality.py): mean PSNR to the ground truth.",
         "",
-        "| input | full model | fast (network at " + f"{fast['fast_side']} px) | fast at the 1080p factor (1/{1920 / fast['fast_side']:g}) | fast vs full |",
+        "| input | full model | fast (network at "
+        + f"{fast['fast_side']} px) | fast at the 1080p factor (1/{1920 / fast['fast_side']:g}) | fast vs full |",
         "| --- | --- | --- | --- | --- |",
         f"| {m['psnr_low']:.2f} | {m['psnr_full']:.2f} | {m['psnr_fast']:.2f} | {m['psnr_fast_1080p_factor']:.2f} | "
         f"{m['fast_vs_full']:.2f} |",
@@ -62,8 +68,10 @@ def fast_video_section(video: dict) -> list[str]:
     ]
     for r in video["rows"]:
         p = "-" if r["psnr_vs_every_frame"] is None else f"{r['psnr_vs_every_frame']:.1f}"
-        out.append(f"| {r['side']} | {r['keyframe_interval']} | {r['encoder']} | {r['frames']} | {r['seconds']:.1f} | "
-                   f"{r['fps']:.2f} | {p} | {r['flicker_in']:.4f} / {r['flicker_out']:.4f} |")
+        out.append(
+            f"| {r['side']} | {r['keyframe_interval']} | {r['encoder']} | {r['frames']} | {r['seconds']:.1f} | "
+            f"{r['fps']:.2f} | {p} | {r['flicker_in']:.4f} / {r['flicker_out']:.4f} |"
+        )
     return out
 
 
@@ -75,8 +83,10 @@ def batch_section(batch: dict) -> list[str]:
         "| size | batch | s per image | vs batch 1 |",
         "| --- | --- | --- | --- |",
     ]
-    out += [f"| {r['size']} | {r['batch']} | {r['seconds_per_image']:.3f} | {r['speedup_vs_batch_1']:.2f}x |"
-            for r in batch["rows"]]
+    out += [
+        f"| {r['size']} | {r['batch']} | {r['seconds_per_image']:.3f} | {r['speedup_vs_batch_1']:.2f}x |"
+        for r in batch["rows"]
+    ]
     return out
 
 
@@ -97,16 +107,20 @@ def bf16_section(bf16: dict) -> list[str]:
 
 def main() -> None:
     parts: list[str] = []
-    for name, section in (("bench.json", bench_section), ("fast-mode.json", fast_section),
-                          ("fast-video.json", fast_video_section), ("batch-sizes.json", batch_section),
-                          ("bf16-cpu.json", bf16_section)):
+    for name, section in (
+        ("bench.json", bench_section),
+        ("fast-mode.json", fast_section),
+        ("fast-video.json", fast_video_section),
+        ("batch-sizes.json", batch_section),
+        ("bf16-cpu.json", bf16_section),
+    ):
         data = load(name)
         if data is not None:
             parts += section(data) + [""]
     text = DOC.read_text()
     block = "\n".join([BEGIN, "", *parts, END])
     if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     DOC.write_text(text)

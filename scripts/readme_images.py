@@ -26,7 +26,12 @@ WELL_EXPOSED = ("000000022705.jpg", "000000067534.jpg")
 DARK = ("000000000785", "000000040036")
 """... and held-out photos from the noisy synthetic test set (their dark, noisy low image)."""
 LOOK3 = ROOT / "runs" / "agllnet-look-3" / "gated"
-METHODS = {"gamma": "baseline:gamma", "official": "official", "agllnet-look-3": str(LOOK3), "agllnet-look-5": "agllnet-look-5"}
+METHODS = {
+    "gamma": "baseline:gamma",
+    "official": "official",
+    "agllnet-look-3": str(LOOK3),
+    "agllnet-look-5": "agllnet-look-5",
+}
 """Column label -> the look benchmark's method spec."""
 HEIGHT = 220
 
@@ -43,12 +48,22 @@ def main() -> None:
     sample, _ = read_image(SAMPLE)
     result = Enhancer(DEFAULT_WEIGHTS).enhance(sample)
     strip = np.concatenate([sample, heatmap(result.attention).astype(np.float32) / 255, result.image], axis=1)
-    write_image(ROOT / "docs" / "images" / "before_after.jpg", strip, ImageMeta(format="JPEG", bit_depth=8, gray=False))
+    write_image(
+        ROOT / "docs" / "images" / "before_after.jpg",
+        strip,
+        ImageMeta(format="JPEG", bit_depth=8, gray=False),
+    )
 
     inputs = [sample] + [read_image(LOOK / "photos" / "test" / name)[0] for name in WELL_EXPOSED]
-    inputs += [read_image(next((LOOK / "synth-noisy-test" / "test" / "low").glob(f"{stem}-*.png")))[0] for stem in DARK]
+    inputs += [
+        read_image(next((LOOK / "synth-noisy-test" / "test" / "low").glob(f"{stem}-*.png")))[0]
+        for stem in DARK
+    ]
     methods = {label: method(spec, threads=0) for label, spec in METHODS.items()}
-    rows = [[thumbnail(x, HEIGHT)] + [thumbnail(np.clip(m(x), 0, 1), HEIGHT) for m in methods.values()] for x in inputs]
+    rows = [
+        [thumbnail(x, HEIGHT)] + [thumbnail(np.clip(m(x), 0, 1), HEIGHT) for m in methods.values()]
+        for x in inputs
+    ]
     contact_sheet(rows, ("input", *methods), ROOT / "docs" / "images" / "look-comparison.png")
 
     with open(COCO_MANIFEST, newline="") as f:

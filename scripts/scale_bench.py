@@ -85,8 +85,16 @@ def main() -> None:
     rows: list[dict] = []
 
     def record(job: str, mode: str, workers: int, images: int, seconds: float) -> None:
-        rows.append({"job": job, "mode": mode, "workers": workers, "images": images, "seconds": round(seconds, 3),
-                     "images_per_s": round(images / seconds, 3)})
+        rows.append(
+            {
+                "job": job,
+                "mode": mode,
+                "workers": workers,
+                "images": images,
+                "seconds": round(seconds, 3),
+                "images_per_s": round(images / seconds, 3),
+            }
+        )
         print(rows[-1], flush=True)
 
     def out(name: str) -> Path:
@@ -95,17 +103,45 @@ def main() -> None:
     # -- synth
     src, one = str(work / "src"), str(work / "one")
     run(folder_or_glob(one), out("warm-local"), SETTINGS, workers=0)
-    record("synth", "local", 1, n, timed(lambda: run(folder_or_glob(src), out("s-local-1"), SETTINGS, workers=0)))
-    record("synth", "local", 1, 1, timed(lambda: run(folder_or_glob(one), out("s-local-1-one"), SETTINGS, workers=0)))
-    record("synth", "local", 2, n, timed(lambda: run(folder_or_glob(src), out("s-local-2"), SETTINGS, workers=2)))
+    record(
+        "synth", "local", 1, n, timed(lambda: run(folder_or_glob(src), out("s-local-1"), SETTINGS, workers=0))
+    )
+    record(
+        "synth",
+        "local",
+        1,
+        1,
+        timed(lambda: run(folder_or_glob(one), out("s-local-1-one"), SETTINGS, workers=0)),
+    )
+    record(
+        "synth", "local", 2, n, timed(lambda: run(folder_or_glob(src), out("s-local-2"), SETTINGS, workers=2))
+    )
     init = timed(lambda: ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False))
     synth_ray(folder_or_glob(one), out("warm-ray"), SETTINGS, resources=Resources(actors=1))
     for actors in (1, 2):
         res = Resources(actors=actors)
-        record("synth", "ray", actors, n, timed(lambda: synth_ray(folder_or_glob(src), out(f"s-ray-{actors}"), SETTINGS, resources=res)))
-    record("synth", "ray", 1, 1, timed(lambda: synth_ray(folder_or_glob(one), out("s-ray-1-one"), SETTINGS, resources=Resources(actors=1))))
+        record(
+            "synth",
+            "ray",
+            actors,
+            n,
+            timed(lambda: synth_ray(folder_or_glob(src), out(f"s-ray-{actors}"), SETTINGS, resources=res)),
+        )
+    record(
+        "synth",
+        "ray",
+        1,
+        1,
+        timed(
+            lambda: synth_ray(
+                folder_or_glob(one), out("s-ray-1-one"), SETTINGS, resources=Resources(actors=1)
+            )
+        ),
+    )
     reference = tree(out("s-local-1"))
-    synth_identical = {f"{mode}": tree(out(mode)) == reference for mode in ("s-local-2", "s-ray-1", "s-ray-2")}
+    synth_identical = {
+        f"{mode}": tree(out(mode)) == reference for mode in ("s-local-2", "s-ray-1", "s-ray-2")
+    }
     synth_files = len(reference)
 
     # -- enhance
@@ -113,17 +149,42 @@ def main() -> None:
     items, single = collect_inputs([src]), collect_inputs([one])
     enhancer = Enhancer(**settings)
     list(enhance_items(enhancer, single, out("warm-e-local"), ""))
-    record("enhance", "local", 1, n, timed(lambda: list(enhance_items(enhancer, items, out("e-local-1"), ""))))
-    record("enhance", "local", 1, 1, timed(lambda: list(enhance_items(enhancer, single, out("e-local-1-one"), ""))))
+    record(
+        "enhance", "local", 1, n, timed(lambda: list(enhance_items(enhancer, items, out("e-local-1"), "")))
+    )
+    record(
+        "enhance",
+        "local",
+        1,
+        1,
+        timed(lambda: list(enhance_items(enhancer, single, out("e-local-1-one"), ""))),
+    )
     list(enhance_ray(single, out("warm-e-ray"), "", settings, resources=Resources(actors=1)))
     for actors in (1, 2):
         res = Resources(actors=actors)
-        record("enhance", "ray", actors, n, timed(lambda: list(enhance_ray(items, out(f"e-ray-{actors}"), "", settings, resources=res))))
-    record("enhance", "ray", 1, 1, timed(lambda: list(enhance_ray(single, out("e-ray-1-one"), "", settings, resources=Resources(actors=1)))))
+        record(
+            "enhance",
+            "ray",
+            actors,
+            n,
+            timed(lambda: list(enhance_ray(items, out(f"e-ray-{actors}"), "", settings, resources=res))),
+        )
+    record(
+        "enhance",
+        "ray",
+        1,
+        1,
+        timed(
+            lambda: list(enhance_ray(single, out("e-ray-1-one"), "", settings, resources=Resources(actors=1)))
+        ),
+    )
     names = sorted(p.name for p in out("e-local-1").iterdir())
     enhance_identical = {
-        mode: sorted(p.name for p in out(mode).iterdir()) == names and all(
-            np.array_equal(read_image(out(mode) / name)[0], read_image(out("e-local-1") / name)[0]) for name in names)
+        mode: sorted(p.name for p in out(mode).iterdir()) == names
+        and all(
+            np.array_equal(read_image(out(mode) / name)[0], read_image(out("e-local-1") / name)[0])
+            for name in names
+        )
         for mode in ("e-ray-1", "e-ray-2")
     }
     ray.shutdown()
@@ -140,11 +201,23 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
 
 
-def summarize(rows: list[dict], n: int, init: float, synth_identical: dict, synth_files: int,
-              enhance_identical: dict, ray_version: str) -> dict:
+def summarize(
+    rows: list[dict],
+    n: int,
+    init: float,
+    synth_identical: dict,
+    synth_files: int,
+    enhance_identical: dict,
+    ray_version: str,
+) -> dict:
     """Overheads and speed-ups from the timed rows (see the module docstring), with the identity checks."""
+
     def seconds(job: str, mode: str, workers: int, images: int) -> float:
-        return next(r["seconds"] for r in rows if (r["job"], r["mode"], r["workers"], r["images"]) == (job, mode, workers, images))
+        return next(
+            r["seconds"]
+            for r in rows
+            if (r["job"], r["mode"], r["workers"], r["images"]) == (job, mode, workers, images)
+        )
 
     overhead = {}
     for job in ("synth", "enhance"):
@@ -158,37 +231,68 @@ def summarize(rows: list[dict], n: int, init: float, synth_identical: dict, synt
             "speedup_2_actors_vs_1_actor": round(seconds(job, "ray", 1, n) / seconds(job, "ray", 2, n), 2),
         }
     summary = {
-        "images": n, "ray_init_s": round(init, 3), "overhead": overhead,
-        "synth_byte_identical_to_one_process": synth_identical, "synth_files_compared": synth_files,
+        "images": n,
+        "ray_init_s": round(init, 3),
+        "overhead": overhead,
+        "synth_byte_identical_to_one_process": synth_identical,
+        "synth_files_compared": synth_files,
         "enhance_pixels_identical_to_local": enhance_identical,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "ray": ray_version,
-                    "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "ray": ray_version,
+            "processor": platform.processor() or platform.machine(),
+        },
     }
     return summary
 
 
 def write_table(rows: list[dict], summary: dict) -> None:
     """The measured table of docs/scale.md, between its markers."""
-    lines = ["| job | run | workers | images | seconds | images/s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
-    lines += [f"| {r['job']} | {r['mode']} | {r['workers']} | {r['images']} | {r['seconds']:.1f} | {r['images_per_s']:.2f} |"
-              for r in rows]
-    lines += ["", f"Ray start-up (`ray.init(num_cpus=2)`): {summary['ray_init_s']:.1f} s, once per cluster.", "",
-              "| job | local s/image | Ray fixed cost per run (s) | Ray overhead per image (s) | 2 actors vs local | 2 actors vs 1 |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| job | run | workers | images | seconds | images/s |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['job']} | {r['mode']} | {r['workers']} | {r['images']} | {r['seconds']:.1f} | {r['images_per_s']:.2f} |"
+        for r in rows
+    ]
+    lines += [
+        "",
+        f"Ray start-up (`ray.init(num_cpus=2)`): {summary['ray_init_s']:.1f} s, once per cluster.",
+        "",
+        "| job | local s/image | Ray fixed cost per run (s) | Ray overhead per image (s) | 2 actors vs local | 2 actors vs 1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for job, o in summary["overhead"].items():
-        lines.append(f"| {job} | {o['local_s_per_image']:.2f} | {o['ray_fixed_s']:.1f} | {o['ray_overhead_s_per_image']:.3f} | "
-                     f"{o['speedup_2_actors_vs_local']:.2f}x | {o['speedup_2_actors_vs_1_actor']:.2f}x |")
-    lines += ["", "Linear extrapolation for COCO train2017 (118,287 photos) from the steady one-actor Ray rate here "
-              "(local seconds per image + Ray's overhead per image), one actor per core, nodes of 8 such cores, "
-              "shared storage not the limit, start-up costs left out:", "",
-              "| nodes x 8 cores | synth hours | enhance hours |", "| ---: | ---: | ---: |"]
-    rate = {job: 1 / (o["local_s_per_image"] + o["ray_overhead_s_per_image"]) for job, o in summary["overhead"].items()}
+        lines.append(
+            f"| {job} | {o['local_s_per_image']:.2f} | {o['ray_fixed_s']:.1f} | {o['ray_overhead_s_per_image']:.3f} | "
+            f"{o['speedup_2_actors_vs_local']:.2f}x | {o['speedup_2_actors_vs_1_actor']:.2f}x |"
+        )
+    lines += [
+        "",
+        "Linear extrapolation for COCO train2017 (118,287 photos) from the steady one-actor Ray rate here "
+        "(local seconds per image + Ray's overhead per image), one actor per core, nodes of 8 such cores, "
+        "shared storage not the limit, start-up costs left out:",
+        "",
+        "| nodes x 8 cores | synth hours | enhance hours |",
+        "| ---: | ---: | ---: |",
+    ]
+    rate = {
+        job: 1 / (o["local_s_per_image"] + o["ray_overhead_s_per_image"])
+        for job, o in summary["overhead"].items()
+    }
     for nodes in (1, 4, 16, 64):
-        lines.append(f"| {nodes} | {COCO_TRAIN / (rate['synth'] * 8 * nodes) / 3600:.1f} | "
-                     f"{COCO_TRAIN / (rate['enhance'] * 8 * nodes) / 3600:.1f} |")
+        lines.append(
+            f"| {nodes} | {COCO_TRAIN / (rate['synth'] * 8 * nodes) / 3600:.1f} | "
+            f"{COCO_TRAIN / (rate['enhance'] * 8 * nodes) / 3600:.1f} |"
+        )
     same = summary["synth_byte_identical_to_one_process"] | summary["enhance_pixels_identical_to_local"]
-    lines += ["", f"Identity with the one-process run: {', '.join(f'{k}: {v}' for k, v in same.items())} "
-              f"({summary['synth_files_compared']} synth files compared byte for byte; enhance: decoded pixels)."]
+    lines += [
+        "",
+        f"Identity with the one-process run: {', '.join(f'{k}: {v}' for k, v in same.items())} "
+        f"({summary['synth_files_compared']} synth files compared byte for byte; enhance: decoded pixels).",
+    ]
     doc = ROOT / "docs" / "scale.md"
     text = doc.read_text()
     start, end = "<!-- scale:start (scripts/scale_bench.py writes this) -->", "<!-- scale:end -->"

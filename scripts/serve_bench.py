@@ -74,8 +74,20 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     body = args.photo.read_bytes()
-    cmd = [sys.executable, "-m", "lowlight_cli", "serve", "--port", str(port), "--weights", "official",
-           "--backend", "onnx", "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lowlight_cli",
+        "serve",
+        "--port",
+        str(port),
+        "--weights",
+        "official",
+        "--backend",
+        "onnx",
+        "--device",
+        "cpu",
+    ]
     load_before = os.getloadavg()[0]
     began = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -109,8 +121,15 @@ def main() -> None:
                 tic = time.perf_counter()
                 with ThreadPoolExecutor(n) as pool:
                     latencies = list(pool.map(send, range(n)))
-                rows.append({"concurrent": n, "peak_rss_mb": round(rss.peak / 1e6, 1), "rss_before_mb": round(before / 1e6, 1),
-                             "wall_s": round(time.perf_counter() - tic, 2), "max_latency_s": round(max(latencies), 2)})
+                rows.append(
+                    {
+                        "concurrent": n,
+                        "peak_rss_mb": round(rss.peak / 1e6, 1),
+                        "rss_before_mb": round(before / 1e6, 1),
+                        "wall_s": round(time.perf_counter() - tic, 2),
+                        "max_latency_s": round(max(latencies), 2),
+                    }
+                )
             rss.stop()
     finally:
         server.terminate()
@@ -120,11 +139,18 @@ def main() -> None:
     with Image.open(args.photo) as im:
         size = im.size
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": " ".join(["lowlight"] + cmd[3:]), "backend": health["backend"], "workers": health["workers"],
-        "photo": f"{args.photo.name} ({size[0]}x{size[1]})", "ready_s": round(ready, 2),
-        "first_result_s": round(first, 2), "single_request_s": round(single, 2), "idle_rss_mb": round(idle / 1e6, 1),
-        "concurrency": rows, "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": " ".join(["lowlight"] + cmd[3:]),
+        "backend": health["backend"],
+        "workers": health["workers"],
+        "photo": f"{args.photo.name} ({size[0]}x{size[1]})",
+        "ready_s": round(ready, 2),
+        "first_result_s": round(first, 2),
+        "single_request_s": round(single, 2),
+        "idle_rss_mb": round(idle / 1e6, 1),
+        "concurrency": rows,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -144,11 +170,16 @@ def update_doc(doc: Path, r: dict) -> None:
         "",
         "| requests at once | peak RSS (MB) | wall time (s) | slowest answer (s) |",
         "| ---: | ---: | ---: | ---: |",
-        *(f"| {row['concurrent']} | {row['peak_rss_mb']} | {row['wall_s']} | {row['max_latency_s']} |" for row in r["concurrency"]),
+        *(
+            f"| {row['concurrent']} | {row['peak_rss_mb']} | {row['wall_s']} | {row['max_latency_s']} |"
+            for row in r["concurrency"]
+        ),
     ]
     text = doc.read_text()
     block = "<!-- serve-bench:start -->\n\n" + "\n".join(lines) + "\n\n<!-- serve-bench:end -->"
-    doc.write_text(re.sub(r"<!-- serve-bench:start -->.*?<!-- serve-bench:end -->", lambda _: block, text, flags=re.S))
+    doc.write_text(
+        re.sub(r"<!-- serve-bench:start -->.*?<!-- serve-bench:end -->", lambda _: block, text, flags=re.S)
+    )
 
 
 if __name__ == "__main__":

@@ -41,19 +41,43 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "lowlight_cli", "serve", "--port", str(port), "--weights", "official",
-                               "--backend", "onnx", "--device", "cpu"], cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lowlight_cli",
+            "serve",
+            "--port",
+            str(port),
+            "--weights",
+            "official",
+            "--backend",
+            "onnx",
+            "--device",
+            "cpu",
+        ],
+        cwd=ROOT,
+    )
     work = Path(tempfile.mkdtemp())
     broken = work / "IMG_0412.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 cut short")
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("LOWLIGHT_CHROMIUM") or shutil.which("chromium")
     w, h = (int(v) for v in args.size.split("x"))
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={w},{h}",
-                "--force-device-scale-factor=1", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={w},{h}",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(os.environ.get("LOWLIGHT_CHROMEDRIVER") or shutil.which("chromedriver")),
-                              options=options)
+    driver = webdriver.Chrome(
+        service=Service(os.environ.get("LOWLIGHT_CHROMEDRIVER") or shutil.which("chromedriver")),
+        options=options,
+    )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -67,19 +91,25 @@ def main() -> None:
             time.sleep(0.2)
         driver.get(f"http://127.0.0.1:{port}/")
         for path in (SAMPLE, broken):
-            driver.execute_script("const i = document.createElement('input'); i.type = 'file'; i.className = 'shot';"
-                                  "i.style.display = 'none'; document.body.appendChild(i);")
+            driver.execute_script(
+                "const i = document.createElement('input'); i.type = 'file'; i.className = 'shot';"
+                "i.style.display = 'none'; document.body.appendChild(i);"
+            )
             driver.find_elements(By.CSS_SELECTOR, "input.shot")[-1].send_keys(str(path))
-        driver.execute_script("const dt = new DataTransfer(); for (const i of document.querySelectorAll('input.shot')) "
-                              "dt.items.add(i.files[0]); document.getElementById('drop').dispatchEvent("
-                              "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));")
+        driver.execute_script(
+            "const dt = new DataTransfer(); for (const i of document.querySelectorAll('input.shot')) "
+            "dt.items.add(i.files[0]); document.getElementById('drop').dispatchEvent("
+            "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+        )
         after = driver.find_element(By.ID, "after")
         while not after.get_attribute("data-rendered"):
             if time.monotonic() > deadline + 300:
                 sys.exit("no result shown")
             time.sleep(0.2)
-        driver.execute_script("const s = document.getElementById('strength'); s.value = 0.85;"
-                              "s.dispatchEvent(new Event('input'));")
+        driver.execute_script(
+            "const s = document.getElementById('strength'); s.value = 0.85;"
+            "s.dispatchEvent(new Event('input'));"
+        )
         Select(driver.find_element(By.ID, "exposure-mode")).select_by_value("auto")
         driver.find_element(By.ID, "keep-colour").click()  # the server sends the keep-colour base once
         time.sleep(0.5)
@@ -95,7 +125,11 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     if os.environ.get("LOWLIGHT_SHOT_RAW"):  # the unreduced screenshot, to check the palette hides nothing
         Path(os.environ["LOWLIGHT_SHOT_RAW"]).write_bytes(png)
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
+    image = (
+        Image.open(io.BytesIO(png))
+        .convert("RGB")
+        .quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     image.save(args.out, optimize=True)
     print(f"{args.out}: {image.size[0]}x{image.size[1]}, {args.out.stat().st_size / 1e3:.0f} kB")

@@ -44,8 +44,10 @@ def step_time(crop: int, batch: int, channels_last: bool, bf16: bool, steps: int
     model = model.to(memory_format=fmt).train()
     loss = AgLLNetLoss(LossWeights())
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    x = {k: torch.rand(batch, c, crop, crop).contiguous(memory_format=fmt)
-         for k, c in (("low", 3), ("high", 3), ("attention", 1), ("noise", 3), ("amplified", 3))}
+    x = {
+        k: torch.rand(batch, c, crop, crop).contiguous(memory_format=fmt)
+        for k, c in (("low", 3), ("high", 3), ("attention", 1), ("noise", 3), ("amplified", 3))
+    }
     x["noise_known"] = torch.ones(batch, 1)
     times = []
     for i in range(steps + 1):
@@ -76,7 +78,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=150)
     parser.add_argument("--out", type=Path, default=Path("docs/results/train_speed.csv"))
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # crop,batch,channels_last,bf16: run one recipe, print s/step
+    parser.add_argument(
+        "--one", help=argparse.SUPPRESS
+    )  # crop,batch,channels_last,bf16: run one recipe, print s/step
     args = parser.parse_args()
     if args.one:
         crop, batch, cl, bf16 = (int(v) for v in args.one.split(","))
@@ -85,16 +89,31 @@ def main() -> None:
     photo = Path(__file__).resolve().parents[1] / "tests" / "data" / "synth" / "000000000785.jpg"
     rows = []
     for crop, batch, cl, bf16 in RECIPES:
-        cmd = [sys.executable, __file__, "--steps", str(args.steps), "--one", f"{crop},{batch},{int(cl)},{int(bf16)}"]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--steps",
+            str(args.steps),
+            "--one",
+            f"{crop},{batch},{int(cl)},{int(bf16)}",
+        ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
             seconds = float(done.stdout.split()[-1]) if done.returncode == 0 else float("nan")
             note = "" if done.returncode == 0 else f"crashed (exit {done.returncode})"
         except subprocess.TimeoutExpired:
             seconds, note = float("nan"), f"{args.steps + 1} steps took over {args.timeout} s"
-        row = {"crop": crop, "batch": batch, "channels_last": cl, "bf16": bf16, "threads": torch.get_num_threads(),
-               "s_per_step": round(seconds, 2), "kpx_per_s": round(batch * crop * crop / seconds / 1e3, 1),
-               "synth_s_per_sample": round(synthesis_time(crop, photo), 4), "note": note}
+        row = {
+            "crop": crop,
+            "batch": batch,
+            "channels_last": cl,
+            "bf16": bf16,
+            "threads": torch.get_num_threads(),
+            "s_per_step": round(seconds, 2),
+            "kpx_per_s": round(batch * crop * crop / seconds / 1e3, 1),
+            "synth_s_per_sample": round(synthesis_time(crop, photo), 4),
+            "note": note,
+        }
         rows.append(row)
         print(row, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

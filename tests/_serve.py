@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms
-
 from conftest import SAMPLE
+from PIL import Image, ImageCms
 
 TILE = 0
 """Untiled: on a shared 2-core machine a tiled small photo costs several times an untiled one. The tests of
@@ -37,7 +36,9 @@ def photo(path: Path, width: int = 240, orientation: int = 6) -> Path:
 def jpeg_bytes(width: int, height: int, seed: int = 0) -> bytes:
     """A dark, smooth random picture as JPEG bytes (small files even for many pixels)."""
     rng = np.random.default_rng(seed)
-    coarse = Image.fromarray(rng.integers(0, 60, (max(1, height // 16), max(1, width // 16), 3), dtype=np.uint8))
+    coarse = Image.fromarray(
+        rng.integers(0, 60, (max(1, height // 16), max(1, width // 16), 3), dtype=np.uint8)
+    )
     buf = io.BytesIO()
     coarse.resize((width, height), Image.Resampling.BILINEAR).save(buf, "JPEG", quality=90)
     return buf.getvalue()
@@ -56,7 +57,9 @@ class LiveServer:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 120

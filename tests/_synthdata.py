@@ -25,8 +25,24 @@ def make_synth_dir(root: Path, images: int = 8) -> Path:
             img[y : y + 20, x : x + 20] = rng.uniform(0.2, 1, 3)
         Image.fromarray((img * 255).astype(np.uint8)).save(src / f"photo{i}.png")
     out = root / "synth"
-    result = CliRunner().invoke(app, ["synth", "--src", str(src), "--out", str(out), "--no-darkness", "--no-blur",
-                                      "--no-colour", "--test-fraction", "0.3", "--workers", "0", "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--src",
+            str(src),
+            "--out",
+            str(out),
+            "--no-darkness",
+            "--no-blur",
+            "--no-colour",
+            "--test-fraction",
+            "0.3",
+            "--workers",
+            "0",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 

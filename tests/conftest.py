@@ -43,8 +43,11 @@ _unexpected_skips: list[str] = []
 
 
 def pytest_addoption(parser):
-    parser.addoption("--fail-on-skip", action="store_true",
-                     help="fail the run when any test not marked `cuda` is skipped (used by .ci/run)")
+    parser.addoption(
+        "--fail-on-skip",
+        action="store_true",
+        help="fail the run when any test not marked `cuda` is skipped (used by .ci/run)",
+    )
 
 
 def pytest_runtest_logreport(report):

@@ -22,7 +22,7 @@ def _photos(root: Path, *names: str) -> None:
         Image.fromarray(rng.integers(0, 40, (24, 32, 3), dtype=np.uint8)).save(root / name)
 
 
-def _cli(*args) -> "object":
+def _cli(*args) -> object:
     from lowlight_cli.cli.app import app
 
     return CliRunner().invoke(app, [str(a) for a in args])
@@ -53,7 +53,9 @@ def test_cli_two_inputs_with_one_output_name_refuse_the_run_naming_both(tmp_path
     assert result.exit_code == 1
     line = _one_error_line(result)
     assert str(tree / "x" / "c.png") in line and str(tree / "x" / "c.tif") in line
-    result = _cli("enhance", folder, "-o", out, "--format", "png", "--ray", "local")  # refused before Ray starts
+    result = _cli(
+        "enhance", folder, "-o", out, "--format", "png", "--ray", "local"
+    )  # refused before Ray starts
     assert result.exit_code == 1 and "would both be written" in _one_error_line(result)
     assert sorted(p.name for p in folder.iterdir()) == ["a.jpg", "a.png", "b.jpg"]  # inputs untouched
 
@@ -68,7 +70,9 @@ def test_the_api_refuses_every_kind_of_clash_before_any_work(tmp_path):
     check_distinct_outputs(f, tmp_path / "out", "")  # each keeps its format: a.jpg, a.png
     with pytest.raises(LowlightError, match=r"a\.jpg and .*a\.png would both be written to .*a\.png"):
         check_distinct_outputs(f, tmp_path / "out", "", "png")
-    with pytest.raises(LowlightError, match="would both be written"):  # raised at the call: no enhancer is used
+    with pytest.raises(
+        LowlightError, match="would both be written"
+    ):  # raised at the call: no enhancer is used
         enhance_items(None, f, tmp_path / "out", "", "png")
     with pytest.raises(LowlightError, match="would both be written"):  # before connecting to any cluster
         enhance_ray(f, tmp_path / "out", "", {}, "png", address="ray://nowhere:1")
@@ -98,5 +102,8 @@ def test_output_folder_equal_to_the_input_folder_is_named_as_such(tmp_path):
         collect_inputs([str(folder / "*.jpg")], exclude=folder)
     with pytest.raises(LowlightError, match="holds the input folder"):
         collect_inputs([str(folder / "sub")], recursive=True, exclude=folder)
-    assert [i.rel.as_posix() for i in collect_inputs([str(folder)], True, exclude=folder / "sub")] == ["p0.jpg", "p1.jpg"]
+    assert [i.rel.as_posix() for i in collect_inputs([str(folder)], True, exclude=folder / "sub")] == [
+        "p0.jpg",
+        "p1.jpg",
+    ]
     assert sorted(p.name for p in folder.iterdir()) == ["p0.jpg", "p1.jpg", "sub"]

@@ -31,7 +31,9 @@ def test_bench_command_writes_markdown_and_json(tmp_path):
     from lowlight_cli.cli.app import app
 
     out = tmp_path / "bench"
-    result = CliRunner().invoke(app, ["bench", "--backends", "onnx", "--sizes", "0.02", "--device", "cpu", "-o", str(out)])
+    result = CliRunner().invoke(
+        app, ["bench", "--backends", "onnx", "--sizes", "0.02", "--device", "cpu", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "bench.json").read_text())
     assert data["hardware"] and data["date"] and data["command"].startswith("lowlight bench")
@@ -49,12 +51,18 @@ def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
 
     result = ratios("official", "cpu", 0.1, 1, tmp_path, OFFICIAL_ONNX, folder_images=2, log=lambda _: None)
     names = [r["ratio"] for r in result["rows"]]
-    assert names == ["fast/full (speed)", "folder/model-only (throughput)",
-                     "ours/authors' graph (speed)", "authors' graph/ours (peak memory)"]
+    assert names == [
+        "fast/full (speed)",
+        "folder/model-only (throughput)",
+        "ours/authors' graph (speed)",
+        "authors' graph/ours (peak memory)",
+    ]
     assert all(r["value"] > 0 for r in result["rows"])
     assert set(result["cases"]) == {"fp32", "fast"}  # no other precision on a CPU
     assert result["cases"]["fast"]["case"]["quality"] == "fast"
-    assert result["authors"]["size"] == "512x384" and result["folder"]["images"] == 2  # 387x258 padded to 128s
+    assert (
+        result["authors"]["size"] == "512x384" and result["folder"]["images"] == 2
+    )  # 387x258 padded to 128s
     assert result["folder"]["written"] == 2  # the folder run wrote every image ...
     assert not list(tmp_path.glob(".folder-bench-*"))  # ... in a scratch folder that is gone afterwards
     assert "| fast/full (speed) |" in ratios_markdown(result)
@@ -62,10 +70,10 @@ def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
 
 @pytest.mark.slow
 def test_video_fps_includes_decode_and_encode(tmp_path):
-    from lowlight_cli.bench import video_fps
-
     import av
     import numpy as np
+
+    from lowlight_cli.bench import video_fps
 
     clip = tmp_path / "clip.mp4"
     with av.open(str(clip), "w") as container:
@@ -78,7 +86,6 @@ def test_video_fps_includes_decode_and_encode(tmp_path):
     report = video_fps(clip, "onnx", "fp32", "official", "cpu", 10.0, tmp_path)
     assert report["frames"] == 5 and report["fps"] > 0 and report["size"] == "128x96"
     assert not (tmp_path / "bench_onnx_fp32.mp4").exists()
-
 
 
 def test_the_authors_graph_runs_at_free_sizes():

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from lowlight_cli.errors import WeightsError
-from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS, MAX_BUNDLED, bundled_dir, resolve, resolve_onnx
+from lowlight_cli.weights.registry import (
+    BUNDLED,
+    DEFAULT_WEIGHTS,
+    MAX_BUNDLED,
+    bundled_dir,
+    resolve,
+    resolve_onnx,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +23,8 @@ def test_the_wheel_takes_the_weights_folder_and_it_holds_only_the_registry_s_set
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"] == {
-        "weights": "lowlight_cli/_bundled_weights"}
+        "weights": "lowlight_cli/_bundled_weights"
+    }
     assert MAX_BUNDLED == 3 and len(BUNDLED) <= MAX_BUNDLED
     assert {"official", DEFAULT_WEIGHTS} <= set(BUNDLED)
     on_disk = {p.name for p in (ROOT / "weights").iterdir()}
@@ -26,7 +34,9 @@ def test_the_wheel_takes_the_weights_folder_and_it_holds_only_the_registry_s_set
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_each_bundled_set_is_complete(name):
     folder = bundled_dir() / BUNDLED[name].folder
-    assert {"LICENSE", "README.md", "config.json", "model.safetensors", "onnx"} <= {p.name for p in folder.iterdir()}
+    assert {"LICENSE", "README.md", "config.json", "model.safetensors", "onnx"} <= {
+        p.name for p in folder.iterdir()
+    }
     assert set(resolve_onnx(name).graphs) == {"fp32", "fp16"}  # every listed graph's sha256 checked
     assert resolve(name).sha256 == BUNDLED[name].sha256
 

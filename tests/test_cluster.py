@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_synth import good_image, tree_bytes
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
@@ -26,8 +27,6 @@ from lowlight_cli.synth.manifest import load_pairs
 from lowlight_cli.synth.pipeline import run
 from lowlight_cli.synth.settings import DEFAULTS
 from lowlight_cli.synth.sources import folder_or_glob
-
-from test_synth import good_image, tree_bytes
 
 PHOTOS = Path(__file__).parent / "data" / "synth"
 
@@ -48,7 +47,9 @@ def sources(tmp_path_factory) -> Path:
     for i in range(4):
         (root / f"set{i % 2}").mkdir(exist_ok=True)
         Image.fromarray(good_image(i)).save(root / f"set{i % 2}" / f"img{i}.png")
-    Image.fromarray(np.repeat(good_image(9).mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)).save(root / "grey.png")
+    Image.fromarray(np.repeat(good_image(9).mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)).save(
+        root / "grey.png"
+    )
     (root / "empty.jpg").write_bytes(b"")
     buf = io.BytesIO()
     Image.fromarray(good_image(7)).save(buf, "JPEG")
@@ -63,10 +64,21 @@ def test_synth_on_ray_is_byte_identical_resumes_and_names_failures(cluster, sour
     local, remote = tmp_path / "local", tmp_path / "ray"
     expected = run(folder_or_glob(str(sources)), local, DEFAULTS, workers=0)
     seen = []
-    summary = synth_ray(folder_or_glob(str(sources)), remote, DEFAULTS, resources=Resources(actors=2),
-                        on_record=lambda record, resumed: seen.append(record["source"]))
-    assert (summary.written, summary.rejected, summary.failed) == (expected.written, expected.rejected, 2) == (4, 1, 2)
-    assert sorted(seen) == sorted(s.rel for s in folder_or_glob(str(sources)))  # progress: one call per source
+    summary = synth_ray(
+        folder_or_glob(str(sources)),
+        remote,
+        DEFAULTS,
+        resources=Resources(actors=2),
+        on_record=lambda record, resumed: seen.append(record["source"]),
+    )
+    assert (
+        (summary.written, summary.rejected, summary.failed)
+        == (expected.written, expected.rejected, 2)
+        == (4, 1, 2)
+    )
+    assert sorted(seen) == sorted(
+        s.rel for s in folder_or_glob(str(sources))
+    )  # progress: one call per source
     assert sorted(line.split(":")[0] for line in summary.failures) == ["cut.jpg", "empty.jpg"]
     assert tree_bytes(remote) == tree_bytes(local)  # every pair file, the manifest and the skipped list
 
@@ -102,11 +114,16 @@ def test_tar_shards_on_ray_match_the_local_run_and_every_reader_agrees(cluster, 
         want, got = read_pair(loose, by_id[record["id"]]), read_pair(local, record)
         assert all(np.array_equal(want[k], got[k]) for k in want)
     assert len(SynthPairs(local, crop=64)) == 4 and SynthPairs(local, crop=64)[0]["low"].shape == (3, 64, 64)
-    streamed = list(wds.WebDataset(sorted(str(p) for p in (local / "train").glob("*.tar")), shardshuffle=False))
+    streamed = list(
+        wds.WebDataset(sorted(str(p) for p in (local / "train").glob("*.tar")), shardshuffle=False)
+    )
     assert [s["__key__"] for s in streamed] == [r["files"]["low"].split(".")[0] for r in records]
     first = records[0]
     with tarfile.open(local / first["shard"]) as tar:
-        assert tar.extractfile(first["files"]["high"]).read() == (loose / by_id[first["id"]]["files"]["high"]).read_bytes()
+        assert (
+            tar.extractfile(first["files"]["high"]).read()
+            == (loose / by_id[first["id"]]["files"]["high"]).read_bytes()
+        )
     assert streamed[0]["high.png"] == (loose / by_id[first["id"]]["files"]["high"]).read_bytes()
 
 
@@ -131,8 +148,21 @@ def test_enhance_on_ray_writes_the_local_pixels_skips_done_files_and_fails_loudl
     local = tmp_path / "local"
     list(enhance_items(Enhancer("official", device="cpu"), collect_inputs([str(photos)]), local, ""))
     out = tmp_path / "ray"
-    result = CliRunner().invoke(app, ["enhance", str(photos), "-o", str(out), "--weights", "official",
-                                      "--ray", "local", "--ray-actors", "2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "enhance",
+            str(photos),
+            "-o",
+            str(out),
+            "--weights",
+            "official",
+            "--ray",
+            "local",
+            "--ray-actors",
+            "2",
+        ],
+    )
     assert result.exit_code == 1, result.output  # the broken file fails the batch
     assert "Ray cluster: 1 node, 2 CPUs" in result.output
     assert "3 enhanced, 0 skipped, 1 failed" in result.output
@@ -141,7 +171,9 @@ def test_enhance_on_ray_writes_the_local_pixels_skips_done_files_and_fails_loudl
     assert names == sorted(p.name for p in out.iterdir()) and len(names) == 3
     for name in names:
         assert np.array_equal(read_image(out / name)[0], read_image(local / name)[0]), name
-    again = CliRunner().invoke(app, ["enhance", str(photos), "-o", str(out), "--weights", "official", "--ray", "local"])
+    again = CliRunner().invoke(
+        app, ["enhance", str(photos), "-o", str(out), "--weights", "official", "--ray", "local"]
+    )
     assert "0 enhanced, 3 skipped, 1 failed" in again.output and again.exit_code == 1
 
 
@@ -151,22 +183,35 @@ def test_without_ray_the_option_is_one_line_naming_the_extra(monkeypatch, tmp_pa
     monkeypatch.setattr(extras, "installed", lambda module: module != "ray")
     result = CliRunner().invoke(app, ["enhance", str(PHOTOS), "-o", str(tmp_path), "--ray", "local"])
     assert result.exit_code == 1
-    assert result.output.strip().count("\n") == 0 and "pip install 'lowlight[ray]'" in result.output, result.output
+    assert result.output.strip().count("\n") == 0 and "pip install 'lowlight[ray]'" in result.output, (
+        result.output
+    )
 
 
 def _ray_start(*args: str, env: dict, tmp: Path) -> subprocess.Popen:
     """`ray start --block ...` as a child of this test, ended by its pid (never a machine-wide `ray stop`)."""
     ray = Path(sys.executable).with_name("ray")
-    return subprocess.Popen([str(ray), "start", "--block", "--disable-usage-stats", *args], env=env,
-                            stdout=open(tmp / f"ray-{len(args)}.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [str(ray), "start", "--block", "--disable-usage-stats", *args],
+        env=env,
+        stdout=open(tmp / f"ray-{len(args)}.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _wait_for_nodes(address: str, count: int, env: dict, tmp: Path, limit: float = 300) -> None:
-    probe = [sys.executable, "-c", f"import ray; ray.init(address={address!r}); print(sum(n['Alive'] for n in ray.nodes()))"]
+    probe = [
+        sys.executable,
+        "-c",
+        f"import ray; ray.init(address={address!r}); print(sum(n['Alive'] for n in ray.nodes()))",
+    ]
     deadline = time.monotonic() + limit
     while True:
         try:
-            if subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60).stdout.strip() == str(count):
+            if subprocess.run(
+                probe, env=env, capture_output=True, text=True, timeout=60
+            ).stdout.strip() == str(count):
                 return
         except subprocess.TimeoutExpired:
             pass
@@ -185,18 +230,54 @@ def test_a_head_and_a_worker_started_with_ray_start_share_the_run(sources, tmp_p
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "RAY_AUTH_MODE": "disabled", "COLUMNS": "250"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "RAY_AUTH_MODE": "disabled",
+        "COLUMNS": "250",
+    }
     address = f"127.0.0.1:{port}"
-    nodes = [_ray_start("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
-                        "--include-dashboard=false", env=env, tmp=tmp_path)]
+    nodes = [
+        _ray_start(
+            "--head",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=1",
+            "--include-dashboard=false",
+            env=env,
+            tmp=tmp_path,
+        )
+    ]
     try:
         _wait_for_nodes(address, 1, env, tmp_path)
-        nodes.append(_ray_start(f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", env=env, tmp=tmp_path))
+        nodes.append(
+            _ray_start(
+                f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", env=env, tmp=tmp_path
+            )
+        )
         _wait_for_nodes(address, 2, env, tmp_path)
         local, remote = tmp_path / "local", tmp_path / "ray"
         run(folder_or_glob(str(sources)), local, DEFAULTS, workers=0)
-        done = subprocess.run([sys.executable, "-m", "lowlight_cli", "synth", "--src", str(sources), "--out", str(remote),
-                               "--ray", address, "--ray-actors", "2"], env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lowlight_cli",
+                "synth",
+                "--src",
+                str(sources),
+                "--out",
+                str(remote),
+                "--ray",
+                address,
+                "--ray-actors",
+                "2",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         printed = done.stdout + done.stderr
         assert done.returncode == 1, printed  # the two broken sources
         assert "Ray cluster: 2 nodes, 2 CPUs" in printed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SAMPLE, load_rgb
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -12,8 +13,6 @@ from lowlight_cli.colour import lab, mean_luma
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.inference.controls import AUTO_RANGE, EXPOSURE_TOLERANCE, Controls, Exposure, keep_colour
 from lowlight_cli.inference.enhancer import Enhancer
-
-from conftest import SAMPLE, load_rgb
 
 runner = CliRunner()
 
@@ -175,7 +174,9 @@ def test_denoise_reaches_the_cli_output(tmp_path):
     Image.open(SAMPLE).convert("RGB").resize((96, 64)).save(src)
     outs = {}
     for d in ("1", "0"):
-        result = runner.invoke(app, ["enhance", str(src), "-o", str(tmp_path / d), "--denoise", d, "-w", "official"])
+        result = runner.invoke(
+            app, ["enhance", str(src), "-o", str(tmp_path / d), "--denoise", d, "-w", "official"]
+        )
         assert result.exit_code == 0, result.output
         outs[d] = np.asarray(Image.open(tmp_path / d / "in.png"), np.float32) / 255
     assert _fine(outs["0"]) > _fine(outs["1"])

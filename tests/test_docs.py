@@ -9,8 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HISTORY = ROOT / "docs" / "history.md"
-DIARY = re.compile(r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|this|last|next|earlier) session"
-                   r"|round [0-9]|issue [0-9]", re.IGNORECASE)
+DIARY = re.compile(
+    r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|this|last|next|earlier) session"
+    r"|round [0-9]|issue [0-9]",
+    re.IGNORECASE,
+)
 """The same pattern as `grep -rniE "..." README.md docs/`."""
 
 MARKDOWN = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -39,8 +42,13 @@ def test_no_diary_outside_the_history_page():
 
 
 def test_the_diary_pattern_finds_what_it_should():
-    for line in ["Looked at on 2026-12-02 (eighth session)", "round 12 fails", "the targets of Issue 10",
-                 "as this session allows", "earlier session"]:
+    for line in [
+        "Looked at on 2026-12-02 (eighth session)",
+        "round 12 fails",
+        "the targets of Issue 10",
+        "as this session allows",
+        "earlier session",
+    ]:
         assert DIARY.search(line), line
     for line in ["fp16 rounds the offset", "a push round trip", "the tab's session storage"]:
         assert not DIARY.search(line), line

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLE, load_rgb
 from PIL import Image
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.inference.enhancer import Enhancer
-from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
-
-from conftest import SAMPLE, load_rgb
+from lowlight_cli.weights.registry import BUNDLED
 
 runner = CliRunner()
 
@@ -76,13 +75,21 @@ def test_our_weights_beat_official_on_noisy_synthetic_pairs():
     from lowlight_cli.synth.pairs import synthesize
     from lowlight_cli.synth.settings import DEFAULTS
 
-    dark = dataclasses.replace(DEFAULTS, identity_share=0.0, mild_share=0.0, cast_share=0.0)  # dark and noisy only
-    ours, official = Enhancer("agllnet-look-5", device="cpu", tile=0), Enhancer("official", device="cpu", tile=0)
+    dark = dataclasses.replace(
+        DEFAULTS, identity_share=0.0, mild_share=0.0, cast_share=0.0
+    )  # dark and noisy only
+    ours, official = (
+        Enhancer("agllnet-look-5", device="cpu", tile=0),
+        Enhancer("official", device="cpu", tile=0),
+    )
     gains = []
     for i, photo in enumerate(sorted((Path(__file__).parent / "data" / "synth").glob("*.jpg"))):
         for seed in (i, 10 + i):
             pair = synthesize(load_rgb(photo), np.random.default_rng(seed), dark, amplify=False)
-            gains.append(_psnr(ours.enhance(pair.low).image, pair.high) - _psnr(official.enhance(pair.low).image, pair.high))
+            gains.append(
+                _psnr(ours.enhance(pair.low).image, pair.high)
+                - _psnr(official.enhance(pair.low).image, pair.high)
+            )
     assert sum(g > 0 for g in gains) >= 4 and np.mean(gains) > 1.5, gains
 
 
@@ -166,7 +173,9 @@ def test_rerun_skips_existing_outputs_unless_overwrite(batch, tmp_path):
     again = runner.invoke(app, ["enhance", str(batch / "good.jpg"), "-o", str(out), "--format", "png"])
     assert again.exit_code == 0 and "0 enhanced, 1 skipped" in again.output
     assert (out / "good.png").stat().st_mtime_ns == stamp
-    forced = runner.invoke(app, ["enhance", str(batch / "good.jpg"), "-o", str(out), "--format", "png", "--overwrite"])
+    forced = runner.invoke(
+        app, ["enhance", str(batch / "good.jpg"), "-o", str(out), "--format", "png", "--overwrite"]
+    )
     assert forced.exit_code == 0 and "1 enhanced" in forced.output
 
 
@@ -175,8 +184,24 @@ def test_refuses_to_write_over_the_input(batch):
     assert result.exit_code == 1 and "overwrite the input" in result.output
 
 
-HEAVY_MODULES = ("torch", "cv2", "onnxruntime", "av", "PIL", "huggingface_hub", "safetensors", "onnx", "skimage",
-                 "matplotlib", "torchmetrics", "tensorboard", "fastapi", "uvicorn", "ray", "yaml")
+HEAVY_MODULES = (
+    "torch",
+    "cv2",
+    "onnxruntime",
+    "av",
+    "PIL",
+    "huggingface_hub",
+    "safetensors",
+    "onnx",
+    "skimage",
+    "matplotlib",
+    "torchmetrics",
+    "tensorboard",
+    "fastapi",
+    "uvicorn",
+    "ray",
+    "yaml",
+)
 """What makes `--version` and `--help` slow to answer: the inference runtimes and the optional extras' modules
 (pydantic aside: Typer's own help rendering may import it)."""
 
@@ -198,8 +223,12 @@ def test_version_and_help_answer_fast_without_heavy_imports():
         "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & heavy)))\n"
     )
     for args in ([], ["--version"], ["--help"], ["enhance", "--help"]):
-        out = subprocess.run([sys.executable, "-c", probe, ",".join(HEAVY_MODULES), *args], capture_output=True,
-                             text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", probe, ",".join(HEAVY_MODULES), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert out == "", f"`lowlight {' '.join(args)}` imported {out}"
 
 
@@ -214,7 +243,9 @@ def test_24_megapixel_photo_on_cpu_within_memory_bound(tmp_path):
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True, env=os.environ)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(src)], capture_output=True, text=True, env=os.environ
+    )
     seconds = time.perf_counter() - start
     peak_gib = int(proc.stdout.split()[-1]) / 2**20
     print(f"24 MP: {seconds:.0f} s, peak RSS {peak_gib:.2f} GiB")

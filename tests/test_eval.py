@@ -39,9 +39,17 @@ def tiny_weights(root: Path) -> Path:
     from lowlight_cli.weights.store import save_model
 
     torch.manual_seed(0)
-    config = AgLLNetConfig.from_dict({"attention_channels": [4, 4], "fem_layers": 2, "fem_channels": 4,
-                                      "branches": ["can", "resnet"], "branch_attention": [False, True],
-                                      "can_channels": 4, "can_dilations": [1, 2]})
+    config = AgLLNetConfig.from_dict(
+        {
+            "attention_channels": [4, 4],
+            "fem_layers": 2,
+            "fem_channels": 4,
+            "branches": ["can", "resnet"],
+            "branch_attention": [False, True],
+            "can_channels": 4,
+            "can_dilations": [1, 2],
+        }
+    )
     return save_model(AgLLNet(config), root / "tiny")
 
 
@@ -55,7 +63,9 @@ def test_lime_guided_filter_is_he_et_al_with_mirrored_box_means():
 
     def box(x):
         p = np.pad(x, k // 2, mode="reflect")
-        return np.array([[p[i:i + k, j:j + k].mean() for j in range(x.shape[1])] for i in range(x.shape[0])])
+        return np.array(
+            [[p[i : i + k, j : j + k].mean() for j in range(x.shape[1])] for i in range(x.shape[0])]
+        )
 
     mean = box(img.astype(np.float64))
     a = (box(img.astype(np.float64) ** 2) - mean**2) / (box(img.astype(np.float64) ** 2) - mean**2 + eps)
@@ -88,7 +98,9 @@ def test_lol_split_holds_out_the_pairs_that_training_never_sees(tmp_path):
     lol = lol_folder(tmp_path / "lol", n=12)
     everything = [s.name for s in find_samples(lol)]
     train, test = ([s.name for s in find_samples(lol, split)] for split in ("train", "test"))
-    assert len(everything) == 12 and sorted(train + test) == everything and test and not set(train) & set(test)
+    assert (
+        len(everything) == 12 and sorted(train + test) == everything and test and not set(train) & set(test)
+    )
     assert all(real_split(n) == "test" for n in test) and RealPairs(lol, "train", crop=None).names == train
 
 
@@ -100,14 +112,29 @@ def test_cli_eval_writes_per_image_rows_and_their_means(tmp_path):
     lol = lol_folder(tmp_path / "lol")
     weights = tiny_weights(tmp_path)
     out = tmp_path / "report"
-    args = ["eval", "--data", str(lol), "--weights", str(weights), "--baseline", "gamma", "--baseline", "lime",
-            "--device", "cpu", "-o", str(out), "-q"]
+    args = [
+        "eval",
+        "--data",
+        str(lol),
+        "--weights",
+        str(weights),
+        "--baseline",
+        "gamma",
+        "--baseline",
+        "lime",
+        "--device",
+        "cpu",
+        "-o",
+        str(out),
+        "-q",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     with open(out / "per_image.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["method"], r["image"]) for r in rows] == [
-        (m, i) for i in ("0.png", "1.png") for m in ("gamma", "lime", str(weights))]
+        (m, i) for i in ("0.png", "1.png") for m in ("gamma", "lime", str(weights))
+    ]
     with open(out / "summary.csv", newline="") as f:
         summary = {r["method"]: r for r in csv.DictReader(f)}
     for method, s in summary.items():
@@ -115,7 +142,9 @@ def test_cli_eval_writes_per_image_rows_and_their_means(tmp_path):
         assert float(s["psnr"]) == pytest.approx(np.mean(mine)) and int(s["images"]) == 2
         assert float(s["seconds"]) > 0
     assert float(summary["gamma"]["psnr"]) > float(summary[str(weights)]["psnr"])  # a random net loses
-    assert "lpips" not in rows[0] and "LPIPS" not in (out / "summary.md").read_text()  # not reported: no weights offline
+    assert (
+        "lpips" not in rows[0] and "LPIPS" not in (out / "summary.md").read_text()
+    )  # not reported: no weights offline
     assert "| gamma | 2 |" in (out / "summary.md").read_text()
     bad = CliRunner().invoke(app, ["eval", "--data", str(lol), "--baseline", "retinex", "-o", str(out)])
     assert bad.exit_code == 1 and "retinex" in bad.output

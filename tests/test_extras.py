@@ -48,7 +48,9 @@ def hide(monkeypatch, modules):
     assert all(m in missing(e) for e in EXTRAS for m in modules if m in EXTRAS[e])
 
 
-@pytest.mark.parametrize(("args", "hidden", "expected"), CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    ("args", "hidden", "expected"), CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
 def test_missing_extra_is_one_line_naming_it(monkeypatch, tmp_path, args, hidden, expected):
     monkeypatch.chdir(tmp_path)
     hide(monkeypatch, hidden)
@@ -76,15 +78,32 @@ def test_the_python_api_names_the_extra_too(monkeypatch):
 def test_extras_table_matches_pyproject():
     """Each extra's modules are what pyproject.toml installs for it (so the hints name the right extra)."""
     import re
-    import tomllib
     from pathlib import Path
 
-    extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    module_of = {"torch": "torch", "safetensors": "safetensors", "av": "av", "onnx": "onnx", "scikit-image": "skimage",
-                 "matplotlib": "matplotlib", "torchmetrics": "torchmetrics", "tensorboard": "tensorboard",
-                 "pyyaml": "yaml", "ray": "ray", "onnxruntime": "onnxruntime", "onnxruntime-gpu": "onnxruntime",
-                 "fastapi": "fastapi", "uvicorn": "uvicorn", "python-multipart": "multipart", "pydantic": "pydantic",
-                 "scipy": "scipy"}
+    import tomllib
+
+    extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    module_of = {
+        "torch": "torch",
+        "safetensors": "safetensors",
+        "av": "av",
+        "onnx": "onnx",
+        "scikit-image": "skimage",
+        "matplotlib": "matplotlib",
+        "torchmetrics": "torchmetrics",
+        "tensorboard": "tensorboard",
+        "pyyaml": "yaml",
+        "ray": "ray",
+        "onnxruntime": "onnxruntime",
+        "onnxruntime-gpu": "onnxruntime",
+        "fastapi": "fastapi",
+        "uvicorn": "uvicorn",
+        "python-multipart": "multipart",
+        "pydantic": "pydantic",
+        "scipy": "scipy",
+    }
 
     def modules(extra: str) -> set[str]:
         found = set()
@@ -122,7 +141,10 @@ def enhance_without_torch(monkeypatch, tmp_path, *args: str) -> str:
 
 def test_a_weights_typo_is_named_not_the_torch_extra(monkeypatch, tmp_path):
     line = enhance_without_torch(monkeypatch, tmp_path, "--weights", "agllnet-lok-5")
-    assert "unknown weights 'agllnet-lok-5' (bundled: official, " in line and "did you mean 'agllnet-look-5'?" in line
+    assert (
+        "unknown weights 'agllnet-lok-5' (bundled: official, " in line
+        and "did you mean 'agllnet-look-5'?" in line
+    )
     assert TORCH_HINT not in line
 
 
@@ -144,7 +166,9 @@ def test_device_cuda_without_cuda_is_named_not_the_torch_extra(monkeypatch, tmp_
 
     import lowlight_cli.extras as extras
 
-    monkeypatch.setattr(extras, "NVIDIA_DRIVER", str(tmp_path / "no-driver"), raising=False)  # a machine without an NVIDIA GPU
+    monkeypatch.setattr(
+        extras, "NVIDIA_DRIVER", str(tmp_path / "no-driver"), raising=False
+    )  # a machine without an NVIDIA GPU
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     line = enhance_without_torch(monkeypatch, tmp_path, "--device", "cuda")
     assert "--device cuda: CUDA is not usable here (no NVIDIA driver" in line and "--device cpu" in line
@@ -170,7 +194,9 @@ def test_damaged_onnx_graphs_are_named_not_the_torch_extra(monkeypatch, tmp_path
     graph = folder / "onnx" / "local.onnx"
     graph.write_bytes(graph.read_bytes()[:-64] + bytes(64))  # a damaged file: its sha256 no longer matches
     line = enhance_without_torch(monkeypatch, tmp_path, "--weights", str(folder))
-    assert f"{graph}: sha256 does not match the manifest (damaged or edited)" in line and TORCH_HINT not in line
+    assert (
+        f"{graph}: sha256 does not match the manifest (damaged or edited)" in line and TORCH_HINT not in line
+    )
 
     # a graph onnxruntime cannot parse although the manifest agrees with it: one line, exit 1, not "a bug"
     manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
@@ -189,9 +215,11 @@ def test_damaged_onnx_graphs_are_named_not_the_torch_extra(monkeypatch, tmp_path
 def test_weights_without_onnx_graphs_do_point_to_the_torch_extra(monkeypatch, tmp_path):
     folder = _weights_copy(tmp_path, graphs=False)
     line = enhance_without_torch(monkeypatch, tmp_path, "--weights", str(folder))
-    assert line == (f"error: weights '{folder}' have no ONNX graphs (no onnx/manifest.json beside them), so they run on "
-                    "PyTorch, which is not installed: pip install 'lowlight[torch]' (install the torch build for your "
-                    "machine first, see the README)")
+    assert line == (
+        f"error: weights '{folder}' have no ONNX graphs (no onnx/manifest.json beside them), so they run on "
+        "PyTorch, which is not installed: pip install 'lowlight[torch]' (install the torch build for your "
+        "machine first, see the README)"
+    )
 
 
 @pytest.fixture
@@ -212,12 +240,20 @@ def test_hub_weights_without_torch_name_the_real_cause(monkeypatch, tmp_path, fa
     from lowlight_cli.weights.registry import resolve
 
     found = resolve("official")
-    files = {"config.json": found.config_file.read_bytes(), "model.safetensors": found.weights_file.read_bytes()}
+    files = {
+        "config.json": found.config_file.read_bytes(),
+        "model.safetensors": found.weights_file.read_bytes(),
+    }
     fake_hub.commit("me/no-graphs", files)
-    fake_hub.commit("me/graphs", {**files, "onnx/manifest.json": (found.weights_file.parent / "onnx" / "manifest.json").read_bytes()})
+    fake_hub.commit(
+        "me/graphs",
+        {**files, "onnx/manifest.json": (found.weights_file.parent / "onnx" / "manifest.json").read_bytes()},
+    )
 
     line = enhance_without_torch(monkeypatch, tmp_path, "-w", "hf://me/no-graphs/model.safetensors")
-    assert "have no ONNX graphs (no onnx/manifest.json beside them on the Hub)" in line  # truly none: the extra
+    assert (
+        "have no ONNX graphs (no onnx/manifest.json beside them on the Hub)" in line
+    )  # truly none: the extra
     assert "so they run on PyTorch, which is not installed: pip install 'lowlight[torch]'" in line
     line = enhance_without_torch(monkeypatch, tmp_path, "-w", "hf://me/graphs/model.safetensors")
     assert "add --backend onnx to run their ONNX graphs" in line
@@ -226,6 +262,8 @@ def test_hub_weights_without_torch_name_the_real_cause(monkeypatch, tmp_path, fa
 
     from _serve import free_port
 
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # unreachable: a closed port, refused
+    monkeypatch.setenv(
+        "HF_ENDPOINT", f"http://127.0.0.1:{free_port()}"
+    )  # unreachable: a closed port, refused
     line = enhance_without_torch(monkeypatch, tmp_path, "-w", "hf://me/elsewhere/model.safetensors")
     assert "not in the local cache and the Hub cannot be reached" in line and TORCH_HINT not in line

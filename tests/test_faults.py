@@ -64,7 +64,12 @@ def photos(tmp_path) -> Path:
 def _mount(target: Path, options: str) -> bool:
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 @contextmanager
@@ -112,11 +117,14 @@ def _refusing_mkdir(ro: Path, real):
 
 # --- write errors ---------------------------------------------------------------------------------------------
 
+
 def test_enhance_into_a_read_only_folder_is_one_line_before_any_work(photos, tmp_path):
     with read_only_folder(tmp_path) as ro:
         result = cli("enhance", photos, "-o", ro / "sub", "-q")
         assert result.exit_code == 1
-        assert len(errors(result)) == 1 and "cannot write" in result.output and str(ro / "sub") in result.output
+        assert (
+            len(errors(result)) == 1 and "cannot write" in result.output and str(ro / "sub") in result.output
+        )
         assert "enhanced" not in result.output  # refused before the model ran: no batch summary
         assert not (ro / "sub").exists()
 
@@ -129,7 +137,9 @@ def test_enhance_below_a_file_names_the_file(photos):
     assert sorted(p.name for p in photos.iterdir()) == sorted(p.name for p in PHOTOS)
 
 
-def test_full_disk_stops_the_batch_keeps_finished_outputs_and_leaves_no_partial_file(photos, tmp_path, monkeypatch):
+def test_full_disk_stops_the_batch_keeps_finished_outputs_and_leaves_no_partial_file(
+    photos, tmp_path, monkeypatch
+):
     """ENOSPC injected into the second write (what Pillow raises on a full disk), at the atomic-write layer."""
     from PIL import Image
 
@@ -182,18 +192,25 @@ def test_output_folder_inside_the_input_tree_is_never_an_input(photos):
     for _ in range(3):
         result = cli("enhance", photos, "-r", "-o", photos / "out", "-q")
         assert result.exit_code == 0, result.output
-    assert sorted(p.relative_to(photos / "out").as_posix() for p in (photos / "out").rglob("*")) == \
-        sorted(p.name for p in PHOTOS)
+    assert sorted(p.relative_to(photos / "out").as_posix() for p in (photos / "out").rglob("*")) == sorted(
+        p.name for p in PHOTOS
+    )
 
 
 # --- interrupted runs -----------------------------------------------------------------------------------------
+
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     src = small_photos(tmp_path / "in", copies=10, size=(320, 240))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "lowlight_cli", "enhance", str(src), "-o", str(out), "--format",
-                             "png", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lowlight_cli", "enhance", str(src), "-o", str(out), "--format", "png", "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 120
 
     def finished() -> list[Path]:
@@ -203,7 +220,9 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
         time.sleep(0.005)  # until the first output is complete: the batch is then busy with the next one
     proc.send_signal(signal.SIGTERM)
     text, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 143, f"exit {proc.returncode} (0: the batch of 30 ended before the signal)\n{text}"
+    assert proc.returncode == 143, (
+        f"exit {proc.returncode} (0: the batch of 30 ended before the signal)\n{text}"
+    )
     assert "Traceback" not in text and "interrupted; finished outputs are kept" in text
     names = sorted(p.name for p in out.iterdir())
     assert 1 <= len(names) < 30 and not [n for n in names if n.startswith(".")], names  # no .part file left
@@ -236,6 +255,7 @@ def test_stale_part_files_of_a_killed_run_are_removed_and_live_ones_kept(photos,
 
 # --- training runs and their config ---------------------------------------------------------------------------
 
+
 def test_train_refuses_an_existing_run_unless_resume_or_overwrite(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
@@ -255,22 +275,27 @@ def test_overwrite_replaces_only_the_files_a_run_writes(tmp_path):
     (run / "model").mkdir(parents=True)
     (run / "checkpoint.pt").write_bytes(b"earlier run")
     (run / "notes.txt").write_text("mine")
-    cfg = __import__("lowlight_cli.training.config", fromlist=["load_config"]).load_config(None, (f"out={run}",))
+    cfg = __import__("lowlight_cli.training.config", fromlist=["load_config"]).load_config(
+        None, (f"out={run}",)
+    )
     with pytest.raises(Exception) as caught:  # stops at the (missing) data, after the old run was cleared
         trainer.train(cfg, overwrite=True)
     assert "lowlight-synth" in str(caught.value) or "data" in str(caught.value)
     assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ("stages=[{name: joint, step: 2}]", "config: stages.0.step: unknown key"),
-    ("lr=-1", "config: lr: should be greater than 0, not -1"),
-    ("batch=0", "config: batch: should be greater than or equal to 1, not 0"),
-    ("crop=abc", "config: crop: should be a valid integer"),
-    ("losses.region=-2", "config: losses.region: should be greater than or equal to 0"),
-    ("schedule=linear", "config: schedule: should be 'cosine', 'step' or 'constant'"),
-    ("ema=1", "config: ema: should be less than 1"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("stages=[{name: joint, step: 2}]", "config: stages.0.step: unknown key"),
+        ("lr=-1", "config: lr: should be greater than 0, not -1"),
+        ("batch=0", "config: batch: should be greater than or equal to 1, not 0"),
+        ("crop=abc", "config: crop: should be a valid integer"),
+        ("losses.region=-2", "config: losses.region: should be greater than or equal to 0"),
+        ("schedule=linear", "config: schedule: should be 'cosine', 'step' or 'constant'"),
+        ("ema=1", "config: ema: should be less than 1"),
+    ],
+)
 def test_bad_config_values_are_one_line_naming_the_key_and_leave_no_folder(tmp_path, override, message):
     run = tmp_path / "run"
     result = cli("train", "--data", tmp_path, "--out", run, "--set", override, "-q")
@@ -288,18 +313,28 @@ def test_config_file_with_a_typo_names_the_file_and_key(tmp_path):
 
 # --- bench ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--sizes", "-1"), "--sizes: -1 megapixels is out of range"),
-    (("--sizes", "abc"), "--sizes: 'abc' is not a number"),
-    (("--sizes", "nan"), "out of range"),
-    (("--tiles", "big"), "--tiles: 'big' is neither auto nor a tile size"),
-    (("--backends", "tensorflow"), "--backends: tensorflow is not one of"),
-    (("--precisions", "fp16", "--device", "cpu"), "--precisions fp16 needs a CUDA device"),
-    (("--video", "missing.mp4", "--sizes", "0.05"), "missing.mp4: no such file"),
-])
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--sizes", "-1"), "--sizes: -1 megapixels is out of range"),
+        (("--sizes", "abc"), "--sizes: 'abc' is not a number"),
+        (("--sizes", "nan"), "out of range"),
+        (("--tiles", "big"), "--tiles: 'big' is neither auto nor a tile size"),
+        (("--backends", "tensorflow"), "--backends: tensorflow is not one of"),
+        (("--precisions", "fp16", "--device", "cpu"), "--precisions fp16 needs a CUDA device"),
+        (("--video", "missing.mp4", "--sizes", "0.05"), "missing.mp4: no such file"),
+    ],
+)
 def test_bench_checks_every_option_before_the_first_case(tmp_path, args, message):
-    result = cli("bench", *args, "--backends" if "--backends" not in args else "--repeats", "onnx" if "--backends" not in args else "1",
-                 "-o", tmp_path / "bench")
+    result = cli(
+        "bench",
+        *args,
+        "--backends" if "--backends" not in args else "--repeats",
+        "onnx" if "--backends" not in args else "1",
+        "-o",
+        tmp_path / "bench",
+    )
     assert result.exit_code == 1 and len(errors(result)) == 1, result.output
     assert message in result.output and "1/" not in result.output  # no case ran
     assert not (tmp_path / "bench").exists()
@@ -307,8 +342,12 @@ def test_bench_checks_every_option_before_the_first_case(tmp_path, args, message
 
 # --- Hub and bundled weights ----------------------------------------------------------------------------------
 
-OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
-           "HF_HUB_OFFLINE": "0"}
+OFFLINE = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "HF_HUB_OFFLINE": "0",
+}
 
 
 def run_offline(*args: str, cache: Path) -> tuple[subprocess.CompletedProcess, int]:
@@ -317,18 +356,38 @@ def run_offline(*args: str, cache: Path) -> tuple[subprocess.CompletedProcess, i
     from _net import COUNTING_MAIN
 
     count = cache.parent / "connections.txt"
-    env = {**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT), "HF_HUB_CACHE": str(cache),
-           "LOWLIGHT_TEST_CONNECTIONS": str(count)}
+    env = {
+        **os.environ,
+        **OFFLINE,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_CACHE": str(cache),
+        "LOWLIGHT_TEST_CONNECTIONS": str(count),
+    }
     env.pop("LOWLIGHT_DEBUG", None)
-    p = subprocess.run([sys.executable, "-c", COUNTING_MAIN, *map(str, args)], env=env, capture_output=True,
-                       text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", COUNTING_MAIN, *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return p, int(count.read_text())
 
 
 def test_hf_reference_offline_fails_fast_with_advice_that_is_not_circular(tmp_path):
-    for args in (("enhance", DATA / "synth" / PHOTOS[0].name, "-o", tmp_path, "-w",
-                  "hf://nobody/none@main/model.safetensors", "--backend", "torch"),
-                 ("weights", "pull", "hf://nobody/none@main/model.safetensors")):
+    for args in (
+        (
+            "enhance",
+            DATA / "synth" / PHOTOS[0].name,
+            "-o",
+            tmp_path,
+            "-w",
+            "hf://nobody/none@main/model.safetensors",
+            "--backend",
+            "torch",
+        ),
+        ("weights", "pull", "hf://nobody/none@main/model.safetensors"),
+    ):
         p, attempts = run_offline(*args, cache=tmp_path / "hub")
         text = p.stdout + p.stderr
         assert 1 <= attempts <= 2, f"no retry loop against a dead network: {attempts} connection attempts"
@@ -365,6 +424,7 @@ def test_bundled_weights_are_read_only_to_every_command(tmp_path):
 
 # --- Python API -----------------------------------------------------------------------------------------------
 
+
 def test_enhancer_scales_uint8_and_uint16_and_refuses_0_255_floats():
     from PIL import Image
 
@@ -378,9 +438,14 @@ def test_enhancer_scales_uint8_and_uint16_and_refuses_0_255_floats():
         out = enhancer.enhance(array).image
         assert out.dtype == np.float32 and np.abs(out - ref).max() < 1e-5
         assert (out > 0.99).mean() < 0.5  # not the all-white image (share 1.0) a 0-255 input used to give
-    for bad, message in ((u8.astype(np.float32), "0-255 values? pass uint8"), (u8.astype(np.int64), "got int64"),
-                         (u8[..., 0], "shape (H, W, 3)")):
-        with pytest.raises(LowlightError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+    for bad, message in (
+        (u8.astype(np.float32), "0-255 values? pass uint8"),
+        (u8.astype(np.int64), "got int64"),
+        (u8[..., 0], "shape (H, W, 3)"),
+    ):
+        with pytest.raises(
+            LowlightError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")
+        ):
             enhancer.enhance(bad)
 
 
@@ -393,15 +458,32 @@ def test_backend_onnx_without_onnxruntime_is_one_line(tmp_path):
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] == 'onnxruntime':\n"
         "            raise ModuleNotFoundError(name)\n"
-        "sys.meta_path.insert(0, _Block())\n")
+        "sys.meta_path.insert(0, _Block())\n"
+    )
     env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
-    p = subprocess.run([sys.executable, "-m", "lowlight_cli", "enhance", str(PHOTOS[0]), "-o", str(tmp_path / "o"),
-                        "--backend", "onnx"], env=env, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lowlight_cli",
+            "enhance",
+            str(PHOTOS[0]),
+            "-o",
+            str(tmp_path / "o"),
+            "--backend",
+            "onnx",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and "lowlight[cpu]" in p.stderr
 
 
 # --- image formats and synth input ----------------------------------------------------------------------------
+
 
 def test_multi_page_and_float_tiff_are_refused_clearly(tmp_path):
     import tifffile
@@ -410,8 +492,15 @@ def test_multi_page_and_float_tiff_are_refused_clearly(tmp_path):
     tifffile.imwrite(tmp_path / "scan.tif", pages, photometric="rgb")
     tifffile.imwrite(tmp_path / "hdr.tif", pages[0].astype(np.float32) / 255, photometric="rgb")
     tifffile.imwrite(tmp_path / "grey-hdr.tif", pages[0, ..., 0].astype(np.float32) / 255)
-    result = cli("enhance", tmp_path / "scan.tif", tmp_path / "hdr.tif", tmp_path / "grey-hdr.tif", "-o",
-                 tmp_path / "out", "-q")
+    result = cli(
+        "enhance",
+        tmp_path / "scan.tif",
+        tmp_path / "hdr.tif",
+        tmp_path / "grey-hdr.tif",
+        "-o",
+        tmp_path / "out",
+        "-q",
+    )
     assert result.exit_code == 1
     assert "scan.tif: multi-page TIFF (3 pages)" in result.output
     assert "hdr.tif: float32 TIFF: floating-point samples" in result.output
@@ -436,11 +525,22 @@ def test_synth_without_images_exits_non_zero(tmp_path, content):
 
 # --- --debug --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_debug_shows_the_traceback(tmp_path, how):
     args = ["--debug"] if how == "flag" else []
     env = {**os.environ, "PYTHONPATH": str(ROOT), **({"LOWLIGHT_DEBUG": "1"} if how == "env" else {})}
-    cmd = [sys.executable, "-m", "lowlight_cli", *args, "synth", "--src", str(tmp_path), "--out", str(tmp_path / "o")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lowlight_cli",
+        *args,
+        "synth",
+        "--src",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and "Traceback (most recent call last)" in p.stderr
     assert "LowlightError: no images found" in p.stderr

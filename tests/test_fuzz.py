@@ -41,7 +41,11 @@ def fuzz_settings(examples: int) -> settings:
         derandomize=SCALE == 1,
         database=None,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+        ],
     )
 
 
@@ -137,7 +141,9 @@ def check_read(path: Path) -> str:
 
 @given(images())
 @fuzz_settings(60)
-def test_valid_images_of_any_format_mode_depth_and_size_read_and_write_back(tmp_path_factory, fuzz_cases, image):
+def test_valid_images_of_any_format_mode_depth_and_size_read_and_write_back(
+    tmp_path_factory, fuzz_cases, image
+):
     from lowlight_cli.io.images import read_image, write_image
 
     data, suffix, (h, w) = image
@@ -206,9 +212,16 @@ def test_every_tile_on_any_image_size_gives_the_untiled_result(tile_backends, fu
     weights, loaded = tile_backends(backend, precision)
     photo = load_rgb(SAMPLE)
 
-    @given(tile=st.one_of(st.integers(1, 96), st.integers(97, 256)), h=st.integers(1, 192), w=st.integers(1, 192), gate=st.booleans(),
-           at=st.tuples(st.floats(0, 1), st.floats(0, 1)))
-    @settings(fuzz_settings(TILE_COMBOS[backend, precision]), phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    @given(
+        tile=st.one_of(st.integers(1, 96), st.integers(97, 256)),
+        h=st.integers(1, 192),
+        w=st.integers(1, 192),
+        gate=st.booleans(),
+        at=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    )
+    @settings(
+        fuzz_settings(TILE_COMBOS[backend, precision]), phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    )
     def case(tile, h, w, gate, at):
         y, x = round(at[0] * (photo.shape[0] - h)), round(at[1] * (photo.shape[1] - w))
         rgb = photo[y : y + h, x : x + w]
@@ -221,13 +234,18 @@ def test_every_tile_on_any_image_size_gives_the_untiled_result(tile_backends, fu
         psnr = 10 * np.log10(1 / max(mse, 1e-12))
         assert psnr >= TILE_PSNR_DB, (tile, h, w, psnr)
         canvas = pad_to_multiple(np.zeros((1, h, w)), loaded.local_multiple, MIN_LOCAL_SIDE).shape[-2:]
-        n = len(plan_tiles(*canvas, enhancer.tile_size(*canvas), enhancer.margin, BLEND, loaded.local_multiple))
-        fuzz_cases[f"tiling {backend} {precision} ({weights}): {'several tiles' if n > 1 else 'one tile'}"] += 1
+        n = len(
+            plan_tiles(*canvas, enhancer.tile_size(*canvas), enhancer.margin, BLEND, loaded.local_multiple)
+        )
+        fuzz_cases[
+            f"tiling {backend} {precision} ({weights}): {'several tiles' if n > 1 else 'one tile'}"
+        ] += 1
 
     case()
 
 
 # --- video ----------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, bytes]:
@@ -256,14 +274,18 @@ def check_video(path: Path) -> str:
         assert exc.path == path and "\n" not in str(exc)
         return "error"
     assert info.width > 0 and info.height > 0
-    assert all(f.rgb.shape == (info.height, info.width, 3) or f.rgb.shape[:2] == (info.width, info.height)
-               for f in frames)
+    assert all(
+        f.rgb.shape == (info.height, info.width, 3) or f.rgb.shape[:2] == (info.width, info.height)
+        for f in frames
+    )
     return "decoded"
 
 
 @given(st.data())
 @fuzz_settings(60)
-def test_broken_videos_are_probed_and_decoded_or_refused_in_one_line(tmp_path_factory, fuzz_cases, clips, data):
+def test_broken_videos_are_probed_and_decoded_or_refused_in_one_line(
+    tmp_path_factory, fuzz_cases, clips, data
+):
     name = data.draw(st.sampled_from(sorted(clips)), label="clip")
     broken = mutate(clips[name], data.draw) if data.draw(st.integers(0, 9)) else clips[name]
     path = tmp_path_factory.mktemp("video") / f"clip.{name.split('.')[-1]}"
@@ -273,6 +295,7 @@ def test_broken_videos_are_probed_and_decoded_or_refused_in_one_line(tmp_path_fa
 
 
 # --- the CLI --------------------------------------------------------------------------------------------------
+
 
 def run_cli(*args: str):
     from typer.testing import CliRunner
@@ -308,7 +331,9 @@ def test_cli_enhance_on_a_batch_of_broken_and_valid_files(tmp_path_factory, fuzz
 
 
 @given(st.data())
-@settings(fuzz_settings(6), phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking re-runs the model
+@settings(
+    fuzz_settings(6), phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)  # shrinking re-runs the model
 def test_cli_video_on_broken_clips_is_one_line(tmp_path_factory, fuzz_cases, clips, data):
     name = data.draw(st.sampled_from(sorted(clips)), label="clip")
     folder = tmp_path_factory.mktemp("cli-video")
@@ -329,7 +354,12 @@ def test_png_header_declaring_a_huge_image_is_refused_without_allocating_it(tmp_
     import zlib
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
     png += chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
@@ -345,14 +375,25 @@ def _png_header(width: int, height: int) -> bytes:
     import zlib
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("width, height", [(25000, 20000), (20001, 20000), (28000, 28000)])
-def test_images_between_the_limit_and_twice_it_are_refused_from_the_header(tmp_path, monkeypatch, width, height):
+def test_images_between_the_limit_and_twice_it_are_refused_from_the_header(
+    tmp_path, monkeypatch, width, height
+):
     """Pillow errors only above twice its limit (800 MP) and merely warns in between: a valid 500 MP PNG was
     decoded (9.2 GB). Now 400-800 MP is refused in one line, before decoding and without Pillow's warning."""
     import warnings
@@ -399,5 +440,7 @@ def test_cli_refuses_a_500_megapixel_png_in_one_line(tmp_path):
     result = run_cli("enhance", path, "-o", tmp_path / "out", "--backend", "onnx", "-q")
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {path}: larger than 400 megapixels (25000x20000 = 500 MP), refused from its header"]
+    assert errors == [
+        f"error: {path}: larger than 400 megapixels (25000x20000 = 500 MP), refused from its header"
+    ]
     assert "DecompressionBomb" not in result.output

@@ -17,8 +17,8 @@ from lowlight_cli.inference.backends import TorchBackend
 from lowlight_cli.inference.enhancer import Enhancer
 from lowlight_cli.inference.gate import gate_map
 from lowlight_cli.models.agllnet import AgLLNet
-from lowlight_cli.models.gate import gate_weight
 from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.gate import gate_weight
 from lowlight_cli.weights.registry import ONNX_FORMAT_UNGATED, ONNX_MANIFEST, resolve_onnx
 
 ROOT_DATA = Path(__file__).parent / "data"
@@ -27,7 +27,7 @@ ROOT_DATA = Path(__file__).parent / "data"
 def _step_map(h: int = 96, w: int = 160) -> np.ndarray:
     """0.1 on the left half, 0.3 on the right: a sharp gate (0.15, 0.25) flips from 0 to 1 at the middle."""
     a = np.full((h, w), 0.1, np.float32)
-    a[:, w // 2:] = 0.3
+    a[:, w // 2 :] = 0.3
     return a
 
 
@@ -60,21 +60,29 @@ def gated_model():
     return AgLLNet(AgLLNetConfig(noise_net=True, attention_gate=(0.3, 0.5), attention_gate_blur=0.05)).eval()
 
 
-def test_the_enhancer_gates_on_the_whole_images_smoothed_map_so_tiling_does_not_change_it(gated_model, sample_rgb):
+def test_the_enhancer_gates_on_the_whole_images_smoothed_map_so_tiling_does_not_change_it(
+    gated_model, sample_rgb
+):
     rgb = np.ascontiguousarray(sample_rgb[:192, :320])
     backend = TorchBackend(gated_model, device="cpu")
     whole = Enhancer(backend=backend, tile=0).enhance(rgb)
     tiled = Enhancer(backend=backend, tile=128).enhance(rgb)
     assert np.abs(whole.image - tiled.image).max() < 2e-3
     # What the gate did: the network's image where the smoothed map is high, the input where it is low.
-    network = Enhancer(backend=backend, tile=0, gate=False).enhance(rgb).image  # --no-gate: the network everywhere
+    network = (
+        Enhancer(backend=backend, tile=0, gate=False).enhance(rgb).image
+    )  # --no-gate: the network everywhere
     plain = dataclasses.replace(gated_model.config, attention_gate=None)
     ungated = AgLLNet(plain).eval()
     ungated.load_state_dict(gated_model.state_dict())
-    assert np.array_equal(network, Enhancer(backend=TorchBackend(ungated, device="cpu"), tile=0).enhance(rgb).image)
+    assert np.array_equal(
+        network, Enhancer(backend=TorchBackend(ungated, device="cpu"), tile=0).enhance(rgb).image
+    )
     w = gate_weight(gate_map(whole.attention, 0.05), (0.3, 0.5))[..., None]
     expected = np.clip(rgb + w * (network - rgb), 0, 1)
-    inside = (network > 0) & (network < 1)  # the gate blends the unclipped image: compare where clipping did nothing
+    inside = (network > 0) & (
+        network < 1
+    )  # the gate blends the unclipped image: compare where clipping did nothing
     assert inside.mean() > 0.2 and np.abs(whole.image - expected)[inside].max() < 1e-4
     assert 0 < float(w.mean()) < 1  # both sides of the gate occur in this photo
 
@@ -106,13 +114,16 @@ def test_the_default_weights_return_a_well_exposed_photo_unchanged_and_no_gate_a
 
     from lowlight_cli.cli.app import app
     from lowlight_cli.io.images import read_image
-    from lowlight_cli.weights.registry import DEFAULT_WEIGHTS, BUNDLED
+    from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
     assert DEFAULT_WEIGHTS in BUNDLED
-    photos = [ROOT_DATA / "synth" / f"{n}.jpg" for n in ("000000000785", "000000050811")]  # well exposed (README there)
+    photos = [
+        ROOT_DATA / "synth" / f"{n}.jpg" for n in ("000000000785", "000000050811")
+    ]  # well exposed (README there)
     for flag, folder in ((), "kept"), (("--no-gate",), "network"):
-        result = CliRunner().invoke(app, ["enhance", *map(str, photos), "-o", str(tmp_path / folder), "--format", "png",
-                                          "-q", *flag])
+        result = CliRunner().invoke(
+            app, ["enhance", *map(str, photos), "-o", str(tmp_path / folder), "--format", "png", "-q", *flag]
+        )
         assert result.exit_code == 0, result.output
     for photo in photos:
         source = np.round(read_image(photo)[0] * 255)
@@ -147,7 +158,9 @@ def test_fast_mode_gates_at_full_size_so_a_kept_photo_is_the_photo_itself():
     fast, calls = Enhancer(quality="fast"), []
     local = fast.backend.local
     fast.backend.local = lambda *a: calls.append(1) or local(*a)
-    assert np.array_equal(fast.enhance(photo).image, photo) and calls == []  # kept whole: no local stages either
+    assert (
+        np.array_equal(fast.enhance(photo).image, photo) and calls == []
+    )  # kept whole: no local stages either
     assert np.abs(Enhancer(quality="fast", gate=False).enhance(photo).image - photo).mean() > 0.01
 
 
@@ -160,13 +173,19 @@ def test_video_gates_like_enhance_and_no_gate_reaches_it(tmp_path):
 
     from lowlight_cli.cli.app import app
 
-    photo = Image.open(ROOT_DATA / "synth" / "000000000785.jpg").convert("RGB").resize((160, 112), Image.LANCZOS)
+    photo = (
+        Image.open(ROOT_DATA / "synth" / "000000000785.jpg").convert("RGB").resize((160, 112), Image.LANCZOS)
+    )
     src = tmp_path / "day.mp4"
     with av.open(str(src), "w") as out:
         stream = out.add_stream("libx264", rate=12, width=160, height=112, options={"crf": "0"})
         stream.pix_fmt = "yuv444p"
         for _ in range(3):
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.asarray(photo), format="rgb24").reformat(format="yuv444p")))
+            out.mux(
+                stream.encode(
+                    av.VideoFrame.from_ndarray(np.asarray(photo), format="rgb24").reformat(format="yuv444p")
+                )
+            )
         out.mux(stream.encode())
 
     def frames(path: Path) -> np.ndarray:
@@ -178,5 +197,7 @@ def test_video_gates_like_enhance_and_no_gate_reaches_it(tmp_path):
         assert result.exit_code == 0, result.output
     source, kept, network = frames(src), frames(tmp_path / "kept.mp4"), frames(tmp_path / "network.mp4")
     assert source.shape == kept.shape == network.shape
-    assert np.abs(kept - source).mean() < 1.0  # lossless re-encode of the same pixels (colour conversion aside)
+    assert (
+        np.abs(kept - source).mean() < 1.0
+    )  # lossless re-encode of the same pixels (colour conversion aside)
     assert np.abs(network - source).mean() > 3.0

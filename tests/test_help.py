@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
-COMMANDS = [[c.name] for c in app.registered_commands] + [["weights"]] + [
-    ["weights", c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands]
+COMMANDS = (
+    [[c.name] for c in app.registered_commands]
+    + [["weights"]]
+    + [["weights", c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands]
+)
 
 
 SHORT_HELP = re.compile(r"(?<![\w-])-h(?![\w-])")
@@ -30,7 +33,9 @@ def help_of(args: list[str]) -> str:
 def test_help_has_examples_of_that_command_and_flags_as_flags(args):
     text = help_of(args)
     examples = text.split("Examples", 1)[1].splitlines()
-    assert any(f"lowlight {' '.join(args)}" in line or f"lowlight_cli {' '.join(args)}" in line for line in examples)
+    assert any(
+        f"lowlight {' '.join(args)}" in line or f"lowlight_cli {' '.join(args)}" in line for line in examples
+    )
     assert "<bool>" not in text and SHORT_HELP.search(text), text
 
 
@@ -76,7 +81,12 @@ def test_every_extra_install_hint_in_the_help_texts_survives_rich_markup():
     extras = set(pyproject["project"]["optional-dependencies"])
     checked = {}
     for args, command in _commands():
-        texts = [command.help, command.short_help, command.epilog, *(getattr(p, "help", None) for p in command.params)]
+        texts = [
+            command.help,
+            command.short_help,
+            command.epilog,
+            *(getattr(p, "help", None) for p in command.params),
+        ]
         hints = set().union(*(_extra_hints(t, extras) for t in texts if t))
         if not hints:
             continue
@@ -84,4 +94,6 @@ def test_every_extra_install_hint_in_the_help_texts_survives_rich_markup():
         for hint in hints:
             assert hint in shown, f"`lowlight {' '.join(args)} --help` lost {hint!r}:\n{shown}"
         checked[" ".join(args)] = hints
-    assert {"lowlight[ray]"} <= checked.get("enhance", set()) and {"lowlight[ray]"} <= checked.get("synth", set())
+    assert {"lowlight[ray]"} <= checked.get("enhance", set()) and {"lowlight[ray]"} <= checked.get(
+        "synth", set()
+    )

@@ -10,13 +10,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import huggingface_hub.constants as hub_constants  # noqa: E402
 import pytest
+from _net import Attempts, closed_port  # noqa: E402
 
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.weights.registry import resolve, resolve_onnx
 
-import huggingface_hub.constants as hub_constants  # noqa: E402
-from _net import Attempts, closed_port  # noqa: E402
 LFS_SUFFIXES = (".safetensors", ".onnx")
 
 
@@ -66,7 +66,9 @@ class FakeHub:
         return sha
 
     @staticmethod
-    def reply(handler, status: int, body: bytes = b"", headers: dict | None = None, send_body: bool = True) -> None:
+    def reply(
+        handler, status: int, body: bytes = b"", headers: dict | None = None, send_body: bool = True
+    ) -> None:
         handler.send_response(status)
         for k, v in (headers or {}).items():
             handler.send_header(k, v)
@@ -86,7 +88,9 @@ class FakeHub:
             return self.reply(handler, 404, headers={"X-Error-Code": "RevisionNotFound"}, send_body=body)
         files = entry["commits"][sha]
         if path not in files:
-            return self.reply(handler, 404, headers={"X-Error-Code": "EntryNotFound", "X-Repo-Commit": sha}, send_body=body)
+            return self.reply(
+                handler, 404, headers={"X-Error-Code": "EntryNotFound", "X-Repo-Commit": sha}, send_body=body
+            )
         data = files[path]
         headers = {"X-Repo-Commit": sha, "ETag": f'"{hashlib.sha1(data).hexdigest()}"'}
         if path.endswith(LFS_SUFFIXES):
@@ -106,10 +110,15 @@ class FakeHub:
         parts = path.strip("/").split("/")  # api/models/{owner}/{name}/{preupload|commit}/{rev}
         repo, action, rev = "/".join(parts[2:4]), parts[4], parts[5]
         if action == "preupload":
-            files = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in json.loads(data)["files"]]
+            files = [
+                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                for f in json.loads(data)["files"]
+            ]
             return self.reply(handler, 200, json.dumps({"files": files}).encode())
         lines = [json.loads(line) for line in data.splitlines() if line.strip()]
-        files = {v["value"]["path"]: base64.b64decode(v["value"]["content"]) for v in lines if v["key"] == "file"}
+        files = {
+            v["value"]["path"]: base64.b64decode(v["value"]["content"]) for v in lines if v["key"] == "file"
+        }
         sha = self.commit(repo, files, rev)
         answer = {"commitUrl": f"{self.url}/{repo}/commit/{sha}", "commitOid": sha, "pullRequestUrl": None}
         self.reply(handler, 200, json.dumps(answer).encode())
@@ -129,7 +138,10 @@ def hub(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def weights_files() -> dict[str, bytes]:
     found = resolve("official")
-    return {"config.json": found.config_file.read_bytes(), "model.safetensors": found.weights_file.read_bytes()}
+    return {
+        "config.json": found.config_file.read_bytes(),
+        "model.safetensors": found.weights_file.read_bytes(),
+    }
 
 
 def test_pull_caches_and_then_works_with_the_hub_gone(hub, monkeypatch, weights_files):
@@ -140,7 +152,9 @@ def test_pull_caches_and_then_works_with_the_hub_gone(hub, monkeypatch, weights_
     assert found.sha256 == hashlib.sha256(weights_files["model.safetensors"]).hexdigest()
 
     hub.stop()
-    gone = closed_port()  # the Hub gone: every connection refused (a pooled one to the old server cannot answer)
+    gone = (
+        closed_port()
+    )  # the Hub gone: every connection refused (a pooled one to the old server cannot answer)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{gone}")
     attempts = Attempts(monkeypatch, gone)
     assert resolve("hf://me/agllnet/model.safetensors").weights_file == found.weights_file
@@ -212,7 +226,9 @@ def test_push_round_trip_with_onnx_and_model_card(hub, tmp_path):
     commit = hub.repos["me/agllnet-mine"]["refs"]["main"]
     assert pinned == f"hf://me/agllnet-mine@{commit}/model.safetensors"
     files = hub.repos["me/agllnet-mine"]["commits"][commit]
-    assert {"config.json", "model.safetensors", "README.md", "onnx/manifest.json", "onnx/local.onnx"} <= set(files)
+    assert {"config.json", "model.safetensors", "README.md", "onnx/manifest.json", "onnx/local.onnx"} <= set(
+        files
+    )
     assert hashlib.sha256(files["model.safetensors"]).hexdigest() in files["README.md"].decode()
 
     pulled = CliRunner().invoke(app, ["pull", pinned])
@@ -231,11 +247,16 @@ def test_hub_graphs_of_an_older_manifest_listing_int8_load_fp32_and_fp16(hub, tm
     local = tmp_path / "older"
     shutil.copytree(resolve("official").weights_file.parent, local)
     manifest = json.loads((local / "onnx" / "manifest.json").read_text())
-    manifest["graphs"]["int8"] = {s: {"file": f"{s}.int8.onnx", "sha256": "0" * 64} for s in ("attention", "local")}
+    manifest["graphs"]["int8"] = {
+        s: {"file": f"{s}.int8.onnx", "sha256": "0" * 64} for s in ("attention", "local")
+    }
     (local / "onnx" / "manifest.json").write_text(json.dumps(manifest, indent=2))
     result = CliRunner().invoke(app, ["push", str(local), "me/agllnet-older"])
     assert result.exit_code == 0, result.output
     pinned = result.output.split("--weights ")[1].split()[0]
-    assert not any("int8" in path for path in hub.repos["me/agllnet-older"]["commits"][pinned.split("@")[1].split("/")[0]])
+    assert not any(
+        "int8" in path
+        for path in hub.repos["me/agllnet-older"]["commits"][pinned.split("@")[1].split("/")[0]]
+    )
     graphs = resolve_onnx(pinned)
     assert set(graphs.graphs) == {"fp32", "fp16"}

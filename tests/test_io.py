@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLE
 from PIL import Image, ImageCms, ImageOps
 
 from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.io.atomic import atomic_path
 from lowlight_cli.io.images import apply_orientation, read_image, write_image
 from lowlight_cli.io.paths import InputItem, collect_inputs, output_path
-
-from conftest import SAMPLE
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -36,7 +35,9 @@ def test_orientation_matches_pillow(orientation, tmp_path):
     a = _ramp(4, 6)
     Image.fromarray(a).save(tmp_path / "o.jpg", exif=_exif(orientation), quality=100)
     expected = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "o.jpg")))
-    assert np.array_equal(apply_orientation(np.asarray(Image.open(tmp_path / "o.jpg")), orientation), expected)
+    assert np.array_equal(
+        apply_orientation(np.asarray(Image.open(tmp_path / "o.jpg")), orientation), expected
+    )
     rgb, meta = read_image(tmp_path / "o.jpg")
     assert rgb.shape[:2] == expected.shape[:2]
     # the written file has orientation reset to 1 so viewers do not rotate it twice
@@ -101,7 +102,9 @@ def test_16bit_value_range_does_not_decide_depth(tmp_path):
     cv2.imwrite(str(src), (_ramp() // 4).astype(np.uint16))
     rgb, meta = read_image(src)
     assert meta.bit_depth == 16
-    assert cv2.imread(str(write_image(tmp_path / "o.png", rgb, meta)), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    assert (
+        cv2.imread(str(write_image(tmp_path / "o.png", rgb, meta)), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    )
 
 
 @pytest.mark.parametrize("mode,dtype", [("L", np.uint8), ("I;16", np.uint16)])

@@ -16,7 +16,10 @@ def randomised(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * (0.5 / max(1, p[0].numel()) ** 0.5 if p.ndim > 1 else 0.05))
+            p.copy_(
+                torch.randn(p.shape, generator=g)
+                * (0.5 / max(1, p[0].numel()) ** 0.5 if p.ndim > 1 else 0.05)
+            )
     return model.eval()
 
 
@@ -99,16 +102,27 @@ def test_lite_gain_maps_black_to_black_and_keeps_a_well_exposed_prior():
 
 
 def test_lite_trains_from_scratch_with_every_new_loss_term(tmp_path):
+    from _synthdata import make_synth_dir
+
     from lowlight_cli.training.config import TrainConfig
     from lowlight_cli.training.trainer import train
-    from _synthdata import make_synth_dir
 
     data = make_synth_dir(tmp_path / "synth")
     base = TrainConfig().to_dict() | {
-        "data": str(data), "out": str(tmp_path / "run"), "init": "scratch", "arch": "agllnet-lite",
+        "data": str(data),
+        "out": str(tmp_path / "run"),
+        "init": "scratch",
+        "arch": "agllnet-lite",
         "model": {"widths": [4, 8, 8], "attention_channels": [4, 4, 4, 4, 4], "reinforce_channels": 4},
-        "crop": 128, "val_crop": 128, "batch": 2, "workers": 0, "val_every": 2, "ckpt_every": 2, "log_every": 1,
-        "val_images": 2, "stages": [{"name": "joint", "steps": 2}],
+        "crop": 128,
+        "val_crop": 128,
+        "batch": 2,
+        "workers": 0,
+        "val_every": 2,
+        "ckpt_every": 2,
+        "log_every": 1,
+        "val_images": 2,
+        "stages": [{"name": "joint", "steps": 2}],
         "losses": {"gradient": 1.0, "frequency": 1.0, "exposure_normalised": 1.0, "black": 1.0},
     }
     metrics = train(TrainConfig.from_dict(base), progress=False)

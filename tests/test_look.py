@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLE, load_rgb
 from PIL import Image
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.colour import gamma_to_mean, mean_luma
 from lowlight_cli.evaluation.look import look_metrics, noise_sigma
-
-from conftest import SAMPLE, load_rgb
 
 PHOTOS = Path(__file__).parent / "data" / "synth"
 runner = CliRunner()
@@ -36,7 +35,11 @@ def test_an_unchanged_photo_scores_neutral(photo):
 def test_a_brightened_photo_with_its_own_colours_scores_neutral(photo):
     dark = np.power(photo, 2.5)
     m = look_metrics(dark, gamma_to_mean(dark, 0.5))
-    assert m["delta_ab"] < 0.05 and abs(m["chroma_ratio"] - 1) < 1e-3 and m["luma"] == pytest.approx(0.5, abs=0.01)
+    assert (
+        m["delta_ab"] < 0.05
+        and abs(m["chroma_ratio"] - 1) < 1e-3
+        and m["luma"] == pytest.approx(0.5, abs=0.01)
+    )
 
 
 def test_colour_shift_chroma_clipping_and_contrast_are_seen(photo):
@@ -85,14 +88,37 @@ def _rows(path: Path) -> list[dict]:
 
 def test_eval_on_unpaired_photos_writes_look_metrics_and_a_contact_sheet(photo_folder, tmp_path):
     out = tmp_path / "report"
-    result = runner.invoke(app, ["eval", "--data", str(photo_folder), "-w", "official", "--baseline", "gamma",
-                                 "-o", str(out), "--sheet-height", "64", "-q"])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "--data",
+            str(photo_folder),
+            "-w",
+            "official",
+            "--baseline",
+            "gamma",
+            "-o",
+            str(out),
+            "--sheet-height",
+            "64",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = _rows(out / "per_image.csv")
     assert len(rows) == 2 * 3 and {r["method"] for r in rows} == {"official", "gamma"}
     for r in rows:
         assert r["psnr"] == "" and r["ssim"] == ""  # no targets: not pretended
-        for key in ("luma", "clipped", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast", "noise"):
+        for key in (
+            "luma",
+            "clipped",
+            "delta_ab",
+            "chroma_ratio",
+            "contrast_ratio",
+            "local_contrast",
+            "noise",
+        ):
             assert np.isfinite(float(r[key])), key
     summary = {r["method"]: r for r in _rows(out / "summary.csv")}
     assert float(summary["official"]["luma"]) > float(summary["official"]["in_luma"])
@@ -102,8 +128,21 @@ def test_eval_on_unpaired_photos_writes_look_metrics_and_a_contact_sheet(photo_f
 
 
 def test_eval_self_target_scores_each_photo_against_itself(photo_folder, tmp_path):
-    result = runner.invoke(app, ["eval", "--data", str(photo_folder), "--self-target", "-w", "official", "-o", str(tmp_path),
-                                 "--no-sheet", "-q"])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "--data",
+            str(photo_folder),
+            "--self-target",
+            "-w",
+            "official",
+            "-o",
+            str(tmp_path),
+            "--no-sheet",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = _rows(tmp_path / "per_image.csv")
     assert all(5 < float(r["psnr"]) < 60 for r in rows)
@@ -111,5 +150,7 @@ def test_eval_self_target_scores_each_photo_against_itself(photo_folder, tmp_pat
 
 
 def test_eval_on_an_empty_folder_says_so(tmp_path):
-    result = runner.invoke(app, ["eval", "--data", str(tmp_path), "--baseline", "gamma", "-o", str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["eval", "--data", str(tmp_path), "--baseline", "gamma", "-o", str(tmp_path / "r")]
+    )
     assert result.exit_code != 0 and "no images found" in result.output and "Traceback" not in result.output

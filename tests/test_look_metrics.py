@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SAMPLE, load_rgb
 
 from lowlight_cli.evaluation.evaluate import gt_mean
 from lowlight_cli.evaluation.look import look_metrics
-
-from conftest import SAMPLE, load_rgb
 
 
 def test_black_level_sees_lifted_blacks_and_leaves_an_untouched_photo_at_zero_change():
@@ -38,7 +37,9 @@ def test_gt_mean_equals_the_target_grey_and_clips():
     dim = (target * 0.3).astype(np.float32)
     scaled = gt_mean(dim, target)
     assert scaled.dtype == np.float32 and scaled.min() >= 0 and scaled.max() <= 1
-    assert mean_luma(scaled) == pytest.approx(mean_luma(target), rel=2e-3)  # a gain of 1/0.3, clipped where needed
+    assert mean_luma(scaled) == pytest.approx(
+        mean_luma(target), rel=2e-3
+    )  # a gain of 1/0.3, clipped where needed
     np.testing.assert_allclose(gt_mean(target, target), target, atol=1e-6)
     assert np.isfinite(gt_mean(np.zeros_like(target), target)).all()  # a black output: no division by zero
 
@@ -48,15 +49,16 @@ def test_eval_report_has_the_new_columns_and_says_which_metrics_it_could_not_mea
     in summary.md) says why; GT-mean PSNR/SSIM and the black level's change are in the table and the CSVs."""
     import csv
 
+    from _synthdata import make_lol_dir
     from typer.testing import CliRunner
 
     from lowlight_cli.cli.app import app
 
-    from _synthdata import make_lol_dir
-
     lol = make_lol_dir(tmp_path / "lol")
     out = tmp_path / "report"
-    result = CliRunner().invoke(app, ["eval", "--data", str(lol), "--baseline", "gamma", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        app, ["eval", "--data", str(lol), "--baseline", "gamma", "-o", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     for text in (result.output, (out / "summary.md").read_text()):
         assert "GT-mean PSNR" in text and "black Δ (median)" in text
@@ -64,7 +66,10 @@ def test_eval_report_has_the_new_columns_and_says_which_metrics_it_could_not_mea
         assert text.count("| method |") == 1  # one table
     with open(out / "per_image.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert all(float(r["psnr_gt_mean"]) > 0 and float(r["ssim_gt_mean"]) > 0 and r["black_change"] != "" for r in rows)
+    assert all(
+        float(r["psnr_gt_mean"]) > 0 and float(r["ssim_gt_mean"]) > 0 and r["black_change"] != ""
+        for r in rows
+    )
     assert all(r["niqe"] == "nan" for r in rows)
 
 
@@ -77,22 +82,30 @@ def test_eval_scores_niqe_without_a_note_on_photos_large_enough(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
     for i, scale in enumerate((0.2, 0.35)):
-        Image.fromarray(np.round(load_rgb(SAMPLE, (300, 200)) * scale * 255).astype(np.uint8)).save(folder / f"{i}.png")
+        Image.fromarray(np.round(load_rgb(SAMPLE, (300, 200)) * scale * 255).astype(np.uint8)).save(
+            folder / f"{i}.png"
+        )
     out = tmp_path / "report"
-    result = CliRunner().invoke(app, ["eval", "--data", str(folder), "--baseline", "gamma", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        app, ["eval", "--data", str(folder), "--baseline", "gamma", "-o", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert "not measured" not in result.output
     summary = (out / "summary.md").read_text().splitlines()
     head = [c.strip() for c in summary[0].split("|")]
     gamma = [c.strip() for c in summary[2].split("|")]
-    assert float(gamma[head.index("NIQE (median)")]) > 0 and gamma[head.index("black Δ (median)")].startswith("+")
+    assert float(gamma[head.index("NIQE (median)")]) > 0 and gamma[head.index("black Δ (median)")].startswith(
+        "+"
+    )
 
 
 def test_the_rule_asks_niqe_below_official_and_gamma_and_black_within_one_of_official():
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("look_tables", Path(__file__).resolve().parents[1] / "scripts" / "look_tables.py")
+    spec = importlib.util.spec_from_file_location(
+        "look_tables", Path(__file__).resolve().parents[1] / "scripts" / "look_tables.py"
+    )
     look_tables = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(look_tables)
 
@@ -100,8 +113,9 @@ def test_the_rule_asks_niqe_below_official_and_gamma_and_black_within_one_of_off
         return {"delta_ab": 1.0, "chroma_ratio": 1.0, "clipped_new": 0.0, "black": black, "niqe": niqe}
 
     def judge(candidate):
-        return look_tables.verdict({"night": {"official": dark(3.0, 4.2), "gamma": dark(15.0, 4.0), "cand": candidate}},
-                                   "cand")
+        return look_tables.verdict(
+            {"night": {"official": dark(3.0, 4.2), "gamma": dark(15.0, 4.0), "cand": candidate}}, "cand"
+        )
 
     lines, passed = judge(dark(3.9, 3.9))  # black within 1 of official's, NIQE below both
     assert "| night | niqe below gamma's | 3.90 | 4.00 (gamma) | met |" in lines

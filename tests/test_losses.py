@@ -14,7 +14,9 @@ from lowlight_cli.training import losses as L
 def photo(seed: int = 0, size: int = 64) -> torch.Tensor:
     """A textured image with dark parts: smooth blobs plus fine detail, in [0, 1]."""
     g = torch.Generator().manual_seed(seed)
-    base = F.interpolate(torch.rand(2, 3, 8, 8, generator=g), size=(size, size), mode="bilinear", align_corners=False)
+    base = F.interpolate(
+        torch.rand(2, 3, 8, 8, generator=g), size=(size, size), mode="bilinear", align_corners=False
+    )
     return (base**2 * 0.8 + 0.2 * torch.rand(2, 3, size, size, generator=g) * base).clamp(0, 1)
 
 

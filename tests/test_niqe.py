@@ -5,15 +5,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import DATA, SAMPLE
 
 from lowlight_cli.evaluation.niqe import niqe
 
-from conftest import DATA, SAMPLE
-
 COCO = ("000000000785", "000000022705", "000000050811")
 """The three COCO photos of tests/data/synth (640x425, 482x640, 640x605)."""
-BASICSR = {"sample": 3.566398, "blur": 8.529239, "noisy": 9.313606,
-           "000000000785": 4.557938, "000000022705": 3.795168, "000000050811": 3.942436}
+BASICSR = {
+    "sample": 3.566398,
+    "blur": 8.529239,
+    "noisy": 9.313606,
+    "000000000785": 4.557938,
+    "000000022705": 3.795168,
+    "000000050811": 3.942436,
+}
 """calculate_niqe(img, crop_border=0, input_order='HWC', convert_to='y') of BasicSR 1.4.2 (its niqe.py,
 metric_util.py, utils/color_util.py and utils/matlab_functions.py from the PyPI sdist basicsr-1.4.2.tar.gz, run
 unchanged but for their package imports: an empty basicsr/__init__.py and a stub METRIC_REGISTRY; torch 2.x for
@@ -29,8 +34,12 @@ def images() -> dict[str, np.ndarray]:
     blur = cv2.GaussianBlur(rgb, (0, 0), 2.0)
     noisy = np.clip(rgb + np.random.default_rng(0).normal(0, 0.05, rgb.shape).astype(np.float32), 0, 1)
     as8 = lambda a: np.round(a * 255).astype(np.uint8).astype(np.float32) / 255  # noqa: E731 - 8-bit, as BasicSR read it
-    return {"sample": rgb, "blur": as8(blur), "noisy": as8(noisy),
-            **{name: read(DATA / "synth" / f"{name}.jpg") for name in COCO}}
+    return {
+        "sample": rgb,
+        "blur": as8(blur),
+        "noisy": as8(noisy),
+        **{name: read(DATA / "synth" / f"{name}.jpg") for name in COCO},
+    }
 
 
 @pytest.mark.parametrize("name", list(BASICSR))
@@ -72,6 +81,8 @@ def test_the_pristine_model_ships_with_its_licence():
     from lowlight_cli.evaluation.niqe import PARAMS
 
     folder = PARAMS.parent
-    assert PARAMS.stat().st_size == 11850 and {"mu_pris_param", "cov_pris_param", "gaussian_window"} <= set(np.load(PARAMS))
+    assert PARAMS.stat().st_size == 11850 and {"mu_pris_param", "cov_pris_param", "gaussian_window"} <= set(
+        np.load(PARAMS)
+    )
     assert "Apache License" in (folder / "LICENSE-BasicSR.txt").read_text()
     assert "BasicSR" in (folder / "NIQE_NOTICE.md").read_text()

@@ -8,14 +8,13 @@ import sys
 import textwrap
 
 import numpy as np
+import onnxruntime as ort  # noqa: E402  (the test extra installs it: never skip)
 import pytest
 from conftest import SAMPLE, load_rgb
 
 from lowlight_cli.errors import DeviceError, WeightsError
 from lowlight_cli.inference.onnx_backend import CPU, CUDA, TENSORRT, OnnxBackend, choose_providers
 from lowlight_cli.weights.registry import BUNDLED, ONNX_MANIFEST, resolve_onnx
-
-import onnxruntime as ort  # noqa: E402  (the test extra installs it: never skip)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +131,9 @@ def test_damaged_or_missing_exports_are_refused(exported, tmp_path):
         f.write(b"\0")
     with pytest.raises(WeightsError, match="sha256"):
         resolve_onnx(copy)
-    with pytest.raises(WeightsError, match="no such file or folder"):  # not "run lowlight export": nothing to export
+    with pytest.raises(
+        WeightsError, match="no such file or folder"
+    ):  # not "run lowlight export": nothing to export
         resolve_onnx(tmp_path / "nothing-here")
     (tmp_path / "no-graphs").mkdir()
     with pytest.raises(WeightsError, match="lowlight export"):
@@ -164,4 +165,6 @@ def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gp
     assert auto_backend(str(bare), "cpu") == "torch"
     assert auto_backend("hf://someone/weights/model.safetensors", "cpu") == "torch"  # never fetches graphs
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert auto_backend("agllnet-look-5", "cuda") == "torch"  # torch may have the GPU; CPU onnx must not win
+        assert (
+            auto_backend("agllnet-look-5", "cuda") == "torch"
+        )  # torch may have the GPU; CPU onnx must not win

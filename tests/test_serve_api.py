@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from _serve import CLI_ARGS, SETTINGS, jpeg_bytes, photo
+from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -19,10 +21,6 @@ from lowlight_cli.cli.app import app as cli
 from lowlight_cli.serve.app import create_app
 from lowlight_cli.serve.engine import Engine
 from lowlight_cli.serve.settings import ServeSettings
-
-from _serve import CLI_ARGS, SETTINGS, jpeg_bytes, photo
-
-from fastapi.testclient import TestClient
 
 LOCAL = "http://127.0.0.1:8000"
 TOKEN = "test-token-0123456789abcdef"
@@ -87,8 +85,21 @@ def test_enhance_equals_the_cli_and_keeps_metadata(api, tmp_path):
         exif = out.getexif()
         assert exif[0x010F] == "lowlight-test-camera" and exif.get(0x0112, 1) == 1
         assert out.info["icc_profile"] == icc
-    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "cli"), "--strength", "0.6",
-                                      "--exposure", "+0.5ev", "--keep-colour", *CLI_ARGS])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "enhance",
+            str(src),
+            "-o",
+            str(tmp_path / "cli"),
+            "--strength",
+            "0.6",
+            "--exposure",
+            "+0.5ev",
+            "--keep-colour",
+            *CLI_ARGS,
+        ],
+    )
     assert result.exit_code == 0, result.output
     expected = _pixels((tmp_path / "cli" / "night.jpg").read_bytes())
     got = _pixels(r.content)
@@ -100,11 +111,16 @@ def test_enhance_equals_the_cli_and_keeps_metadata(api, tmp_path):
 def test_page_docs_and_security_headers(api):
     page = api.get("/")
     assert page.status_code == 200 and 'id="drop"' in page.text
-    assert "default-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
+    assert (
+        "default-src 'self'" in page.headers["content-security-policy"]
+        and page.headers["x-frame-options"] == "DENY"
+    )
     assert api.get("/static/controls.js").status_code == 200
     assert api.get("/static/..%2Fapp.py").status_code == 404  # only the page's own files, by name
     docs = api.get("/docs")
-    assert docs.status_code == 200 and "content-security-policy" not in docs.headers  # Swagger UI loads from a CDN
+    assert (
+        docs.status_code == 200 and "content-security-policy" not in docs.headers
+    )  # Swagger UI loads from a CDN
     assert "/api/v1/jobs/{job_id}/events" in api.get("/openapi.json").json()["paths"]
 
 
@@ -124,16 +140,29 @@ def test_oversized_body_and_too_many_pixels_get_413(engine):
         r = c.post("/api/v1/enhance", files={"file": ("big.jpg", b"\xff" * 60_000)})
         assert r.status_code == 413
         assert "over this server's limit of 0.05 MB (--max-body)" in r.json()["detail"]
-        r = c.post("/api/v1/enhance", files={"file": ("wide.jpg", jpeg_bytes(400, 300))})  # 0.12 MP, small file
+        r = c.post(
+            "/api/v1/enhance", files={"file": ("wide.jpg", jpeg_bytes(400, 300))}
+        )  # 0.12 MP, small file
         assert r.status_code == 413
-        assert r.json()["detail"] == ("wide.jpg: 400x300 = 0.12 MP is over this server's limit of 0.1 MP (--max-pixels)")
-        r = c.post("/api/v1/jobs", files=[("files", ("ok.jpg", jpeg_bytes(64, 64))), ("files", ("wide.jpg", jpeg_bytes(400, 300)))])
+        assert r.json()["detail"] == (
+            "wide.jpg: 400x300 = 0.12 MP is over this server's limit of 0.1 MP (--max-pixels)"
+        )
+        r = c.post(
+            "/api/v1/jobs",
+            files=[("files", ("ok.jpg", jpeg_bytes(64, 64))), ("files", ("wide.jpg", jpeg_bytes(400, 300)))],
+        )
         assert r.status_code == 413 and r.json()["detail"].startswith("wide.jpg: 400x300")
 
 
 def _multipart(name: str, data: bytes, boundary: str = "lowlight-test-boundary") -> tuple[bytes, dict]:
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
@@ -147,8 +176,15 @@ def test_oversized_chunked_body_gets_413_not_400(engine):
     body, headers = _multipart("big.jpg", jpeg_bytes(64, 64) + bytes(100_000))
     expected = {"detail": "request body is over this server's limit of 0.05 MB (--max-body)"}
     with client(engine, max_body=50_000) as c:
-        r = c.post("/api/v1/enhance", content=(body[i:i + 8192] for i in range(0, len(body), 8192)), headers=headers)
-        assert r.request.headers.get("transfer-encoding") == "chunked" and "content-length" not in r.request.headers
+        r = c.post(
+            "/api/v1/enhance",
+            content=(body[i : i + 8192] for i in range(0, len(body), 8192)),
+            headers=headers,
+        )
+        assert (
+            r.request.headers.get("transfer-encoding") == "chunked"
+            and "content-length" not in r.request.headers
+        )
         assert r.status_code == 413 and r.json() == expected
         assert r.headers["x-content-type-options"] == "nosniff"
         small, headers = _multipart("ok.jpg", jpeg_bytes(64, 64))  # under the limit, chunked too: enhanced
@@ -157,8 +193,13 @@ def test_oversized_chunked_body_gets_413_not_400(engine):
     server = LiveServer(create_app(ServeSettings(**SETTINGS, max_body=50_000).checked(), engine))
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-        conn.request("POST", "/api/v1/enhance", body=(body[i:i + 8192] for i in range(0, len(body), 8192)),
-                     headers=_multipart("big.jpg", b"")[1], encode_chunked=True)
+        conn.request(
+            "POST",
+            "/api/v1/enhance",
+            body=(body[i : i + 8192] for i in range(0, len(body), 8192)),
+            headers=_multipart("big.jpg", b"")[1],
+            encode_chunked=True,
+        )
         answer = conn.getresponse()
         assert answer.status == 413 and json.loads(answer.read()) == expected
         conn.close()
@@ -178,14 +219,24 @@ def test_invalid_form_and_query_values_are_one_line_naming_the_field_and_its_ran
         r = api.post("/api/v1/enhance", files=photo_file, data=form)
         assert r.status_code == 422 and r.json() == {"detail": detail}, r.text
     r = api.post("/api/v1/enhance", files=photo_file, data={"strength": "lots"})
-    assert r.status_code == 422 and r.json()["detail"].startswith("strength 'lots': input should be a valid number")
+    assert r.status_code == 422 and r.json()["detail"].startswith(
+        "strength 'lots': input should be a valid number"
+    )
     r = api.post("/api/v1/enhance", data={"strength": "0.5"})
     assert r.status_code == 422 and r.json() == {"detail": "file: missing (a required form field)"}
-    r = api.post("/api/v1/jobs", files=[("files", ("a.jpg", jpeg_bytes(64, 64)))], data={"strength": "2", "quality": "101"})
-    assert r.status_code == 422 and r.json()["detail"] == ("strength 2 is out of range: must be between 0 and 1 (form field); "
-                                                           "quality 101 is out of range: must be between 1 and 100 (form field)")
+    r = api.post(
+        "/api/v1/jobs",
+        files=[("files", ("a.jpg", jpeg_bytes(64, 64)))],
+        data={"strength": "2", "quality": "101"},
+    )
+    assert r.status_code == 422 and r.json()["detail"] == (
+        "strength 2 is out of range: must be between 0 and 1 (form field); "
+        "quality 101 is out of range: must be between 1 and 100 (form field)"
+    )
     r = api.get("/api/v1/jobs/nothing/zip", params={"strength": "7"})
-    assert r.status_code == 422 and r.json() == {"detail": "strength 7 is out of range: must be between 0 and 1 (query parameter)"}
+    assert r.status_code == 422 and r.json() == {
+        "detail": "strength 7 is out of range: must be between 0 and 1 (query parameter)"
+    }
 
 
 def test_token_missing_wrong_and_right(engine):
@@ -194,7 +245,10 @@ def test_token_missing_wrong_and_right(engine):
         assert c.get("/").status_code == 200  # nor the page
         r = c.get("/api/v1/models")
         assert r.status_code == 401 and "Authorization: Bearer" in r.json()["detail"]
-        assert c.get("/api/v1/models", headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 403
+        assert (
+            c.get("/api/v1/models", headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code
+            == 403
+        )
         assert c.get("/api/v1/models", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
@@ -220,7 +274,9 @@ def test_bad_host_header_is_refused(api):
     r = api.get("/api/v1/models", headers={"Host": "attacker.example:8000"})
     assert r.status_code == 400 and "DNS-rebinding" in r.json()["detail"]
     assert api.get("/healthz", headers={"Host": "localhost:8000"}).status_code == 200
-    assert api.get("/healthz", headers={"Host": "192.168.1.20:8000"}).status_code == 200  # an IP cannot be rebound
+    assert (
+        api.get("/healthz", headers={"Host": "192.168.1.20:8000"}).status_code == 200
+    )  # an IP cannot be rebound
 
 
 def test_corrupt_upload_is_one_line_naming_the_file(api):
@@ -230,13 +286,22 @@ def test_corrupt_upload_is_one_line_naming_the_file(api):
     assert detail == "broken.jpg: not an image (or a format Pillow cannot identify)"
     truncated = jpeg_bytes(200, 150)[:700]
     r = api.post("/api/v1/enhance", files={"file": ("cut.jpg", truncated)})
-    assert r.status_code == 400 and r.json()["detail"].startswith("cut.jpg: ") and "\n" not in r.json()["detail"]
+    assert (
+        r.status_code == 400 and r.json()["detail"].startswith("cut.jpg: ") and "\n" not in r.json()["detail"]
+    )
 
 
 def test_job_progress_per_tile_zip_and_a_bad_file_in_the_batch(api, tiled, tmp_path):
     good = photo(tmp_path / "a.jpg", width=200, orientation=1).read_bytes()
-    r = api.post("/api/v1/jobs", files=[("files", ("a.jpg", good)), ("files", ("../../etc/b.jpg", b"garbage")),
-                                        ("files", ("c.jpg", good))], data={"strength": "0.8"})
+    r = api.post(
+        "/api/v1/jobs",
+        files=[
+            ("files", ("a.jpg", good)),
+            ("files", ("../../etc/b.jpg", b"garbage")),
+            ("files", ("c.jpg", good)),
+        ],
+        data={"strength": "0.8"},
+    )
     assert r.status_code == 202, r.text
     job = r.json()
     events = _events(api, job["id"])
@@ -272,13 +337,15 @@ def test_cancel_stops_a_job_between_tiles(api, engine, tiled, tmp_path):
     final = api.get(f"/api/v1/jobs/{job_id}").json()
     assert final["status"] == "cancelled"
     statuses = [i["status"] for i in final["items"]]
-    assert statuses.count("cancelled") >= 3, statuses  # the running ones stopped, the waiting ones never started
+    assert statuses.count("cancelled") >= 3, (
+        statuses
+    )  # the running ones stopped, the waiting ones never started
     stopped = [i for i in final["items"] if i["status"] == "cancelled" and i["progress"][1]]
     assert stopped and all(i["progress"][0] < i["progress"][1] for i in stopped)  # mid-photo, between tiles
     assert events[-1]["type"] == "end"
     # promptly, counted in work and not in seconds (which a busy machine stretches): after the cancel, each
     # worker finishes at most the tile it was on, of the 48 there are
-    after = events[[e["type"] for e in events].index("cancelling") + 1:]
+    after = events[[e["type"] for e in events].index("cancelling") + 1 :]
     assert sum(e["type"] == "progress" for e in after) <= engine.workers, after
 
 
@@ -336,7 +403,6 @@ def test_memory_is_bounded_under_concurrent_requests(api):
 def test_video_job_progress_per_frame_and_result(api, tmp_path):
     """One short video as a job: progress events per batch of frames, the enhanced video downloadable."""
     import av
-
     from test_video import make_clip
 
     clip = make_clip(tmp_path / "clip.mp4", size=(64, 48), frames=6, audio=False)
@@ -367,29 +433,51 @@ def test_full_queue_is_503(engine):
         try:
             body = jpeg_bytes(160, 120)
             with ThreadPoolExecutor(6) as pool:
-                codes = list(pool.map(lambda _: c.post("/api/v1/enhance", files={"file": ("q.jpg", body)}).status_code, range(6)))
+                codes = list(
+                    pool.map(
+                        lambda _: c.post("/api/v1/enhance", files={"file": ("q.jpg", body)}).status_code,
+                        range(6),
+                    )
+                )
         finally:
             engine.settings = engine_settings
     assert 503 in codes and 200 in codes
 
 
 def test_cli_refuses_bad_options_in_one_line():
-    for args, message in ((["--cors-origin", "*"], "wildcards are refused"), (["--max-pixels", "lots"], "--max-pixels 'lots'"),
-                          (["--token", "short"], "at least 16 characters")):
+    for args, message in (
+        (["--cors-origin", "*"], "wildcards are refused"),
+        (["--max-pixels", "lots"], "--max-pixels 'lots'"),
+        (["--token", "short"], "at least 16 characters"),
+    ):
         result = CliRunner().invoke(cli, ["serve", *args])
-        assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
+        assert (
+            result.exit_code == 1
+            and message in result.output
+            and len(result.output.strip().splitlines()) == 1
+        )
 
 
 def test_denoise_field_matches_the_cli_and_is_range_checked(api, tmp_path):
     """`denoise` (as --denoise): the served photo equals `lowlight enhance --denoise 0` within 1 level; an
     out-of-range value is a one-line detail naming the field."""
     src = photo(tmp_path / "grain.jpg", width=200)
-    r = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")}, data={"denoise": "0"})
+    r = api.post(
+        "/api/v1/enhance",
+        files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")},
+        data={"denoise": "0"},
+    )
     assert r.status_code == 200, r.text
-    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "cli"), "--denoise", "0", *CLI_ARGS])
+    result = CliRunner().invoke(
+        cli, ["enhance", str(src), "-o", str(tmp_path / "cli"), "--denoise", "0", *CLI_ARGS]
+    )
     assert result.exit_code == 0, result.output
     assert np.abs(_pixels(r.content) - _pixels((tmp_path / "cli" / "grain.jpg").read_bytes())).max() <= 1
     full = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")})
     assert not np.array_equal(_pixels(full.content), _pixels(r.content))
-    bad = api.post("/api/v1/enhance", files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")}, data={"denoise": "2"})
+    bad = api.post(
+        "/api/v1/enhance",
+        files={"file": ("grain.jpg", src.read_bytes(), "image/jpeg")},
+        data={"denoise": "2"},
+    )
     assert bad.status_code == 422 and "denoise" in bad.json()["detail"] and "\n" not in bad.json()["detail"]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _serve import CLI_ARGS, SETTINGS, LiveServer
+from conftest import SAMPLE
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -20,15 +22,14 @@ from lowlight_cli.cli.app import app as cli
 from lowlight_cli.serve.app import create_app
 from lowlight_cli.serve.settings import ServeSettings
 
-from _serve import CLI_ARGS, SETTINGS, LiveServer
-from conftest import SAMPLE
-
 APT = "apt-get install -y chromium chromium-driver"
 
 
 def browser_paths() -> tuple[str, str]:
     """Chromium and its driver: $LOWLIGHT_CHROMIUM / $LOWLIGHT_CHROMEDRIVER, else on PATH (Debian packages)."""
-    binary = os.environ.get("LOWLIGHT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    binary = (
+        os.environ.get("LOWLIGHT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     driver = os.environ.get("LOWLIGHT_CHROMEDRIVER") or shutil.which("chromedriver")
     if not (binary and driver):
         pytest.fail(f"the browser test needs Chromium and its driver: {APT} (CI does; see .ci/run)")
@@ -43,11 +44,18 @@ def start_browser(downloads: Path, size: tuple[int, int] = (1400, 860)):
     binary, driver = browser_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={size[0]},{size[1]}", "--force-device-scale-factor=1"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={size[0]},{size[1]}",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
 
@@ -55,12 +63,16 @@ def drop_file(driver, path: Path) -> None:
     """Drop `path` on the page's drop zone: a real File in a DataTransfer, dispatched as a `drop` event."""
     from selenium.webdriver.common.by import By
 
-    driver.execute_script("const i = document.createElement('input'); i.type = 'file'; i.id = 'test-file';"
-                          "i.style.display = 'none'; document.body.appendChild(i);")
+    driver.execute_script(
+        "const i = document.createElement('input'); i.type = 'file'; i.id = 'test-file';"
+        "i.style.display = 'none'; document.body.appendChild(i);"
+    )
     driver.find_element(By.ID, "test-file").send_keys(str(path))
-    driver.execute_script("const dt = new DataTransfer(); dt.items.add(document.getElementById('test-file').files[0]);"
-                          "document.getElementById('drop').dispatchEvent("
-                          "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));")
+    driver.execute_script(
+        "const dt = new DataTransfer(); dt.items.add(document.getElementById('test-file').files[0]);"
+        "document.getElementById('drop').dispatchEvent("
+        "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+    )
 
 
 def shown_pixels(driver) -> np.ndarray:
@@ -108,8 +120,13 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
         for _ in range(40):
             slider.send_keys(Keys.ARROW_LEFT)
         Select(driver.find_element(By.ID, "exposure-mode")).select_by_value("ev")  # +0.5 EV by default
-        wait(lambda: '"strength":0.6' in after.get_attribute("data-rendered") and '"ev":0.5' in after.get_attribute("data-rendered"),
-             what="the re-rendered preview")
+        wait(
+            lambda: (
+                '"strength":0.6' in after.get_attribute("data-rendered")
+                and '"ev":0.5' in after.get_attribute("data-rendered")
+            ),
+            what="the re-rendered preview",
+        )
         moved = shown_pixels(driver)
         assert np.abs(moved - full).mean() > 2  # the shown pixels changed with the sliders
 
@@ -123,14 +140,20 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
         # and the download is what the page's "Copy as lowlight enhance" command gives: the settings and the
         # weights the page showed (the server runs `official`, not the CLI's default: --weights must be there)
         driver.find_element(By.ID, "copy-cli").click()
-        copied = wait(lambda: driver.find_element(By.ID, "command").get_attribute("textContent"), what="the command")
+        copied = wait(
+            lambda: driver.find_element(By.ID, "command").get_attribute("textContent"), what="the command"
+        )
         words = shlex.split(copied.split("\n")[0])
         assert words[:3] == ["lowlight", "enhance", "street.png"], copied
-        assert set(words[3:]) >= {"--strength", "0.6", "--exposure", "+0.5ev", "--weights", "official"}, copied
+        assert set(words[3:]) >= {"--strength", "0.6", "--exposure", "+0.5ev", "--weights", "official"}, (
+            copied
+        )
         out = tmp_path / "cli"
-        runtime = list(CLI_ARGS)  # backend, device and tiling as the server's; the weights from the copied command
+        runtime = list(
+            CLI_ARGS
+        )  # backend, device and tiling as the server's; the weights from the copied command
         at = runtime.index("--weights")
-        del runtime[at:at + 2]
+        del runtime[at : at + 2]
         result = CliRunner().invoke(cli, ["enhance", str(src), *words[3:], "-o", str(out), *runtime])
         assert result.exit_code == 0, result.output
         expected = np.asarray(Image.open(out / "street.png").convert("RGB"), np.int16)

@@ -16,9 +16,25 @@ from lowlight_cli.errors import LowlightError
 INFERENCE = {"--weights", "-w", "--device", "--backend", "--precision", "--tile", "--gate", "--no-gate"}
 FAST = {"--fast"}
 OUT = {"--out", "--output", "-o"}
-COMMANDS = {"enhance": INFERENCE | FAST | OUT, "video": INFERENCE | FAST | OUT, "serve": INFERENCE | FAST,
-            "eval": INFERENCE | OUT}
-RUN = ["--weights", "official", "--backend", "onnx", "--device", "cpu", "--precision", "fp32", "--tile", "0", "--no-gate"]
+COMMANDS = {
+    "enhance": INFERENCE | FAST | OUT,
+    "video": INFERENCE | FAST | OUT,
+    "serve": INFERENCE | FAST,
+    "eval": INFERENCE | OUT,
+}
+RUN = [
+    "--weights",
+    "official",
+    "--backend",
+    "onnx",
+    "--device",
+    "cpu",
+    "--precision",
+    "fp32",
+    "--tile",
+    "0",
+    "--no-gate",
+]
 """The shared options as every command below is given them (official: the cheapest bundled network)."""
 
 
@@ -42,8 +58,11 @@ def test_the_shared_options_are_one_definition():
     """Same help, default and type on every command that has them (eval's --weights is repeatable, its own)."""
     tables = {c: params(c) for c in COMMANDS}
     for name in sorted((INFERENCE | FAST) - {"--weights", "-w"}):
-        found = [(tables[c][name].help, tables[c][name].default, tables[c][name].type_descriptor.annotation)
-                 for c in COMMANDS if name in tables[c]]
+        found = [
+            (tables[c][name].help, tables[c][name].default, tables[c][name].type_descriptor.annotation)
+            for c in COMMANDS
+            if name in tables[c]
+        ]
         assert len(set(found)) == 1, (name, found)
     for c in ("enhance", "video", "eval"):
         assert set(tables[c]["--out"].opts) == OUT, c  # one option, three names
@@ -67,8 +86,20 @@ def test_eval_takes_the_shared_options(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     _tiny(photos / "a.png")
-    result = CliRunner().invoke(app, ["eval", "--data", str(photos), *RUN, "--self-target", "--no-sheet",
-                                      "--output", str(tmp_path / "report"), "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--data",
+            str(photos),
+            *RUN,
+            "--self-target",
+            "--no-sheet",
+            "--output",
+            str(tmp_path / "report"),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "report" / "summary.csv").is_file()
 
@@ -100,7 +131,9 @@ def test_video_takes_the_output_as_argument_or_out(tmp_path):
         assert (tmp_path / out).stat().st_size > 0
     for args in ([], [str(tmp_path / "c.mp4"), "--out", str(tmp_path / "d.mp4")]):
         result = runner.invoke(app, ["video", str(clip), *args, *RUN])
-        assert result.exit_code == 2 and "OUTPUT" in result.output, result.output  # a usage error, nothing run
+        assert result.exit_code == 2 and "OUTPUT" in result.output, (
+            result.output
+        )  # a usage error, nothing run
     assert not (tmp_path / "c.mp4").exists() and not (tmp_path / "d.mp4").exists()
 
 
@@ -111,20 +144,35 @@ def test_serve_builds_its_enhancer_with_them_and_reports_them(tmp_path, monkeypa
     import io
 
     import uvicorn
-    from fastapi.testclient import TestClient
-
     from _serve import free_port, photo
+    from fastapi.testclient import TestClient
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    shared = ["--weights", "agllnet-look-5", "--backend", "onnx", "--device", "cpu", "--precision", "fp32",
-              "--tile", "0", "--fast", "--no-gate"]
+    shared = [
+        "--weights",
+        "agllnet-look-5",
+        "--backend",
+        "onnx",
+        "--device",
+        "cpu",
+        "--precision",
+        "fp32",
+        "--tile",
+        "0",
+        "--fast",
+        "--no-gate",
+    ]
     result = CliRunner().invoke(app, ["serve", "--port", str(free_port()), *shared])
     assert result.exit_code == 0, result.output
     with TestClient(started["app"], base_url="http://127.0.0.1:8000") as api:  # the lifespan loads the model
         loaded = api.get("/api/v1/models").json()["loaded"]
         assert (loaded["weights"], loaded["precision"], loaded["fast"], loaded["gate"]) == (
-            "agllnet-look-5", "fp32", True, False)
+            "agllnet-look-5",
+            "fp32",
+            True,
+            False,
+        )
         engine = api.app.state.store.engine
         enhancer = engine.enhancer
         assert enhancer.fast_side and enhancer.gate is False and enhancer.tile == 0

@@ -74,8 +74,9 @@ def test_an_older_manifest_listing_int8_graphs_loads_fp32_and_fp16(tmp_path):
     fp32/fp16 graphs are still checked against their sha256."""
     folder = shutil.copytree(resolve_onnx("official").folder, tmp_path / "onnx")
     manifest = json.loads((folder / ONNX_MANIFEST).read_text())
-    manifest["graphs"]["int8"] = {stage: {"file": f"{stage}.int8.onnx", "sha256": "0" * 64}
-                                  for stage in ("attention", "local")}
+    manifest["graphs"]["int8"] = {
+        stage: {"file": f"{stage}.int8.onnx", "sha256": "0" * 64} for stage in ("attention", "local")
+    }
     manifest["gates"] = {"int8": {"min_psnr_vs_fp32_db": 27.3, "max_metric_loss_db": 1.02, "passed": False}}
     (folder / ONNX_MANIFEST).write_text(json.dumps(manifest, indent=2))
     graphs = resolve_onnx(folder)
@@ -115,7 +116,9 @@ def test_carry_restores_full_size_detail_and_does_not_bring_back_noise():
     flat = np.full((512, 768, 3), 0.1, np.float32)
     noisy = flat + rng.normal(0, 0.01, flat.shape).astype(np.float32)
     out = apply(noisy, *fit(downscale(noisy, size), np.clip(downscale(noisy, size) * 4, 0, 1)))
-    assert out.std() < 0.25 * 4 * 0.01  # the x4 gain would make it 0.04; the denoised guide keeps it far below
+    assert (
+        out.std() < 0.25 * 4 * 0.01
+    )  # the x4 gain would make it 0.04; the denoised guide keeps it far below
 
 
 def test_fast_mode_enhances_at_full_size_near_the_full_model():
@@ -129,8 +132,11 @@ def test_fast_mode_enhances_at_full_size_near_the_full_model():
     assert "fast" in fast_enhancer.description
     assert psnr(fast.image, full.image) > 20 and fast.image.mean() > 1.5 * rgb.mean()
     small = load_rgb(SAMPLE, (200, 150))  # already below the fast side: the full model runs
-    np.testing.assert_allclose(fast_enhancer.enhance(small).image,
-                               Enhancer("official", device="cpu", backend="onnx").enhance(small).image, atol=1e-6)
+    np.testing.assert_allclose(
+        fast_enhancer.enhance(small).image,
+        Enhancer("official", device="cpu", backend="onnx").enhance(small).image,
+        atol=1e-6,
+    )
     with pytest.raises(LowlightError, match="--quality"):
         Enhancer("official", device="cpu", backend="onnx", quality="draft")
 
@@ -141,8 +147,8 @@ def test_fast_mode_enhances_at_full_size_near_the_full_model():
 def test_folder_outcomes_keep_input_order_past_a_bad_file(tmp_path):
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
-    from lowlight_cli.io.paths import collect_inputs
     from lowlight_cli.io.images import read_image, write_image
+    from lowlight_cli.io.paths import collect_inputs
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -154,10 +160,19 @@ def test_folder_outcomes_keep_input_order_past_a_bad_file(tmp_path):
     (tmp_path / "out").mkdir()
     write_image(tmp_path / "out" / "e.png", rgb[:8, :8], meta, fmt="png")  # exists: skipped, not replaced
     enhancer = Enhancer("official", device="cpu", backend="onnx")
-    outcomes = list(enhance_items(enhancer, collect_inputs([str(folder)], False), tmp_path / "out", "", "png"))
-    assert [(o.source.name, o.status) for o in outcomes] == [
-        ("a.jpg", "done"), ("b.jpg", "failed"), ("c.jpg", "done"), ("d.png", "done"), ("e.jpg", "skipped"),
-    ]  # two inputs with one output name (d.jpg beside d.png) refuse the whole run: tests/test_batch_outputs.py
+    outcomes = list(
+        enhance_items(enhancer, collect_inputs([str(folder)], False), tmp_path / "out", "", "png")
+    )
+    assert (
+        [(o.source.name, o.status) for o in outcomes]
+        == [
+            ("a.jpg", "done"),
+            ("b.jpg", "failed"),
+            ("c.jpg", "done"),
+            ("d.png", "done"),
+            ("e.jpg", "skipped"),
+        ]
+    )  # two inputs with one output name (d.jpg beside d.png) refuse the whole run: tests/test_batch_outputs.py
     assert "b.jpg" in outcomes[1].error
     assert read_image(tmp_path / "out" / "e.png")[0].shape == (8, 8, 3)
     assert read_image(tmp_path / "out" / "a.png")[0].shape == (96, 128, 3)

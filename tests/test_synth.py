@@ -49,7 +49,9 @@ def photos(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("photos")
     for i in range(N_GOOD):
         _save(root / f"set{i % 2}" / f"img{i}.png", good_image(i))
-    _save(root / "grey.png", np.repeat(good_image(99).mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8))
+    _save(
+        root / "grey.png", np.repeat(good_image(99).mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8)
+    )
     (root / "empty.jpg").write_bytes(b"")
     buf = io.BytesIO()
     from PIL import Image
@@ -87,7 +89,8 @@ def test_filters_reject_dark_blurred_grey_and_keep_good():
 
 
 @pytest.mark.parametrize(
-    "name, failed", [("000000000785.jpg", ()), ("000000022705.jpg", ("darkness",)), ("000000050811.jpg", ("blur",))]
+    "name, failed",
+    [("000000000785.jpg", ()), ("000000022705.jpg", ("darkness",)), ("000000050811.jpg", ("blur",))],
 )
 def test_filters_on_real_photos(name, failed):
 
@@ -102,13 +105,14 @@ def test_bayer_mosaic_demosaic_round_trip(pattern):
     from lowlight_cli.synth.noise import demosaic, mosaic
 
     flat = np.broadcast_to(np.float32([0.8, 0.4, 0.1]), (8, 8, 3))
-    np.testing.assert_allclose(demosaic(mosaic(flat, pattern), pattern)[2:-2, 2:-2], flat[2:-2, 2:-2], atol=1e-4)
+    np.testing.assert_allclose(
+        demosaic(mosaic(flat, pattern), pattern)[2:-2, 2:-2], flat[2:-2, 2:-2], atol=1e-4
+    )
 
 
 def test_pairs_are_darker_with_parameters_in_range_and_consistent_targets(baseline, photos, tmp_path):
-    from lowlight_cli.training.data import read_pair
-
     from lowlight_cli.synth.lowlight import cast
+    from lowlight_cli.training.data import read_pair
 
     pairs = load_pairs(baseline)
     assert len(pairs) == N_GOOD
@@ -164,7 +168,9 @@ def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturat
     np.testing.assert_allclose(ratios(kept), ratios(high), atol=1e-4)  # R:G:B kept, as less light would
     assert abs(mean_luma(kept) / mean_luma(paper) - 1) < 0.35  # about as dark
     drop = lambda low: mean_chroma(lab(low)) / mean_chroma(lab(high * (mean_luma(low) / mean_luma(high))))  # noqa: E731
-    assert drop(paper) > 1.5  # more colourful than less light would make it (docs/synth.md#ratio-darkening: median 2.1)
+    assert (
+        drop(paper) > 1.5
+    )  # more colourful than less light would make it (docs/synth.md#ratio-darkening: median 2.1)
     spread = lambda x: np.abs(ratios(x) - 1 / 3).mean()  # noqa: E731  (0 for grey)
     assert spread(paper) > 1.5 * spread(high)  # the per-channel power pushes every colour away from grey
     # The share is followed, identity pairs are never darkened, and with the default share 0 nothing is drawn,
@@ -175,7 +181,9 @@ def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturat
     darkened = [p for p in draws if p["exposure"] != "identity"]
     assert abs(np.mean([p["keep_ratios"] for p in darkened]) - 0.5) < 0.04
     assert not any(p["keep_ratios"] for p in draws if p["exposure"] == "identity")
-    assert not any("keep_ratios" in sample_params(rng, DEFAULTS) for _ in range(50))  # the draw is inside that branch
+    assert not any(
+        "keep_ratios" in sample_params(rng, DEFAULTS) for _ in range(50)
+    )  # the draw is inside that branch
 
 
 def test_identity_pairs_keep_the_photo_as_input_and_target():
@@ -292,8 +300,9 @@ def test_other_settings_in_the_same_folder_are_refused(photos, baseline, tmp_pat
         run(folder_or_glob(str(photos)), baseline, dataclasses.replace(DEFAULTS, seed=1), workers=0, limit=1)
     # what the look benchmark checks before scoring a synthetic set (a set made by older code is named, not used)
     assert settings_differ(baseline, DEFAULTS) == []
-    assert settings_differ(baseline, dataclasses.replace(DEFAULTS, seed=1, noise_debias=not DEFAULTS.noise_debias)) == [
-        "noise_debias", "seed"]
+    assert settings_differ(
+        baseline, dataclasses.replace(DEFAULTS, seed=1, noise_debias=not DEFAULTS.noise_debias)
+    ) == ["noise_debias", "seed"]
     assert settings_differ(tmp_path, DEFAULTS) is None
     old = json.loads((baseline / "settings.json").read_text())
     del old["ratio_darkening_share"]  # a setting added since that folder was made
@@ -304,7 +313,12 @@ def test_other_settings_in_the_same_folder_are_refused(photos, baseline, tmp_pat
 def test_sources_coco_and_voc_layouts(tmp_path):
     from lowlight_cli.synth.sources import coco, voc
 
-    for rel in ("coco/val2017/b.jpg", "coco/train2017/a.jpg", "coco/annotations/x.json", "v/VOCdevkit/VOC2012/JPEGImages/c.jpg"):
+    for rel in (
+        "coco/val2017/b.jpg",
+        "coco/train2017/a.jpg",
+        "coco/annotations/x.json",
+        "v/VOCdevkit/VOC2012/JPEGImages/c.jpg",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"")
     assert [s.rel for s in coco(tmp_path / "coco")] == ["train2017/a.jpg", "val2017/b.jpg"]
@@ -325,14 +339,22 @@ def test_synth_loader_returns_aligned_crops(baseline):
     for i in range(len(data)):
         item = data[i]
         shapes = {k: tuple(v.shape) for k, v in item.items()}
-        assert shapes == {"low": (3, 64, 64), "low_clean": (3, 64, 64), "high": (3, 64, 64),
-                          "attention": (1, 64, 64), "noise": (3, 64, 64), "amplified": (3, 64, 64),
-                          "noise_known": (1,)}
+        assert shapes == {
+            "low": (3, 64, 64),
+            "low_clean": (3, 64, 64),
+            "high": (3, 64, 64),
+            "attention": (1, 64, 64),
+            "noise": (3, 64, 64),
+            "amplified": (3, 64, 64),
+            "noise_known": (1,),
+        }
         assert all(v.dtype == torch.float32 for v in item.values()) and float(item["noise_known"]) == 1.0
         # the same crop and flip everywhere: the targets still agree pixel by pixel
         torch.testing.assert_close(item["noise"], item["low"] - item["low_clean"], atol=3e-5, rtol=0)
         hi, lo = item["high"].amax(0), item["low_clean"].amax(0)
-        torch.testing.assert_close(item["attention"][0], ((hi - lo).abs() / (hi + 1e-4)).clamp(0, 1), atol=0.02, rtol=0)
+        torch.testing.assert_close(
+            item["attention"][0], ((hi - lo).abs() / (hi + 1e-4)).clamp(0, 1), atol=0.02, rtol=0
+        )
     fly = OnTheFlyPairs(PHOTOS, crop=48)
     item = fly[0]
     assert len(fly) == 3 and item["attention"].shape == (1, 48, 48) and item["amplified"].shape == (3, 48, 48)
@@ -431,12 +453,35 @@ def test_cli_synth_report_preview_and_merge(photos, tmp_path):
     app.command("synth")(synth.synth)
     app.command("synth-merge")(synth.synth_merge)
     out = tmp_path / "out"
-    args = ["synth", "--src", str(photos / "set0"), "--out", str(out), "--workers", "0", "--gamma", "2,3", "--identity-share", "0", "--mild-share", "0",
-            "--shard", "1/1", "--report", "--preview", str(tmp_path / "grid.png"), "--limit", "2"]
+    args = [
+        "synth",
+        "--src",
+        str(photos / "set0"),
+        "--out",
+        str(out),
+        "--workers",
+        "0",
+        "--gamma",
+        "2,3",
+        "--identity-share",
+        "0",
+        "--mild-share",
+        "0",
+        "--shard",
+        "1/1",
+        "--report",
+        "--preview",
+        str(tmp_path / "grid.png"),
+        "--limit",
+        "2",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 pairs written" in result.output and (tmp_path / "grid.png").exists()
-    assert all((out / name).exists() for name in ("report.md", "report.json", "report-filters.png", "report-params.png"))
+    assert all(
+        (out / name).exists()
+        for name in ("report.md", "report.json", "report-filters.png", "report-params.png")
+    )
     assert all(2 <= r["params"]["gamma"] <= 3 for r in read_jsonl(out / "manifest.shard-1-of-1.jsonl"))
     result = CliRunner().invoke(app, ["synth-merge", str(out)])
     assert result.exit_code == 0 and len(load_pairs(out)) == 2
@@ -453,7 +498,9 @@ def resumed_rejected(out: Path) -> int:
     return sum(r["status"] == "rejected" for r in read_jsonl(out / "skipped.jsonl"))
 
 
-def test_tar_shards_hold_the_loose_pairs_and_an_interrupted_run_resumes_to_the_same_shards(photos, baseline, tmp_path):
+def test_tar_shards_hold_the_loose_pairs_and_an_interrupted_run_resumes_to_the_same_shards(
+    photos, baseline, tmp_path
+):
     """`tar=N`: WebDataset shards of N pairs whose members are the loose files byte for byte; a run killed
     with a shard open loses only that shard, and the resumed run ends with the uninterrupted run's bytes."""
     import tarfile
@@ -471,7 +518,10 @@ def test_tar_shards_hold_the_loose_pairs_and_an_interrupted_run_resumes_to_the_s
     for record in records:
         with tarfile.open(whole / record["shard"]) as tar:
             for kind, member in record["files"].items():
-                assert tar.extractfile(member).read() == (loose / by_id[record["id"]]["files"][kind]).read_bytes()
+                assert (
+                    tar.extractfile(member).read()
+                    == (loose / by_id[record["id"]]["files"][kind]).read_bytes()
+                )
         want, got = read_pair(loose, by_id[record["id"]]), read_pair(whole, record)
         assert all(np.array_equal(want[k], got[k]) for k in want)
     from lowlight_cli.training.data import SynthPairs  # the training loader reads the shards in place
@@ -495,5 +545,7 @@ def test_tar_shards_hold_the_loose_pairs_and_an_interrupted_run_resumes_to_the_s
     resumed = run(folder_or_glob(str(photos)), cut, settings, workers=0, tar=2)
     assert resumed.written == N_GOOD - 2 and resumed.resumed == 2 + resumed_rejected(cut)
     a, b = tree_bytes(cut), tree_bytes(whole)
-    assert sorted(a.pop("skipped.jsonl").splitlines()) == sorted(b.pop("skipped.jsonl").splitlines())  # resumed first
+    assert sorted(a.pop("skipped.jsonl").splitlines()) == sorted(
+        b.pop("skipped.jsonl").splitlines()
+    )  # resumed first
     assert a == b  # the shards and the manifest

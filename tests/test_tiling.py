@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from conftest import SAMPLE, load_rgb
+from typer.testing import CliRunner
 
 MARGIN, BLEND = 96, 16
 
@@ -44,8 +43,12 @@ def test_every_tile_on_every_size_covers_the_canvas_with_weights_summing_to_one(
                 cores = [s.core[1] - s.core[0] for s in spans]
                 assert max(cores) - min(cores) <= multiple, (size, tile, cores)
     blender = Blender(3, 24, 40)
-    for t in (Tile(r, c) for r in plan_axis(24, 1, MARGIN, BLEND, 8) for c in plan_axis(40, 1, MARGIN, BLEND, 8)):
-        blender.add(t, np.full((3, t.rows.window[1] - t.rows.window[0], t.cols.window[1] - t.cols.window[0]), 0.25))
+    for t in (
+        Tile(r, c) for r in plan_axis(24, 1, MARGIN, BLEND, 8) for c in plan_axis(40, 1, MARGIN, BLEND, 8)
+    ):
+        blender.add(
+            t, np.full((3, t.rows.window[1] - t.rows.window[0], t.cols.window[1] - t.cols.window[0]), 0.25)
+        )
     assert np.abs(blender.result() - 0.25).max() < 1e-6
 
 
@@ -55,8 +58,10 @@ def test_small_tiles_are_raised_to_the_smallest_core_and_say_so():
     for tile, core in ((1, MIN_TILE), (63, MIN_TILE), (64, 64), (80, 80)):
         enhancer = Enhancer("official", backend="onnx", device="cpu", tile=tile)
         assert enhancer.tile_size(480, 640) == core
-    assert f"tile {MIN_TILE} (--tile 1 raised to the smallest core)" in Enhancer(
-        "official", backend="onnx", device="cpu", tile=1).description
+    assert (
+        f"tile {MIN_TILE} (--tile 1 raised to the smallest core)"
+        in Enhancer("official", backend="onnx", device="cpu", tile=1).description
+    )
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -77,8 +82,9 @@ def test_cli_tile_values_that_crashed_on_a_200x150_photo_give_the_untiled_result
     outputs = {}
     for tile in (0, 1, 8, 32, 33):
         out = tmp_path / f"out{tile}"
-        result = runner.invoke(app, ["enhance", str(src), "-o", str(out), "--tile", str(tile), "--backend", "onnx",
-                                     "--no-gate"])
+        result = runner.invoke(
+            app, ["enhance", str(src), "-o", str(out), "--tile", str(tile), "--backend", "onnx", "--no-gate"]
+        )
         assert result.exit_code == 0, result.output
         assert "a bug in lowlight" not in result.output
         outputs[tile] = np.asarray(Image.open(out / src.name), np.float32) / 255

@@ -30,9 +30,21 @@ TINY_MODEL = {
 
 def tiny_config(data: Path, out: Path, **overrides) -> TrainConfig:
     base = TrainConfig().to_dict() | {
-        "data": str(data), "out": str(out), "init": "scratch", "model": TINY_MODEL, "crop": 32, "val_crop": 64,
-        "batch": 2, "workers": 0, "lr": 3e-3, "val_every": 4, "ckpt_every": 4, "log_every": 1, "val_images": 2,
-        "ema": 0.9, "stages": [{"name": "attention", "steps": 2}, {"name": "joint", "steps": 6}],
+        "data": str(data),
+        "out": str(out),
+        "init": "scratch",
+        "model": TINY_MODEL,
+        "crop": 32,
+        "val_crop": 64,
+        "batch": 2,
+        "workers": 0,
+        "lr": 3e-3,
+        "val_every": 4,
+        "ckpt_every": 4,
+        "log_every": 1,
+        "val_images": 2,
+        "ema": 0.9,
+        "stages": [{"name": "attention", "steps": 2}, {"name": "joint", "steps": 6}],
     }
     return TrainConfig.from_dict(base | overrides)
 
@@ -43,8 +55,14 @@ def batch_of(n: int = 2, size: int = 32, seed: int = 0) -> dict[str, torch.Tenso
     low_clean = high**3 * 0.5
     noise = 0.02 * torch.randn(n, 3, size, size, generator=g)
     attention = (high.amax(1, keepdim=True) - low_clean.amax(1, keepdim=True)) / high.amax(1, keepdim=True)
-    return {"high": high, "low": low_clean + noise, "low_clean": low_clean, "noise": noise,
-            "attention": attention, "amplified": high.clamp(0, 1) ** 0.9}
+    return {
+        "high": high,
+        "low": low_clean + noise,
+        "low_clean": low_clean,
+        "noise": noise,
+        "attention": attention,
+        "amplified": high.clamp(0, 1) ** 0.9,
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +77,12 @@ def one_thread():
 # -- losses ----------------------------------------------------------------------------------------
 def test_every_loss_term_is_zero_at_the_target_and_positive_elsewhere():
     batch = batch_of()
-    perfect = {"attention": batch["attention"], "noise": batch["noise"].abs(), "enhanced": batch["high"],
-               "result": batch["amplified"]}
+    perfect = {
+        "attention": batch["attention"],
+        "noise": batch["noise"].abs(),
+        "enhanced": batch["high"],
+        "result": batch["amplified"],
+    }
     loss = AgLLNetLoss(LossWeights())
     parts = loss(perfect, batch)
     assert set(parts) == {"attention", "noise", "enhance", "reinforce", "total"}
@@ -136,7 +158,9 @@ def test_config_reads_yaml_then_applies_overrides_in_order(tmp_path):
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
-@pytest.mark.parametrize("override", ["crops=3", "losses.nope=1", "stages=[{name: warmup, steps: 1}]", "schedule=linear"])
+@pytest.mark.parametrize(
+    "override", ["crops=3", "losses.nope=1", "stages=[{name: warmup, steps: 1}]", "schedule=linear"]
+)
 def test_config_rejects_unknown_settings(override):
     from lowlight_cli.errors import LowlightError
 
@@ -159,7 +183,9 @@ def test_noise_variant_from_official_style_weights_starts_at_the_same_output():
     with torch.no_grad():
         a, b = base(x), variant(x)
     assert b.noise is not None and b.noise.abs().sum() > 0  # the Noise-Net runs...
-    torch.testing.assert_close(b.reinforced, a.reinforced, rtol=0, atol=0)  # ...but cannot change the output yet
+    torch.testing.assert_close(
+        b.reinforced, a.reinforced, rtol=0, atol=0
+    )  # ...but cannot change the output yet
 
 
 def test_a_gated_model_is_trained_on_what_inference_returns():
@@ -180,6 +206,7 @@ def test_a_gated_model_is_trained_on_what_inference_returns():
     AgLLNetLoss(LossWeights())(preds, batch, terms=("reinforce",))["total"].backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.attention_net.parameters())
 
+
 # -- training --------------------------------------------------------------------------------------
 def test_noise_loss_skips_pairs_whose_noise_is_unknown():
     from lowlight_cli.training.losses import noise_loss
@@ -187,7 +214,9 @@ def test_noise_loss_skips_pairs_whose_noise_is_unknown():
     batch = batch_of(n=3)
     pred = batch["noise"].abs() + torch.tensor([0.0, 0.0, 5.0]).view(3, 1, 1, 1)  # third one far off
     assert float(noise_loss(pred, batch["noise"])) > 1.0
-    assert float(noise_loss(pred, batch["noise"], torch.tensor([[1.0], [1.0], [0.0]]))) == pytest.approx(0.0, abs=1e-7)
+    assert float(noise_loss(pred, batch["noise"], torch.tensor([[1.0], [1.0], [0.0]]))) == pytest.approx(
+        0.0, abs=1e-7
+    )
 
 
 def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_path):
@@ -241,11 +270,22 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
 
     lol = make_lol_dir(tmp_path / "lol", n=12)
     photos = synth_dir / "train" / "high"
-    cfg = tiny_config(photos, tmp_path / "run", data_mode="onthefly", val_data=str(synth_dir), real_data=str(lol),
-                      real_share=0.5, synth_repeats=2, reinforce_target="high", stages=[{"name": "joint", "steps": 2}])
+    cfg = tiny_config(
+        photos,
+        tmp_path / "run",
+        data_mode="onthefly",
+        val_data=str(synth_dir),
+        real_data=str(lol),
+        real_share=0.5,
+        synth_repeats=2,
+        reinforce_target="high",
+        stages=[{"name": "joint", "steps": 2}],
+    )
     trainer = Trainer(cfg, tmp_path / "run", progress=False)
     n_photos = len(list(photos.iterdir()))
-    assert len(trainer._dataset(train=True)) == 2 * n_photos + 2 * n_photos  # share 0.5: as many real as synthetic
+    assert (
+        len(trainer._dataset(train=True)) == 2 * n_photos + 2 * n_photos
+    )  # share 0.5: as many real as synthetic
     item = trainer.train_set[0]
     assert torch.equal(item["amplified"], item["high"])  # not built when Reinforce-Net trains toward `high`
     trainer.fit()
@@ -255,9 +295,13 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
 def test_training_reduces_the_loss_on_a_tiny_set(synth_dir, tmp_path):
     from lowlight_cli.training.trainer import Trainer
 
-    cfg = tiny_config(synth_dir, tmp_path / "run", ema=0.0, stages=[{"name": "joint", "steps": 20}], val_every=20)
+    cfg = tiny_config(
+        synth_dir, tmp_path / "run", ema=0.0, stages=[{"name": "joint", "steps": 20}], val_every=20
+    )
     trainer = Trainer(cfg, tmp_path / "run", progress=False)
-    batch = trainer.val_batch | {k: v for k, v in next(iter(_full_batch(trainer))).items() if k not in ("low", "high")}
+    batch = trainer.val_batch | {
+        k: v for k, v in next(iter(_full_batch(trainer))).items() if k not in ("low", "high")
+    }
 
     def loss_now() -> float:
         with torch.no_grad():
@@ -313,7 +357,7 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp
         assert flat_a.keys() == flat_b.keys()
         for name in flat_a:
             torch.testing.assert_close(flat_b[name], flat_a[name], rtol=0, atol=1e-6, msg=f"{key}.{name}")
-    assert (tmp_path / "killed" / "train.csv").read_text() .count("\n") == 9  # header + 8 steps, none twice
+    assert (tmp_path / "killed" / "train.csv").read_text().count("\n") == 9  # header + 8 steps, none twice
     assert _losses(tmp_path / "killed") == pytest.approx(_losses(tmp_path / "straight"), abs=1e-6)
 
 
@@ -345,8 +389,19 @@ def test_cli_trains_from_a_yaml_file_and_refuses_mixed_resume(synth_dir, tmp_pat
     cfg = tiny_config(synth_dir, tmp_path / "ignored").to_dict()
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(cfg))
     out = tmp_path / "cli-run"
-    result = CliRunner().invoke(app, ["train", "-c", str(tmp_path / "run.yaml"), "--out", str(out),
-                                      "--set", "stages=[{name: joint, steps: 2}]", "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "-c",
+            str(tmp_path / "run.yaml"),
+            "--out",
+            str(out),
+            "--set",
+            "stages=[{name: joint, steps: 2}]",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "trained 2 steps" in result.output
     saved = load_config(out / "config.yaml")
@@ -361,9 +416,24 @@ def test_torchrun_two_cpu_processes_train_with_gloo(synth_dir, tmp_path):
 
     cfg = tiny_config(synth_dir, tmp_path / "ddp", stages=[{"name": "joint", "steps": 4}], batch=1).to_dict()
     (tmp_path / "ddp.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           "-m", "lowlight_cli", "train", "-c", str(tmp_path / "ddp.yaml"), "-q"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=os.environ | {"OMP_NUM_THREADS": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "lowlight_cli",
+        "train",
+        "-c",
+        str(tmp_path / "ddp.yaml"),
+        "-q",
+    ]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, env=os.environ | {"OMP_NUM_THREADS": "1"}
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr.count("trained 4 steps") == 1  # rank 0 reports...
     run = tmp_path / "ddp"

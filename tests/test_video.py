@@ -9,14 +9,13 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import av  # noqa: E402
 import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.video import video
-
-import av  # noqa: E402
 
 TB = Fraction(1, 12288)
 RATE = 24
@@ -47,7 +46,9 @@ def make_clip(
     v.color_range, v.color_primaries, v.color_trc, v.colorspace = 1, BT709, BT709, BT709
     if rotation is not None:
         v.set_display_rotation(rotation)
-    tone = out.add_stream("aac", rate=48000, layout="mono") if audio else None  # declared before muxing starts
+    tone = (
+        out.add_stream("aac", rate=48000, layout="mono") if audio else None
+    )  # declared before muxing starts
     subs = out.add_mux_stream("subrip") if subtitles else None
     step = TB.denominator // RATE
     durations = durations or [step] * frames
@@ -76,7 +77,13 @@ def make_clip(
         subs.time_base = Fraction(1, 1000)
         for i, text in enumerate((b"a car passes", b"the street is quiet")):
             cue = av.Packet(text)
-            cue.stream, cue.pts, cue.dts, cue.duration, cue.time_base = subs, i * 100, i * 100, 100, subs.time_base
+            cue.stream, cue.pts, cue.dts, cue.duration, cue.time_base = (
+                subs,
+                i * 100,
+                i * 100,
+                100,
+                subs.time_base,
+            )
             out.mux(cue)
     out.close()
     return path
@@ -104,7 +111,11 @@ class Decoded:
 
     @staticmethod
     def _packets(container, streams) -> list:
-        return [(p.pts * p.time_base, bytes(p)) for p in container.demux(streams[0]) if p.dts is not None] if streams else []
+        return (
+            [(p.pts * p.time_base, bytes(p)) for p in container.demux(streams[0]) if p.dts is not None]
+            if streams
+            else []
+        )
 
 
 def run_cli(*args: str):
@@ -122,7 +133,9 @@ def enhancer():
 
 def test_vfr_clip_keeps_every_timestamp_audio_and_colour_and_is_brighter(tmp_path):
     step = TB.denominator // RATE
-    src = make_clip(tmp_path / "night.mp4", durations=[step, 2 * step, step, 3 * step, step, step, 2 * step, step])
+    src = make_clip(
+        tmp_path / "night.mp4", durations=[step, 2 * step, step, 3 * step, step, step, 2 * step, step]
+    )
     out = tmp_path / "night_enhanced.mp4"
     result = run_cli(src, out)
     assert result.exit_code == 0, result.output
@@ -140,7 +153,9 @@ def test_vfr_clip_keeps_every_timestamp_audio_and_colour_and_is_brighter(tmp_pat
 
 
 def test_rotated_odd_sized_mkv_keeps_rotation_every_pixel_and_subtitles(tmp_path):
-    src = make_clip(tmp_path / "phone.mkv", size=(45, 33), frames=5, rotation=90, pix_fmt="yuv444p", subtitles=True)
+    src = make_clip(
+        tmp_path / "phone.mkv", size=(45, 33), frames=5, rotation=90, pix_fmt="yuv444p", subtitles=True
+    )
     out = tmp_path / "phone_out.mkv"
     result = run_cli(src, out)
     assert result.exit_code == 0, result.output
@@ -170,7 +185,19 @@ def test_odd_size_picks_444_for_h264_and_keeps_420_where_the_codec_allows():
 def test_ten_bit_output_and_section_with_side_by_side(tmp_path):
     src = make_clip(tmp_path / "clip.mp4", frames=10)
     out = tmp_path / "part.mkv"
-    result = run_cli(src, out, "--start", 2 / RATE, "--end", 6 / RATE, "--side-by-side", "--codec", "libx265", "--pix-fmt", "yuv420p10le")
+    result = run_cli(
+        src,
+        out,
+        "--start",
+        2 / RATE,
+        "--end",
+        6 / RATE,
+        "--side-by-side",
+        "--codec",
+        "libx265",
+        "--pix-fmt",
+        "yuv420p10le",
+    )
     assert result.exit_code == 0, result.output
     a, b = Decoded(src), Decoded(out)
     assert len(b.times) == 4 and float(b.times[0]) == pytest.approx(0, abs=1e-3)
@@ -314,7 +341,12 @@ def _photo(path: Path, exif: bool = True, fmt: str | None = None) -> Path:
 
 @pytest.mark.parametrize(
     ("name", "fmt", "kind"),
-    [("photo.jpg", None, "JPEG"), ("photo.png", None, "PNG"), ("photo.webp", None, "WebP"), ("photo.mp4", "JPEG", "JPEG")],
+    [
+        ("photo.jpg", None, "JPEG"),
+        ("photo.png", None, "PNG"),
+        ("photo.webp", None, "WebP"),
+        ("photo.mp4", "JPEG", "JPEG"),
+    ],
 )
 def test_a_photo_is_not_a_video_in_one_line(tmp_path, name, fmt, kind):
     """`lowlight video photo.jpg out.mp4` ended in exit 3: `unexpected ValueError: 31 is not a valid Type`."""
@@ -322,7 +354,10 @@ def test_a_photo_is_not_a_video_in_one_line(tmp_path, name, fmt, kind):
     before = sorted(tmp_path.iterdir())
     result = run_cli(src, tmp_path / "out.mp4")
     assert result.exit_code == 1, result.output
-    assert result.output.strip() == f"error: {src}: not a video: a still {kind} image; photos go through `lowlight enhance`"
+    assert (
+        result.output.strip()
+        == f"error: {src}: not a video: a still {kind} image; photos go through `lowlight enhance`"
+    )
     assert sorted(tmp_path.iterdir()) == before
 
 
@@ -335,7 +370,11 @@ def test_display_matrix_survives_side_data_pyav_cannot_name(tmp_path):
         assert _display_matrix(frame) is None
     with av.open(str(make_clip(tmp_path / "rot.mp4", frames=2, rotation=90))) as container:
         frame = next(container.decode(container.streams.video[0]))
-        assert _rotation_matrix(frame.rotation) == _display_matrix(frame) == (0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30)
+        assert (
+            _rotation_matrix(frame.rotation)
+            == _display_matrix(frame)
+            == (0, -65536, 0, 65536, 0, 0, 0, 0, 1 << 30)
+        )
 
 
 def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
@@ -349,14 +388,22 @@ def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
         ((src, blocker / "out.mp4"), "is a file, not a folder"),
         ((src, tmp_path), "is a folder; give the output file's name"),
         ((src, tmp_path / "out.xyz"), "FFmpeg knows no container for '.xyz'"),
-        ((src, tmp_path / "o.mp4", "--backend", "onnx-tensorrt", "--device", "cpu"), "on the CPU use --backend onnx"),
+        (
+            (src, tmp_path / "o.mp4", "--backend", "onnx-tensorrt", "--device", "cpu"),
+            "on the CPU use --backend onnx",
+        ),
         ((src, tmp_path / "out.webm", "--codec", "libx264"), "pick another codec or output extension"),
-        ((src, tmp_path / "out.mp4", "--pix-fmt", "yuv420p10le", "--codec", "libvpx-vp9"), "libvpx-vp9 here supports"),
+        (
+            (src, tmp_path / "out.mp4", "--pix-fmt", "yuv420p10le", "--codec", "libvpx-vp9"),
+            "libvpx-vp9 here supports",
+        ),
     ]
     for args, message in cases:
         result = run_cli(*args)
         assert result.exit_code == 1 and message in result.output, (args, result.output)
-        assert len(result.output.strip().splitlines()) == 1 and ".check" not in result.output  # no internal names
+        assert (
+            len(result.output.strip().splitlines()) == 1 and ".check" not in result.output
+        )  # no internal names
     assert src.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "file.txt"]  # no output, no leftovers
 
@@ -375,7 +422,9 @@ def test_progress_total_is_estimated_when_the_container_states_no_frame_count(tm
 
 
 def test_fast_mode_runs_the_network_small_and_keeps_size_timing_and_brightening(tmp_path):
-    src = make_clip(tmp_path / "night.mp4", size=(640, 360), frames=3, audio=False)  # the network sees 384x216
+    src = make_clip(
+        tmp_path / "night.mp4", size=(640, 360), frames=3, audio=False
+    )  # the network sees 384x216
     out = tmp_path / "fast.mp4"
     result = run_cli(src, out, "--fast", "--backend", "onnx")
     assert result.exit_code == 0, result.output
@@ -400,7 +449,11 @@ def test_fast_mode_runs_the_network_on_keyframes_only_and_the_frames_between_sta
     outputs = {}
     for interval in (1, 3):
         frames_seen.clear()
-        job = plan(src, tmp_path / f"k{interval}.mkv", VideoOptions(codec="ffv1", fast=True, keyframe_interval=interval))
+        job = plan(
+            src,
+            tmp_path / f"k{interval}.mkv",
+            VideoOptions(codec="ffv1", fast=True, keyframe_interval=interval),
+        )
         report = enhance_video(fast, job)
         assert report.frames == 12 and sum(frames_seen) == 12 // interval  # frames 0, 3, 6, 9 with interval 3
         outputs[interval] = Decoded(tmp_path / f"k{interval}.mkv")

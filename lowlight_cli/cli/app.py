@@ -7,11 +7,11 @@ Sub-command modules import torch and friends inside their functions, so `--help`
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import types
-from typing import Annotated, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -19,6 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 from lowlight_cli import __version__
 from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, video, weights
 from lowlight_cli.cli.console import DEBUG_ENV, Terminated, escape, needs
+
 
 class _FlagsAsFlags:
     """Help tables show an on/off option as its name alone (`--recursive, -r`), with no `<bool>` value column."""
@@ -42,13 +43,23 @@ class Group(_FlagsAsFlags, TyperGroup):
 _LINE = "\n" if tuple(int(v) for v in typer.__version__.split(".")[:2]) >= (0, 28) else "\n\n"
 """Line break inside a help epilog: Typer before 0.28 joins single line breaks into one paragraph."""
 
-HELP = dict(rich_markup_mode="rich", context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 110})
+HELP = dict(
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 110},
+)
 """Shared by every command: Rich markup in help texts and epilogs, -h as --help, wide option tables."""
 
 app = typer.Typer(
     name="lowlight",
     help="Turn dark, noisy photos and videos into clean, well-exposed ones (AgLLNet).",
-    epilog=_LINE.join(("[bold]Examples[/]", "  lowlight enhance photo.jpg", "  lowlight video in.mp4 out.mp4", "  lowlight COMMAND --help")),
+    epilog=_LINE.join(
+        (
+            "[bold]Examples[/]",
+            "  lowlight enhance photo.jpg",
+            "  lowlight video in.mp4 out.mp4",
+            "  lowlight COMMAND --help",
+        )
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -66,7 +77,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = None,
     debug: Annotated[
@@ -78,7 +89,7 @@ def _root(
         os.environ[DEBUG_ENV] = "1"
 
 
-def examples(module: types.ModuleType, command: str) -> Optional[str]:
+def examples(module: types.ModuleType, command: str) -> str | None:
     """The --help epilog of `lowlight COMMAND`: `module.EPILOG` (Rich markup: a literal `[` is written `\\[`), or
     else the `Examples:` lines of the module's docstring that run that command."""
     if getattr(module, "EPILOG", None):  # Rich markup, one example a line
@@ -101,7 +112,9 @@ def examples(module: types.ModuleType, command: str) -> Optional[str]:
     return _LINE.join(["[bold]Examples[/]", *(f"  {escape(line)}" for line in mine)])
 
 
-def _register(name: str, module: types.ModuleType, func: Callable, extras: tuple[str, ...] = (), **kwargs) -> None:
+def _register(
+    name: str, module: types.ModuleType, func: Callable, extras: tuple[str, ...] = (), **kwargs
+) -> None:
     if extras:
         func = needs(f"lowlight {name}", *extras)(func)
     app.command(name, epilog=examples(module, name), cls=Command, **kwargs)(func)
@@ -117,6 +130,7 @@ _register("synth-merge", synth, synth.synth_merge)
 _register("train", train, train.train, ("train",))
 _register("eval", eval_, eval_.eval_, ("eval",))
 from lowlight_cli.cli import serve  # noqa: E402
+
 _register("serve", serve, serve.serve, ("serve",))
 for _sub in weights.app.registered_commands:
     _sub.epilog, _sub.cls = examples(weights, f"weights {_sub.name}"), Command

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,26 +22,57 @@ from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 @user_errors
 def bench(
-    backends: Annotated[str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")] = "torch,onnx",
+    backends: Annotated[
+        str, typer.Option(help="Comma-separated: torch, onnx, onnx-tensorrt.")
+    ] = "torch,onnx",
     precisions: Annotated[str, typer.Option(help="Comma-separated: fp32, fp16 (CUDA only).")] = "fp32",
     tiles: Annotated[str, typer.Option(help="Comma-separated tile core sizes in px, or auto.")] = "auto",
-    sizes: Annotated[Optional[str], typer.Option(help="Megapixels, comma-separated. Default: 0.5,2,8 (CPU), 0.5,2,8,24 (CUDA).")] = None,
+    sizes: Annotated[
+        str | None,
+        typer.Option(help="Megapixels, comma-separated. Default: 0.5,2,8 (CPU), 0.5,2,8,24 (CUDA)."),
+    ] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Timed runs per case (median reported).")] = 1,
-    video: Annotated[Optional[Path], typer.Option(help="Also measure video fps (decode + enhance + encode) on this clip.")] = None,
+    video: Annotated[
+        Path | None, typer.Option(help="Also measure video fps (decode + enhance + encode) on this clip.")
+    ] = None,
     video_seconds: Annotated[float, typer.Option(help="Seconds of --video to process.")] = 1.0,
-    fast_video_seconds: Annotated[Optional[float], typer.Option(help="Seconds of --video for the --fast case (default: --video-seconds); fast mode is 30x quicker, so it can time more frames.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path("bench"),
-    ratios: Annotated[bool, typer.Option("--ratios", help="Also measure fp16/fp32 (CUDA), fast/full, folder/model-only and ours/the authors' graph, at the largest --sizes.")] = False,
-    authors_graph: Annotated[Optional[Path], typer.Option(help="The authors' released ONNX graph, for --ratios (CPU).")] = None,
+    fast_video_seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds of --video for the --fast case (default: --video-seconds); fast mode is 30x quicker, so it can time more frames."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench.md and bench.json.")] = Path(
+        "bench"
+    ),
+    ratios: Annotated[
+        bool,
+        typer.Option(
+            "--ratios",
+            help="Also measure fp16/fp32 (CUDA), fast/full, folder/model-only and ours/the authors' graph, at the largest --sizes.",
+        ),
+    ] = False,
+    authors_graph: Annotated[
+        Path | None, typer.Option(help="The authors' released ONNX graph, for --ratios (CPU).")
+    ] = None,
     weights: WeightsOpt = DEFAULT_WEIGHTS,
     device: DeviceOpt = Device.auto,
 ) -> None:
     """Measure MP/s and peak memory per backend x precision x tile x size, and video fps; write Markdown + JSON."""
     from lowlight_cli.bench import (
-        BACKENDS, DEFAULT_SIZES, PRECISIONS, Case, markdown, parse_list, parse_sizes, parse_tiles, run_isolated,
-        usable_precisions, video_fps, write_reports,
+        BACKENDS,
+        DEFAULT_SIZES,
+        PRECISIONS,
+        Case,
+        markdown,
+        parse_list,
+        parse_sizes,
+        parse_tiles,
+        run_isolated,
+        usable_precisions,
+        video_fps,
+        write_reports,
     )
-
     from lowlight_cli.extras import installed, require
 
     names = parse_list("--backends", backends, BACKENDS)  # every option checked before the first case runs
@@ -85,14 +116,32 @@ def bench(
         for b in names:
             for p in usable:
                 videos.append(video_fps(video, b, p, weights, device.value, video_seconds, out))
-        videos.append(video_fps(video, "onnx", "fp32", weights, device.value, fast_video_seconds or video_seconds, out,
-                                quality="fast"))
+        videos.append(
+            video_fps(
+                video,
+                "onnx",
+                "fp32",
+                weights,
+                device.value,
+                fast_video_seconds or video_seconds,
+                out,
+                quality="fast",
+            )
+        )
     ratio = None
     if ratios:
-        from lowlight_cli.bench import ratios as measure_ratios, ratios_markdown
+        from lowlight_cli.bench import ratios as measure_ratios
+        from lowlight_cli.bench import ratios_markdown
 
-        ratio = measure_ratios(weights, device.value, max(size_list), repeats, out, authors_graph,
-                               log=lambda text: console.print(f"[dim]{escape(text)}[/]"))
+        ratio = measure_ratios(
+            weights,
+            device.value,
+            max(size_list),
+            repeats,
+            out,
+            authors_graph,
+            log=lambda text: console.print(f"[dim]{escape(text)}[/]"),
+        )
     md, js = write_reports(out, results, videos, "lowlight bench " + " ".join(sys.argv[2:]), ratio)
     typer.echo(markdown(results, videos) + ("\n" + ratios_markdown(ratio) if ratio else ""))
     console.print(f"wrote {escape(str(md))} and {escape(str(js))}")

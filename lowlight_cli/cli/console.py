@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -82,8 +83,10 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError) and exc.errno is not None:
         return str(file_error(exc.filename or "?", exc, "cannot access")), EXIT_USER
     text = " ".join(str(exc).split())[:300]
-    return (f"unexpected {type(exc).__name__}{': ' + text if text else ''} (a bug in lowlight: "
-            f"run again with --debug for the traceback and report it)"), EXIT_BUG
+    return (
+        f"unexpected {type(exc).__name__}{': ' + text if text else ''} (a bug in lowlight: "
+        f"run again with --debug for the traceback and report it)"
+    ), EXIT_BUG
 
 
 def needs(what: str, *extras: str) -> Callable[[F], F]:

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt, KeepColourOpt,
-    OutDirOpt, PrecisionOpt, QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
+    BackendName,
+    BackendOpt,
+    DenoiseOpt,
+    Device,
+    DeviceOpt,
+    ExposureOpt,
+    FastOpt,
+    GateOpt,
+    HalfOpt,
+    KeepColourOpt,
+    OutDirOpt,
+    PrecisionOpt,
+    QuietOpt,
+    StrengthOpt,
+    TileOpt,
+    WeightsOpt,
 )
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.inference import DEFAULT_BACKEND
@@ -35,14 +49,25 @@ class ImageFormat(str, Enum):
 
 @user_errors
 def enhance(
-    inputs: Annotated[list[str], typer.Argument(help="Image files, folders or glob patterns.", show_default=False)],
+    inputs: Annotated[
+        list[str], typer.Argument(help="Image files, folders or glob patterns.", show_default=False)
+    ],
     output: OutDirOpt = None,
-    suffix: Annotated[Optional[str], typer.Option(help="Appended to output names. Default: _enhanced beside the input, none with -o.")] = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(help="Appended to output names. Default: _enhanced beside the input, none with -o."),
+    ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (default: skip them, so re-runs resume).")] = False,
-    fmt: Annotated[Optional[ImageFormat], typer.Option("--format", help="Output format. Default: the input's.")] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
-    save_maps: Annotated[bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace existing outputs (default: skip them, so re-runs resume).")
+    ] = False,
+    fmt: Annotated[
+        ImageFormat | None, typer.Option("--format", help="Output format. Default: the input's.")
+    ] = None,
+    quality: Annotated[int | None, typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
+    save_maps: Annotated[
+        bool, typer.Option("--save-maps", help="Also write the attention map as a heat-map PNG.")
+    ] = False,
     strength: StrengthOpt = 1.0,
     denoise: DenoiseOpt = 1.0,
     exposure: ExposureOpt = None,
@@ -62,21 +87,43 @@ def enhance(
     ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
     """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
-    from lowlight_cli.io.paths import DEFAULT_SUFFIX, check_destinations, check_distinct_outputs, collect_inputs
+    from lowlight_cli.io.paths import (
+        DEFAULT_SUFFIX,
+        check_destinations,
+        check_distinct_outputs,
+        collect_inputs,
+    )
 
     items = collect_inputs(inputs, recursive, exclude=output)
     check_destinations(items, output)  # before loading a model: a read-only or full -o fails in one line
     if suffix is None:
         suffix = "" if output else DEFAULT_SUFFIX
-    check_distinct_outputs(items, output, suffix, fmt.value if fmt else None, save_maps)  # enhance_items checks too
-    settings = dict(weights=weights, device=device.value, half=half, tile=tile, backend=backend.value,
-                    precision=precision.value if precision else None, quality="fast" if fast else "full",
-                    controls=Controls.parse(strength, exposure, keep_colour, denoise), gate=gate)
+    check_distinct_outputs(
+        items, output, suffix, fmt.value if fmt else None, save_maps
+    )  # enhance_items checks too
+    settings = dict(
+        weights=weights,
+        device=device.value,
+        half=half,
+        tile=tile,
+        backend=backend.value,
+        precision=precision.value if precision else None,
+        quality="fast" if fast else "full",
+        controls=Controls.parse(strength, exposure, keep_colour, denoise),
+        gate=gate,
+    )
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
         from lowlight_cli.cluster.jobs import enhance_ray
         from lowlight_cli.cluster.runtime import Resources, connect, describe
@@ -84,8 +131,18 @@ def enhance(
         resources = Resources(ray_actors, ray_cpus, ray_gpus)
         connect(ray)
         description = describe(resources)
-        outcomes = enhance_ray(items, output, suffix, settings, fmt.value if fmt else None, quality, overwrite,
-                               save_maps, ray, resources)
+        outcomes = enhance_ray(
+            items,
+            output,
+            suffix,
+            settings,
+            fmt.value if fmt else None,
+            quality,
+            overwrite,
+            save_maps,
+            ray,
+            resources,
+        )
     else:
         enhancer = Enhancer(**settings)
         description = enhancer.description
@@ -94,7 +151,13 @@ def enhance(
 
     done = skipped = 0
     failures: list[str] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         files_task = bar.add_task("images", total=len(items))
         tiles_task = bar.add_task("tiles", total=None, visible=False)
@@ -108,8 +171,17 @@ def enhance(
             return report
 
         if ray is None:
-            outcomes = enhance_items(enhancer, items, output, suffix, fmt.value if fmt else None, quality, overwrite,
-                                     save_maps, tile_progress)
+            outcomes = enhance_items(
+                enhancer,
+                items,
+                output,
+                suffix,
+                fmt.value if fmt else None,
+                quality,
+                overwrite,
+                save_maps,
+                tile_progress,
+            )
         for outcome in outcomes:
             bar.advance(files_task)
             if outcome.status == "failed":
@@ -118,12 +190,16 @@ def enhance(
             elif outcome.status == "skipped":
                 skipped += 1
                 if not quiet:
-                    console.print(f"[dim]skip {escape(str(outcome.output))} (exists; --overwrite to replace)[/]")
+                    console.print(
+                        f"[dim]skip {escape(str(outcome.output))} (exists; --overwrite to replace)[/]"
+                    )
             else:
                 done += 1
                 if not quiet:
                     rate = outcome.megapixels / outcome.seconds if outcome.seconds else 0.0
-                    console.print(f"{escape(str(outcome.output))}  [dim]{outcome.seconds:.1f} s, {rate:.2f} MP/s[/]")
+                    console.print(
+                        f"{escape(str(outcome.output))}  [dim]{outcome.seconds:.1f} s, {rate:.2f} MP/s[/]"
+                    )
     console.print(f"{done} enhanced, {skipped} skipped, {len(failures)} failed")
     if failures:
         for line in failures:

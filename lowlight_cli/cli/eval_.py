@@ -13,37 +13,75 @@ Examples:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    OUT, BackendName, BackendOpt, Device, DeviceOpt, GateOpt, PrecisionOpt, QuietOpt, TileOpt,
+    OUT,
+    BackendName,
+    BackendOpt,
+    Device,
+    DeviceOpt,
+    GateOpt,
+    PrecisionOpt,
+    QuietOpt,
+    TileOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
 
 
 @user_errors
 def eval_(
-    data: Annotated[Path, typer.Option("--data", help="Folder with low/ + high/ (LOL layout), a synth folder, or any folder or glob of photos.")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="Folder with low/ + high/ (LOL layout), a synth folder, or any folder or glob of photos.",
+        ),
+    ],
     weights: Annotated[
-        Optional[list[str]], typer.Option("--weights", "-w", help="Weights to evaluate (repeat for several).")
+        list[str] | None, typer.Option("--weights", "-w", help="Weights to evaluate (repeat for several).")
     ] = None,
     baselines: Annotated[
-        Optional[list[str]], typer.Option("--baseline", help="Classical baseline: gamma, clahe or lime (repeatable).")
+        list[str] | None,
+        typer.Option("--baseline", help="Classical baseline: gamma, clahe or lime (repeatable)."),
     ] = None,
     split: Annotated[
-        Optional[str], typer.Option("--split", help="Synth: train/test (default test). LOL layout: train/test (held-out rule of training) or all (default).")
+        str | None,
+        typer.Option(
+            "--split",
+            help="Synth: train/test (default test). LOL layout: train/test (held-out rule of training) or all (default).",
+        ),
     ] = None,
-    self_target: Annotated[bool, typer.Option("--self-target", help="Photos folder: each photo is its own target (do-no-harm: PSNR/SSIM against the input).")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N images.")] = None,
-    out: Annotated[Path, typer.Option(*OUT, help="Folder for per_image.csv, summary.csv, summary.md, sheet.png.")] = Path(
-        "eval"
-    ),
-    sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write the contact sheet sheet.png (input | each method, a row per image).")] = True,
-    sheet_height: Annotated[int, typer.Option(min=32, max=1024, help="Height in px of each contact-sheet cell.")] = 160,
-    max_side: Annotated[Optional[int], typer.Option(min=64, help="Scale larger images down to this longer side first (faster; targets too).")] = None,
+    self_target: Annotated[
+        bool,
+        typer.Option(
+            "--self-target",
+            help="Photos folder: each photo is its own target (do-no-harm: PSNR/SSIM against the input).",
+        ),
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N images.")] = None,
+    out: Annotated[
+        Path, typer.Option(*OUT, help="Folder for per_image.csv, summary.csv, summary.md, sheet.png.")
+    ] = Path("eval"),
+    sheet: Annotated[
+        bool,
+        typer.Option(
+            "--sheet/--no-sheet",
+            help="Write the contact sheet sheet.png (input | each method, a row per image).",
+        ),
+    ] = True,
+    sheet_height: Annotated[
+        int, typer.Option(min=32, max=1024, help="Height in px of each contact-sheet cell.")
+    ] = 160,
+    max_side: Annotated[
+        int | None,
+        typer.Option(
+            min=64, help="Scale larger images down to this longer side first (faster; targets too)."
+        ),
+    ] = None,
     backend: BackendOpt = BackendName(DEFAULT_BACKEND),
     device: DeviceOpt = Device.auto,
     precision: PrecisionOpt = None,
@@ -55,20 +93,39 @@ def eval_(
     per image and on average; a contact sheet."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from lowlight_cli.evaluation.evaluate import evaluate, find_samples, make_methods, report_text, summarize, write_reports
-
+    from lowlight_cli.evaluation.evaluate import (
+        evaluate,
+        find_samples,
+        make_methods,
+        report_text,
+        summarize,
+        write_reports,
+    )
     from lowlight_cli.io.atomic import check_writable_dir
 
     check_writable_dir(out)  # before the work, not after it
     samples = find_samples(data, split, self_target)[:limit]
-    methods = make_methods(weights or (), baselines or (), backend.value, device.value,
-                           precision.value if precision else None, tile, gate)
+    methods = make_methods(
+        weights or (),
+        baselines or (),
+        backend.value,
+        device.value,
+        precision.value if precision else None,
+        tile,
+        gate,
+    )
     columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    sheet_rows: Optional[list] = [] if sheet else None
+    sheet_rows: list | None = [] if sheet else None
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task("", total=len(samples) * len(methods))
-        rows = evaluate(samples, methods, on_image=lambda: bar.advance(task), sheet_rows=sheet_rows,
-                        sheet_height=sheet_height, max_side=max_side)
+        rows = evaluate(
+            samples,
+            methods,
+            on_image=lambda: bar.advance(task),
+            sheet_rows=sheet_rows,
+            sheet_height=sheet_height,
+            max_side=max_side,
+        )
     summary = summarize(rows)
     write_reports(rows, summary, out, sheet_rows, tuple(methods))
     console.print(report_text(summary, rows), markup=False)

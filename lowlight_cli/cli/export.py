@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,16 +25,29 @@ TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
 @user_errors
 def export(
     weights: WeightsOpt = DEFAULT_WEIGHTS,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: the weights folder's onnx/.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder. Default: the weights folder's onnx/."),
+    ] = None,
     opset: Annotated[int, typer.Option(min=11, help="ONNX opset.")] = 17,
-    fp16: Annotated[bool, typer.Option("--fp16", help="Also write fp16 graphs (float32 I/O) for --half on CUDA.")] = False,
-    image: Annotated[Optional[Path], typer.Option(help="A real photo for the comparison with PyTorch.")] = None,
+    fp16: Annotated[
+        bool, typer.Option("--fp16", help="Also write fp16 graphs (float32 I/O) for --half on CUDA.")
+    ] = False,
+    image: Annotated[
+        Path | None, typer.Option(help="A real photo for the comparison with PyTorch.")
+    ] = None,
 ) -> None:
     """Export attention + local graphs (dynamic batch, height, width), check them, compare with PyTorch."""
     from lowlight_cli.errors import LowlightError
     from lowlight_cli.io.images import read_image
     from lowlight_cli.weights.onnx_export import compare_stages, export_onnx
-    from lowlight_cli.weights.registry import ONNX_DIR, WRITE_BUNDLED_ENV, check_not_bundled, resolve, sha256_of
+    from lowlight_cli.weights.registry import (
+        ONNX_DIR,
+        WRITE_BUNDLED_ENV,
+        check_not_bundled,
+        resolve,
+        sha256_of,
+    )
     from lowlight_cli.weights.store import load_checkpoint
 
     found = resolve(weights)
@@ -42,8 +55,10 @@ def export(
         if found.source.startswith("hf://"):
             raise LowlightError("--out is needed for hf:// weights (the Hub cache is read-only)")
         if found.source.startswith("bundled:") and os.environ.get(WRITE_BUNDLED_ENV) != "1":
-            raise LowlightError(f"--out is needed for bundled weights (they are read-only, and {weights!r} already "
-                                f"ships its ONNX graphs): e.g. --out {weights}-onnx")
+            raise LowlightError(
+                f"--out is needed for bundled weights (they are read-only, and {weights!r} already "
+                f"ships its ONNX graphs): e.g. --out {weights}-onnx"
+            )
         out = found.weights_file.parent / ONNX_DIR
     check_not_bundled(out)
     model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
@@ -58,7 +73,9 @@ def export(
             continue
         worst = max(diffs.values())
         failed |= worst > TOLERANCE[precision]
-        console.print(f"{precision} max |torch - onnxruntime|: " + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items()))
+        console.print(
+            f"{precision} max |torch - onnxruntime|: " + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
+        )
     console.print(f"wrote {escape(str(out))} (onnx.checker: ok, opset {opset})")
     if failed:
         raise LowlightError(f"the exported graphs differ from PyTorch by more than {TOLERANCE}")

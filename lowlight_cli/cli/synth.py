@@ -30,19 +30,21 @@ from lowlight_cli.synth.settings import DEFAULTS
 RangeOpt = Optional[str]
 
 
-def _range(name: str, value: Optional[str]) -> Optional[tuple[float, float]]:
+def _range(name: str, value: str | None) -> tuple[float, float] | None:
     if value is None:
         return None
     try:
         low, high = (float(v) for v in value.split(","))
     except ValueError:
-        raise typer.BadParameter(f"expected LOW,HIGH, got {value!r}", param_hint=f"--{name.replace('_', '-')}") from None
+        raise typer.BadParameter(
+            f"expected LOW,HIGH, got {value!r}", param_hint=f"--{name.replace('_', '-')}"
+        ) from None
     if low > high:
         raise typer.BadParameter(f"{low} > {high}", param_hint=f"--{name.replace('_', '-')}")
     return low, high
 
 
-def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+def _shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     try:
@@ -65,43 +67,141 @@ def _rng_help(field: str, what: str) -> str:
 
 @user_errors
 def synth(
-    src: Annotated[str, typer.Option("--src", help="coco, voc (both need --root), a folder, or a glob pattern.")],
-    root: Annotated[Optional[Path], typer.Option(help="Dataset root for --src coco / voc.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (re-runs resume in it).")] = Path("lowlight-synth"),
-    download: Annotated[bool, typer.Option(help="Fetch COCO into --root (default ./coco) first: resumable, MD5-checked.")] = False,
-    coco_parts: Annotated[str, typer.Option(help="COCO archives for --download, comma-separated (train2017 is 18 GB).")] = "val2017,annotations",
-    darkness: Annotated[Optional[bool], typer.Option("--darkness/--no-darkness", help="SLIC darkness filter (default on).")] = None,
-    bright_level: Annotated[Optional[float], typer.Option(help=f"Mean luma of a bright superpixel. Default {_default('bright_level')}.")] = None,
-    bright_fraction: Annotated[Optional[float], typer.Option(help=f"Share of bright superpixels to keep an image. Default {_default('bright_fraction')}.")] = None,
-    blur: Annotated[Optional[bool], typer.Option("--blur/--no-blur", help="Laplacian-variance blur filter (default on).")] = None,
-    blur_threshold: Annotated[Optional[float], typer.Option(help=f"Keep at this Laplacian variance or more. Default {_default('blur_threshold')}.")] = None,
-    colour: Annotated[Optional[bool], typer.Option("--colour/--no-colour", help="Colourfulness filter (default on).")] = None,
-    colour_threshold: Annotated[Optional[float], typer.Option(help=f"Hasler-Suesstrunk threshold. Default {_default('colour_threshold')}.")] = None,
-    identity_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of identity pairs (input = target = the photo). Default {_default('identity_share')}.")] = None,
-    mild_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of mildly under-exposed pairs. Default {_default('mild_share')}.")] = None,
-    mild_beta: Annotated[RangeOpt, typer.Option(help=_rng_help("mild_beta", "Mild pairs: linear gain"))] = None,
+    src: Annotated[
+        str, typer.Option("--src", help="coco, voc (both need --root), a folder, or a glob pattern.")
+    ],
+    root: Annotated[Path | None, typer.Option(help="Dataset root for --src coco / voc.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (re-runs resume in it).")] = Path(
+        "lowlight-synth"
+    ),
+    download: Annotated[
+        bool, typer.Option(help="Fetch COCO into --root (default ./coco) first: resumable, MD5-checked.")
+    ] = False,
+    coco_parts: Annotated[
+        str, typer.Option(help="COCO archives for --download, comma-separated (train2017 is 18 GB).")
+    ] = "val2017,annotations",
+    darkness: Annotated[
+        bool | None, typer.Option("--darkness/--no-darkness", help="SLIC darkness filter (default on).")
+    ] = None,
+    bright_level: Annotated[
+        float | None,
+        typer.Option(help=f"Mean luma of a bright superpixel. Default {_default('bright_level')}."),
+    ] = None,
+    bright_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Share of bright superpixels to keep an image. Default {_default('bright_fraction')}."
+        ),
+    ] = None,
+    blur: Annotated[
+        bool | None, typer.Option("--blur/--no-blur", help="Laplacian-variance blur filter (default on).")
+    ] = None,
+    blur_threshold: Annotated[
+        float | None,
+        typer.Option(help=f"Keep at this Laplacian variance or more. Default {_default('blur_threshold')}."),
+    ] = None,
+    colour: Annotated[
+        bool | None, typer.Option("--colour/--no-colour", help="Colourfulness filter (default on).")
+    ] = None,
+    colour_threshold: Annotated[
+        float | None,
+        typer.Option(help=f"Hasler-Suesstrunk threshold. Default {_default('colour_threshold')}."),
+    ] = None,
+    identity_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help=f"Share of identity pairs (input = target = the photo). Default {_default('identity_share')}.",
+        ),
+    ] = None,
+    mild_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help=f"Share of mildly under-exposed pairs. Default {_default('mild_share')}."
+        ),
+    ] = None,
+    mild_beta: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("mild_beta", "Mild pairs: linear gain"))
+    ] = None,
     mild_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("mild_gamma", "Mild pairs: gamma"))] = None,
-    cast_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of low images given an illuminant colour cast. Default {_default('cast_share')}.")] = None,
-    cast_strength: Annotated[RangeOpt, typer.Option(help=_rng_help("cast_strength", "Cast strength (0-1)"))] = None,
-    ratio_darkening_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of darkened pairs whose curve keeps each pixel's R:G:B ratios, as less light does (the paper's per-channel curve saturates colours). Default {_default('ratio_darkening_share')}.")] = None,
+    cast_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help=f"Share of low images given an illuminant colour cast. Default {_default('cast_share')}.",
+        ),
+    ] = None,
+    cast_strength: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("cast_strength", "Cast strength (0-1)"))
+    ] = None,
+    ratio_darkening_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help=f"Share of darkened pairs whose curve keeps each pixel's R:G:B ratios, as less light does (the paper's per-channel curve saturates colours). Default {_default('ratio_darkening_share')}.",
+        ),
+    ] = None,
     alpha: Annotated[RangeOpt, typer.Option(help=_rng_help("alpha", "Linear gain inside the gamma"))] = None,
     beta: Annotated[RangeOpt, typer.Option(help=_rng_help("beta", "Linear gain outside the gamma"))] = None,
     gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("gamma", "Darkening gamma"))] = None,
-    sigma_s: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_s", "Signal-dependent noise level"))] = None,
-    sigma_c: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_c", "Signal-independent noise level"))] = None,
-    sigma_row: Annotated[RangeOpt, typer.Option(help=_rng_help("sigma_row", "Row (banding) noise level"))] = None,
+    sigma_s: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("sigma_s", "Signal-dependent noise level"))
+    ] = None,
+    sigma_c: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("sigma_c", "Signal-independent noise level"))
+    ] = None,
+    sigma_row: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("sigma_row", "Row (banding) noise level"))
+    ] = None,
     crf_gamma: Annotated[RangeOpt, typer.Option(help=_rng_help("crf_gamma", "Camera response gamma"))] = None,
-    jpeg_share: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Share of noisy inputs JPEG-compressed after the noise. Default {_default('jpeg_share')}.")] = None,
-    jpeg_quality: Annotated[RangeOpt, typer.Option(help=_rng_help("jpeg_quality", "JPEG quality of those"))] = None,
-    test_fraction: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=0, help="Consider only the first N sources (of this shard).")] = None,
-    workers: Annotated[int, typer.Option(min=0, help=f"Worker processes; {WORKERS_ZERO}. Not used with --ray.")] = 1,
-    shard: Annotated[Optional[str], typer.Option(help="K/N: handle the K-th of N disjoint parts (1-based); merge with synth-merge.")] = None,
-    report: Annotated[bool, typer.Option("--report", help="Print filter statistics and save OUT/report.{json,md}.")] = False,
-    preview: Annotated[Optional[Path], typer.Option(help="Write a picture grid of a few pairs to this file.")] = None,
+    jpeg_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help=f"Share of noisy inputs JPEG-compressed after the noise. Default {_default('jpeg_share')}.",
+        ),
+    ] = None,
+    jpeg_quality: Annotated[
+        RangeOpt, typer.Option(help=_rng_help("jpeg_quality", "JPEG quality of those"))
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help=f"Fixed test split by path hash. Default {_default('test_fraction')}."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help=f"Seed of every per-image draw. Default {_default('seed')}.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=0, help="Consider only the first N sources (of this shard).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=0, help=f"Worker processes; {WORKERS_ZERO}. Not used with --ray.")
+    ] = 1,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="K/N: handle the K-th of N disjoint parts (1-based); merge with synth-merge."),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Print filter statistics and save OUT/report.{json,md}.")
+    ] = False,
+    preview: Annotated[
+        Path | None, typer.Option(help="Write a picture grid of a few pairs to this file.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")] = False,
-    tar: Annotated[Optional[int], typer.Option("--tar", min=1, help="Write WebDataset tar shards of N pairs each (per split) instead of loose PNGs.")] = None,
+    tar: Annotated[
+        int | None,
+        typer.Option(
+            "--tar",
+            min=1,
+            help="Write WebDataset tar shards of N pairs each (per split) instead of loose PNGs.",
+        ),
+    ] = None,
     ray: RayOpt = None,
     ray_actors: RayActorsOpt = None,
     ray_cpus: RayCpusOpt = 1.0,
@@ -112,20 +212,46 @@ def synth(
     from lowlight_cli.synth.pipeline import run, select_sources
     from lowlight_cli.synth.sources import open_source
 
-    ranges = {k: _range(k, v) for k, v in dict(
-        alpha=alpha, beta=beta, gamma=gamma, mild_beta=mild_beta, mild_gamma=mild_gamma, cast_strength=cast_strength,
-        sigma_s=sigma_s, sigma_c=sigma_c, sigma_row=sigma_row, crf_gamma=crf_gamma, jpeg_quality=jpeg_quality).items()}
+    ranges = {
+        k: _range(k, v)
+        for k, v in dict(
+            alpha=alpha,
+            beta=beta,
+            gamma=gamma,
+            mild_beta=mild_beta,
+            mild_gamma=mild_gamma,
+            cast_strength=cast_strength,
+            sigma_s=sigma_s,
+            sigma_c=sigma_c,
+            sigma_row=sigma_row,
+            crf_gamma=crf_gamma,
+            jpeg_quality=jpeg_quality,
+        ).items()
+    }
     given = dict(
-        darkness_filter=darkness, bright_level=bright_level, bright_fraction=bright_fraction, blur_filter=blur,
-        blur_threshold=blur_threshold, colour_filter=colour, colour_threshold=colour_threshold,
-        identity_share=identity_share, mild_share=mild_share, cast_share=cast_share, jpeg_share=jpeg_share,
-        ratio_darkening_share=ratio_darkening_share, test_fraction=test_fraction, seed=seed, **ranges,
+        darkness_filter=darkness,
+        bright_level=bright_level,
+        bright_fraction=bright_fraction,
+        blur_filter=blur,
+        blur_threshold=blur_threshold,
+        colour_filter=colour,
+        colour_threshold=colour_threshold,
+        identity_share=identity_share,
+        mild_share=mild_share,
+        cast_share=cast_share,
+        jpeg_share=jpeg_share,
+        ratio_darkening_share=ratio_darkening_share,
+        test_fraction=test_fraction,
+        seed=seed,
+        **ranges,
     )
     settings = dataclasses.replace(DEFAULTS, **{k: v for k, v in given.items() if v is not None})
     part = _shard(shard)
     if download:
         if src != "coco":
-            raise typer.BadParameter("--download fetches COCO only; use it with --src coco", param_hint="--download")
+            raise typer.BadParameter(
+                "--download fetches COCO only; use it with --src coco", param_hint="--download"
+            )
         root = root or Path("coco")
         _download(root, tuple(p.strip() for p in coco_parts.split(",") if p.strip()), quiet)
 
@@ -154,7 +280,9 @@ def synth(
     for line in summary.failures:
         console.print(f"  [yellow]skipped:[/] {escape(line)}")
     if summary.failed and not (summary.written or summary.resumed or summary.rejected):
-        raise LowlightError(f"no images found in {src}: none of its {summary.failed} image files could be read")
+        raise LowlightError(
+            f"no images found in {src}: none of its {summary.failed} image files could be read"
+        )
     manifest, skipped = journal_paths(out, part)
     pairs = list(read_jsonl(manifest))
     if report:
@@ -164,7 +292,12 @@ def synth(
         rejected = list(read_jsonl(skipped))
         data = build_report(pairs, rejected, settings)
         console.print(to_markdown(data), markup=False)
-        written = [*write_report(data, out), filter_histograms(pairs + [r for r in rejected if "metrics" in r], settings, out / "report-filters.png")]
+        written = [
+            *write_report(data, out),
+            filter_histograms(
+                pairs + [r for r in rejected if "metrics" in r], settings, out / "report-filters.png"
+            ),
+        ]
         if pairs:
             written.append(param_histograms(pairs, settings, out / "report-params.png"))
         console.print(f"report: {', '.join(escape(str(p)) for p in written)}")
@@ -180,7 +313,15 @@ def synth(
 
 
 def _run_with_progress(run, sources, out, settings, total, quiet):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
@@ -188,8 +329,13 @@ def _run_with_progress(run, sources, out, settings, total, quiet):
             return Text(f"{task.speed:.2f} img/s" if task.speed else "", style="dim")
 
     columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pairs]} pairs"),
-        RateColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[pairs]} pairs"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task("sources", total=total, pairs=0)
@@ -204,14 +350,29 @@ def _run_with_progress(run, sources, out, settings, total, quiet):
 
 
 def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     from lowlight_cli.synth.download import COCO, download_coco
 
     unknown = sorted(set(parts) - set(COCO))
     if unknown:
-        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param_hint="--coco-parts")
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+        raise typer.BadParameter(
+            f"unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param_hint="--coco-parts"
+        )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, disable=quiet) as bar:
 
         def progress(name: str):
@@ -223,7 +384,9 @@ def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
 
 @user_errors
 def synth_merge(
-    out: Annotated[Path, typer.Argument(help="The synth folder the shards wrote into.")] = Path("lowlight-synth"),
+    out: Annotated[Path, typer.Argument(help="The synth folder the shards wrote into.")] = Path(
+        "lowlight-synth"
+    ),
 ) -> None:
     """Join the manifests of `lowlight synth --shard K/N` runs into OUT/manifest.jsonl and OUT/skipped.jsonl."""
     from lowlight_cli.synth.manifest import merge
@@ -231,4 +394,6 @@ def synth_merge(
     if not out.is_dir():
         raise LowlightError(f"{out}: no such folder")
     pairs, skipped = merge(out)
-    console.print(f"merged: {pairs} pairs, {skipped} skipped sources -> {escape(str(out / 'manifest.jsonl'))}")
+    console.print(
+        f"merged: {pairs} pairs, {skipped} skipped sources -> {escape(str(out / 'manifest.jsonl'))}"
+    )

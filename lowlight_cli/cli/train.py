@@ -10,7 +10,7 @@ Examples:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,24 +20,38 @@ from lowlight_cli.errors import LowlightError
 
 @user_errors
 def train(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML file of TrainConfig settings.")] = None,
-    overrides: Annotated[
-        Optional[list[str]], typer.Option("--set", help="Override one setting, e.g. --set lr=3e-4 --set losses.region=2.")
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML file of TrainConfig settings.")
     ] = None,
-    data: Annotated[Optional[str], typer.Option("--data", help="Synth folder (or photo folder with data_mode=onthefly).")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Run folder: checkpoints, logs, weights.")] = None,
-    init: Annotated[Optional[str], typer.Option("--init", help="Weights to start from, or `scratch`.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one setting, e.g. --set lr=3e-4 --set losses.region=2."),
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help="Synth folder (or photo folder with data_mode=onthefly).")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, weights.")
+    ] = None,
+    init: Annotated[
+        str | None, typer.Option("--init", help="Weights to start from, or `scratch`.")
+    ] = None,
     resume: Annotated[
-        Optional[Path], typer.Option("--resume", help="Continue the run in this folder with its saved config.")
+        Path | None,
+        typer.Option("--resume", help="Continue the run in this folder with its saved config."),
     ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an earlier run in --out (default: refuse; --resume continues it).")
+        bool,
+        typer.Option(
+            "--overwrite", help="Replace an earlier run in --out (default: refuse; --resume continues it)."
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Train AgLLNet (staged or joint, from the official weights or from scratch), resumable, DDP-ready."""
     from lowlight_cli.training.config import load_config
-    from lowlight_cli.training.trainer import CONFIG, train as run
+    from lowlight_cli.training.trainer import CONFIG
+    from lowlight_cli.training.trainer import train as run
 
     explicit = [f"{k}={v}" for k, v in (("data", data), ("out", out), ("init", init)) if v is not None]
     if resume is not None:
@@ -50,4 +64,6 @@ def train(
     if metrics is None:
         return  # not rank 0 of a torchrun job: rank 0 reports
     scores = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "no validation"
-    console.print(f"trained {cfg.total_steps} steps: {scores}; weights in {escape(str(Path(cfg.out) / 'model'))}")
+    console.print(
+        f"trained {cfg.total_steps} steps: {scores}; weights in {escape(str(Path(cfg.out) / 'model'))}"
+    )

@@ -12,14 +12,28 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.cli.options import (
-    OUT, BackendName, BackendOpt, DenoiseOpt, Device, DeviceOpt, ExposureOpt, FastOpt, GateOpt, HalfOpt,
-    KeepColourOpt, PrecisionOpt, QuietOpt, StrengthOpt, TileOpt, WeightsOpt,
+    OUT,
+    BackendName,
+    BackendOpt,
+    DenoiseOpt,
+    Device,
+    DeviceOpt,
+    ExposureOpt,
+    FastOpt,
+    GateOpt,
+    HalfOpt,
+    KeepColourOpt,
+    PrecisionOpt,
+    QuietOpt,
+    StrengthOpt,
+    TileOpt,
+    WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.video.pipeline import KEYFRAME_INTERVAL
@@ -36,22 +50,56 @@ class VideoCodec(str, Enum):
 @user_errors
 def video(
     source: Annotated[Path, typer.Argument(help="Input video (anything FFmpeg reads).", show_default=False)],
-    output: Annotated[Optional[Path], typer.Argument(help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm). Or give it as --out.", show_default=False)] = None,
-    out: Annotated[Optional[Path], typer.Option(*OUT, help="Output video (instead of the OUTPUT argument).", show_default=False)] = None,
-    codec: Annotated[Optional[VideoCodec], typer.Option(help="Video encoder. Default: the source's codec family, else libx264.")] = None,
-    crf: Annotated[Optional[int], typer.Option(help="Constant quality (lower = better). Default: 18 x264, 20 x265, 24 vp9.")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with --fast), "
-                                              "vp9 realtime|good|best (default good, realtime with --fast).")] = None,
-    pix_fmt: Annotated[Optional[str], typer.Option("--pix-fmt", help="e.g. yuv420p, yuv420p10le, yuv444p. Default: the source's.")] = None,
-    start: Annotated[Optional[float], typer.Option(min=0, help="Process from this time (seconds).")] = None,
-    end: Annotated[Optional[float], typer.Option(min=0, help="Process up to this time (seconds).")] = None,
-    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write a split screen: source left, enhanced right.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm). Or give it as --out.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(*OUT, help="Output video (instead of the OUTPUT argument).", show_default=False),
+    ] = None,
+    codec: Annotated[
+        VideoCodec | None,
+        typer.Option(help="Video encoder. Default: the source's codec family, else libx264."),
+    ] = None,
+    crf: Annotated[
+        int | None,
+        typer.Option(help="Constant quality (lower = better). Default: 18 x264, 20 x265, 24 vp9."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with --fast), "
+            "vp9 realtime|good|best (default good, realtime with --fast)."
+        ),
+    ] = None,
+    pix_fmt: Annotated[
+        str | None,
+        typer.Option("--pix-fmt", help="e.g. yuv420p, yuv420p10le, yuv444p. Default: the source's."),
+    ] = None,
+    start: Annotated[float | None, typer.Option(min=0, help="Process from this time (seconds).")] = None,
+    end: Annotated[float | None, typer.Option(min=0, help="Process up to this time (seconds).")] = None,
+    side_by_side: Annotated[
+        bool, typer.Option("--side-by-side", help="Write a split screen: source left, enhanced right.")
+    ] = False,
     temporal_smooth: Annotated[
-        bool, typer.Option("--temporal-smooth/--no-temporal-smooth", help="Smooth the attention map over time (less flicker).")
+        bool,
+        typer.Option(
+            "--temporal-smooth/--no-temporal-smooth",
+            help="Smooth the attention map over time (less flicker).",
+        ),
     ] = True,
-    keyframe_interval: Annotated[int, typer.Option(
-        min=1, help="With --fast: run the network on every n-th frame and at scene cuts; the frames between reuse its "
-        "result on their own detail (1 = every frame).")] = KEYFRAME_INTERVAL,
+    keyframe_interval: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --fast: run the network on every n-th frame and at scene cuts; the frames between reuse its "
+            "result on their own detail (1 = every frame).",
+        ),
+    ] = KEYFRAME_INTERVAL,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
     strength: StrengthOpt = 1.0,
     denoise: DenoiseOpt = 1.0,
@@ -68,7 +116,14 @@ def video(
     quiet: QuietOpt = False,
 ) -> None:
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
@@ -78,20 +133,42 @@ def video(
         raise typer.BadParameter(f"two outputs, {output} and --out {out}: give one", param_hint="'OUTPUT'")
     output = output if output is not None else out
     if output is None:
-        raise typer.BadParameter("missing: give it after the input video, or as --out/-o", param_hint="'OUTPUT'")
+        raise typer.BadParameter(
+            "missing: give it after the input video, or as --out/-o", param_hint="'OUTPUT'"
+        )
     options = VideoOptions(
-        codec.value if codec else None, crf, preset, pix_fmt, start, end, side_by_side, temporal_smooth, fast,
+        codec.value if codec else None,
+        crf,
+        preset,
+        pix_fmt,
+        start,
+        end,
+        side_by_side,
+        temporal_smooth,
+        fast,
         keyframe_interval,
     )
     job = plan(source, output, options, overwrite)
     info, settings = job.info, job.settings
-    enhancer = Enhancer(weights, device=device.value, half=half, tile=tile, backend=backend.value,
-                        precision=precision.value if precision else None, quality="fast" if fast else "full",
-                        controls=Controls.parse(strength, exposure, keep_colour, denoise), gate=gate)
+    enhancer = Enhancer(
+        weights,
+        device=device.value,
+        half=half,
+        tile=tile,
+        backend=backend.value,
+        precision=precision.value if precision else None,
+        quality="fast" if fast else "full",
+        controls=Controls.parse(strength, exposure, keep_colour, denoise),
+        gate=gate,
+    )
     if not quiet:
         extra = f", copying {', '.join(info.other_streams)}" if info.other_streams else ""
         extra += f", rotated {info.rotation} deg" if info.rotation else ""
-        keyed = f", network on every {keyframe_interval} frames and at scene cuts" if fast and keyframe_interval > 1 else ""
+        keyed = (
+            f", network on every {keyframe_interval} frames and at scene cuts"
+            if fast and keyframe_interval > 1
+            else ""
+        )
         console.print(f"[dim]{escape(enhancer.description)}{keyed}; weights: {escape(weights)}[/]")
         console.print(
             f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> {settings.codec} {settings.pix_fmt} "

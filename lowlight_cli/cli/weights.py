@@ -11,7 +11,7 @@ Examples:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,7 +19,9 @@ from lowlight_cli.cli.console import console, escape, user_errors
 from lowlight_cli.extras import require
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
-app = typer.Typer(help="List, verify, import, pull and push model weights.", no_args_is_help=True, rich_markup_mode="rich")
+app = typer.Typer(
+    help="List, verify, import, pull and push model weights.", no_args_is_help=True, rich_markup_mode="rich"
+)
 
 
 @app.command("list")
@@ -34,7 +36,14 @@ def list_weights() -> None:
     for name, entry in BUNDLED.items():
         found = resolve(name)
         size = f"{found.weights_file.stat().st_size / 1e6:.2f}" if found.weights_file.is_file() else "missing"
-        table.add_row(name, "yes" if name == DEFAULT_WEIGHTS else "", size, entry.sha256[:12], entry.license, entry.summary)
+        table.add_row(
+            name,
+            "yes" if name == DEFAULT_WEIGHTS else "",
+            size,
+            entry.sha256[:12],
+            entry.license,
+            entry.summary,
+        )
     console.print(table)
 
 
@@ -54,7 +63,9 @@ def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = DEFA
 @user_errors
 def import_onnx(
     onnx_file: Annotated[Path, typer.Argument(help="The released model's ONNX conversion.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for model.safetensors + config.json.")] = Path("weights/imported"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for model.safetensors + config.json.")
+    ] = Path("weights/imported"),
     check: Annotated[bool, typer.Option(help="Compare with onnxruntime running the graph itself.")] = True,
 ) -> None:
     """Map the ONNX graph's weights onto the PyTorch AgLLNet and save them as safetensors."""
@@ -72,7 +83,11 @@ def import_onnx(
 
 @app.command("pull")
 @user_errors
-def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo\\[@revision]/model.safetensors", show_default=False)]) -> None:
+def pull(
+    ref: Annotated[
+        str, typer.Argument(help="hf://owner/repo\\[@revision]/model.safetensors", show_default=False)
+    ],
+) -> None:
     """Fetch Hub weights into the standard Hugging Face cache and verify them (later runs work offline)."""
     require("lowlight weights pull", "torch")
     from lowlight_cli.weights.hub import resolve_hub
@@ -81,8 +96,12 @@ def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo\\[@revision]/m
     found = resolve_hub(ref)
     model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
     params = sum(p.numel() for p in model.parameters())
-    console.print(f"{escape(ref)}: ok ({params:,} parameters), cached at {escape(str(found.weights_file.parent))}")
-    console.print(f"commit {escape(found.weights_file.parent.name)}: pin it with hf://…@<commit>/… for reproducible runs")
+    console.print(
+        f"{escape(ref)}: ok ({params:,} parameters), cached at {escape(str(found.weights_file.parent))}"
+    )
+    console.print(
+        f"commit {escape(found.weights_file.parent.name)}: pin it with hf://…@<commit>/… for reproducible runs"
+    )
 
 
 @app.command("push")
@@ -90,9 +109,9 @@ def pull(ref: Annotated[str, typer.Argument(help="hf://owner/repo\\[@revision]/m
 def push(
     ref: Annotated[str, typer.Argument(help="Weights to upload: a weights folder or a bundled name.")],
     repo_id: Annotated[str, typer.Argument(help="Hub repository, owner/name (created if missing).")],
-    revision: Annotated[Optional[str], typer.Option(help="Branch to commit to. Default: main.")] = None,
+    revision: Annotated[str | None, typer.Option(help="Branch to commit to. Default: main.")] = None,
     private: Annotated[bool, typer.Option(help="Create the repository as private.")] = False,
-    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message.")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message.")] = None,
 ) -> None:
     """Upload config.json, model.safetensors, a model card (and exported ONNX graphs) in one commit."""
     require("lowlight weights push", "torch")

@@ -10,8 +10,9 @@ and have lowlight installed with its extras.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any
 
 from lowlight_cli.cluster.runtime import Resources, connect, map_items
 from lowlight_cli.inference.files import FileOutcome, existing_output
@@ -33,12 +34,12 @@ def synth_ray(
     sources: Iterable[Source],
     out: Path,
     settings: SynthSettings,
-    address: Optional[str] = None,
+    address: str | None = None,
     resources: Resources = Resources(),
-    limit: Optional[int] = None,
-    shard: Optional[Shard] = None,
-    on_record: Optional[Callable[[dict, bool], None]] = None,
-    tar: Optional[int] = None,
+    limit: int | None = None,
+    shard: Shard | None = None,
+    on_record: Callable[[dict, bool], None] | None = None,
+    tar: int | None = None,
 ) -> Summary:
     """`synth.pipeline.run` on a Ray cluster: the same files, byte for byte, for the same seed.
 
@@ -77,8 +78,15 @@ def _source_order(journal: Journal, rels: list[str]) -> None:
         rewrite_jsonl(path, (records[i] for i in order))
 
 
-def _enhance_handler(enhancer: dict, out_dir: Optional[Path], suffix: str, fmt: Optional[str],
-                     quality: Optional[int], overwrite: bool, save_maps: bool) -> Callable[[InputItem], FileOutcome]:
+def _enhance_handler(
+    enhancer: dict,
+    out_dir: Path | None,
+    suffix: str,
+    fmt: str | None,
+    quality: int | None,
+    overwrite: bool,
+    save_maps: bool,
+) -> Callable[[InputItem], FileOutcome]:
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_one
 
@@ -95,14 +103,14 @@ def _enhance_handler(enhancer: dict, out_dir: Optional[Path], suffix: str, fmt: 
 
 def enhance_ray(
     items: list[InputItem],
-    out_dir: Optional[Path],
+    out_dir: Path | None,
     suffix: str,
     enhancer: dict[str, Any],
-    fmt: Optional[str] = None,
-    quality: Optional[int] = None,
+    fmt: str | None = None,
+    quality: int | None = None,
     overwrite: bool = False,
     save_maps: bool = False,
-    address: Optional[str] = None,
+    address: str | None = None,
     resources: Resources = Resources(),
 ) -> Iterator[FileOutcome]:
     """`inference.files.enhance_items` on a Ray cluster: one outcome per input (skipped ones first, then
@@ -110,11 +118,14 @@ def enhance_ray(
     `Enhancer`, which each actor loads once. Two inputs that map to one output raise one LowlightError naming
     both at the call, before connecting (`io.paths.check_distinct_outputs`, as the local run)."""
     check_distinct_outputs(items, out_dir, suffix, fmt, save_maps)
-    return _enhance_ray(items, out_dir, suffix, enhancer, fmt, quality, overwrite, save_maps, address, resources)
+    return _enhance_ray(
+        items, out_dir, suffix, enhancer, fmt, quality, overwrite, save_maps, address, resources
+    )
 
 
-def _enhance_ray(items, out_dir, suffix, enhancer, fmt, quality, overwrite, save_maps, address,
-                 resources) -> Iterator[FileOutcome]:
+def _enhance_ray(
+    items, out_dir, suffix, enhancer, fmt, quality, overwrite, save_maps, address, resources
+) -> Iterator[FileOutcome]:
     connect(address)
     todo: list[int] = []
     for index, item in enumerate(items):
@@ -127,8 +138,15 @@ def _enhance_ray(items, out_dir, suffix, enhancer, fmt, quality, overwrite, save
         else:
             todo.append(index)
     remote = [InputItem(items[i].path.absolute(), items[i].rel) for i in todo]
-    handler = dict(enhancer=enhancer, out_dir=out_dir.absolute() if out_dir else None, suffix=suffix, fmt=fmt,
-                   quality=quality, overwrite=overwrite, save_maps=save_maps)
+    handler = dict(
+        enhancer=enhancer,
+        out_dir=out_dir.absolute() if out_dir else None,
+        suffix=suffix,
+        fmt=fmt,
+        quality=quality,
+        overwrite=overwrite,
+        save_maps=save_maps,
+    )
     for position, outcome in map_items(remote, _enhance_handler, handler, resources):
         item = items[todo[position]]
         output = output_path(item, out_dir, suffix, fmt) if outcome.output else None  # as the user named it

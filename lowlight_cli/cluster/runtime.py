@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import pickle
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any
 
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.extras import require
@@ -26,7 +27,7 @@ class Resources:
     """The actor pool: `actors` actors (None: as many as the cluster's CPUs, or GPUs, allow), each
     reserving `cpus` CPUs and `gpus` GPUs."""
 
-    actors: Optional[int] = None
+    actors: int | None = None
     cpus: float = 1.0
     gpus: float = 0.0
 
@@ -34,10 +35,12 @@ class Resources:
         if self.actors is not None and self.actors < 1:
             raise LowlightError(f"--ray-actors must be at least 1, not {self.actors}")
         if self.cpus < 0 or self.gpus < 0 or self.cpus + self.gpus == 0:
-            raise LowlightError(f"an actor needs some CPU or GPU (--ray-cpus {self.cpus:g}, --ray-gpus {self.gpus:g})")
+            raise LowlightError(
+                f"an actor needs some CPU or GPU (--ray-cpus {self.cpus:g}, --ray-gpus {self.gpus:g})"
+            )
 
 
-def connect(address: Optional[str]) -> None:
+def connect(address: str | None) -> None:
     """Join the Ray cluster at `address` (`auto`: the one this machine belongs to; `local`: start one here;
     HOST:PORT or ray://HOST:PORT), unless this process is already connected."""
     require("--ray", "ray")
@@ -63,8 +66,10 @@ def pool_size(resources: Resources) -> int:
     fits += [total.get("GPU", 0) / resources.gpus] if resources.gpus else []
     count = int(min(fits))
     if count < 1:
-        raise LowlightError(f"the Ray cluster ({total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs) "
-                            f"has no room for one actor of {resources.cpus:g} CPUs and {resources.gpus:g} GPUs")
+        raise LowlightError(
+            f"the Ray cluster ({total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs) "
+            f"has no room for one actor of {resources.cpus:g} CPUs and {resources.gpus:g} GPUs"
+        )
     return count
 
 
@@ -73,8 +78,10 @@ def describe(resources: Resources) -> str:
 
     total = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-    return (f"Ray cluster: {nodes} node{'s' * (nodes != 1)}, {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs; "
-            f"{pool_size(resources)} actors of {resources.cpus:g} CPU, {resources.gpus:g} GPU")
+    return (
+        f"Ray cluster: {nodes} node{'s' * (nodes != 1)}, {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs; "
+        f"{pool_size(resources)} actors of {resources.cpus:g} CPU, {resources.gpus:g} GPU"
+    )
 
 
 class _Actor:
@@ -108,8 +115,11 @@ def map_items(
     rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
     blocks = min(MAX_BLOCKS, math.ceil(len(rows) / ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map(
-        _Actor, fn_constructor_args=(factory, kwargs), compute=ray.data.ActorPoolStrategy(size=min(pool_size(resources), len(rows))),
-        num_cpus=resources.cpus, num_gpus=resources.gpus or None,
+        _Actor,
+        fn_constructor_args=(factory, kwargs),
+        compute=ray.data.ActorPoolStrategy(size=min(pool_size(resources), len(rows))),
+        num_cpus=resources.cpus,
+        num_gpus=resources.gpus or None,
     )
     try:
         for row in dataset.iter_rows():

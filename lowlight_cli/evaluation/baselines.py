@@ -12,7 +12,7 @@ All take and return HxWx3 float32 RGB in [0, 1]. Parameters are fixed (no tuning
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,7 +34,9 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255
 
 
-def lime(rgb: np.ndarray, kernel: int = 15, eps: float = 1e-3, t_gamma: float = 0.8, floor: float = 0.05) -> np.ndarray:
+def lime(
+    rgb: np.ndarray, kernel: int = 15, eps: float = 1e-3, t_gamma: float = 0.8, floor: float = 0.05
+) -> np.ndarray:
     t0 = np.ascontiguousarray(rgb.max(axis=2), dtype=np.float32)
     t = np.clip(guided_filter(t0, t0, kernel, eps), floor, 1.0) ** t_gamma
     return np.clip(rgb / t[..., None], 0, 1).astype(np.float32)

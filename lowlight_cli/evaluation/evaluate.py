@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 import numpy as np
 
@@ -25,7 +25,18 @@ from lowlight_cli.inference import DEFAULT_BACKEND
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
-COLUMNS = ("method", "image", "psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "in_luma", *METRICS, "in_noise", "seconds")
+COLUMNS = (
+    "method",
+    "image",
+    "psnr",
+    "ssim",
+    "psnr_gt_mean",
+    "ssim_gt_mean",
+    "in_luma",
+    *METRICS,
+    "in_noise",
+    "seconds",
+)
 NUMERIC = COLUMNS[2:]
 RATIOS = ("chroma_ratio", "contrast_ratio", "local_contrast", "black", "black_change", "niqe")
 """Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more; the black
@@ -38,11 +49,11 @@ PSNR_CAP = 100.0
 class Sample:
     name: str
     low: Path
-    high: Optional[Path]
+    high: Path | None
     """The target; None for an unpaired photo (look metrics only)."""
 
 
-def find_samples(data: Path, split: Optional[str] = None, self_target: bool = False) -> list[Sample]:
+def find_samples(data: Path, split: str | None = None, self_target: bool = False) -> list[Sample]:
     """The pairs of a LOL-layout folder (all of them unless `split` is `train` or `test`, the held-out
     rule of `training.data.real_split`), of a synth folder's `split` (default `test`), or the photos of
     any other folder or glob (each its own target with `self_target`, else unpaired)."""
@@ -52,27 +63,39 @@ def find_samples(data: Path, split: Optional[str] = None, self_target: bool = Fa
     if (path / "low").is_dir() and (path / "high").is_dir():
         from lowlight_cli.training.data import real_pair_names
 
-        samples = [Sample(n, path / "low" / n, path / "high" / n) for n in real_pair_names(path, split or "all")]
+        samples = [
+            Sample(n, path / "low" / n, path / "high" / n) for n in real_pair_names(path, split or "all")
+        ]
     elif (path / "settings.json").is_file():
         from lowlight_cli.synth.manifest import load_pairs
 
         split = split or "test"
         records = [r for r in load_pairs(path) if r["split"] == split]
         if any("shard" in r for r in records):
-            raise LowlightError(f"{data}: its pairs are in tar shards (synth --tar); eval reads loose pairs, "
-                                "made without --tar")
+            raise LowlightError(
+                f"{data}: its pairs are in tar shards (synth --tar); eval reads loose pairs, "
+                "made without --tar"
+            )
         samples = [Sample(r["id"], path / r["files"]["low"], path / r["files"]["high"]) for r in records]
     else:
         samples = [Sample(s.rel, s.path, s.path if self_target else None) for s in folder_or_glob(str(data))]
     if not samples:
-        raise LowlightError(f"{data}: no images found (expected photos, low/ + high/ folders, or a synth folder "
-                            f"with a {split or 'test'} split)")
+        raise LowlightError(
+            f"{data}: no images found (expected photos, low/ + high/ folders, or a synth folder "
+            f"with a {split or 'test'} split)"
+        )
     return samples
 
 
-def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str = DEFAULT_BACKEND,
-                 device: str = "auto", precision: Optional[str] = None, tile: Optional[int] = None,
-                 gate: bool = True) -> dict[str, Method]:
+def make_methods(
+    weights: Iterable[str],
+    baselines: Iterable[str],
+    backend: str = DEFAULT_BACKEND,
+    device: str = "auto",
+    precision: str | None = None,
+    tile: int | None = None,
+    gate: bool = True,
+) -> dict[str, Method]:
     """Label -> method: each weights reference through `Enhancer`, each baseline by name."""
     from lowlight_cli.evaluation.baselines import BASELINES
 
@@ -92,8 +115,14 @@ def make_methods(weights: Iterable[str], baselines: Iterable[str], backend: str 
     return methods
 
 
-def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Optional[Callable[[], None]] = None,
-             sheet_rows: Optional[list] = None, sheet_height: int = 0, max_side: Optional[int] = None) -> list[dict]:
+def evaluate(
+    samples: list[Sample],
+    methods: dict[str, Method],
+    on_image: Callable[[], None] | None = None,
+    sheet_rows: list | None = None,
+    sheet_height: int = 0,
+    max_side: int | None = None,
+) -> list[dict]:
     """One row per (method, image): look metrics of the clipped output against its input, plus PSNR and
     SSIM against the target when there is one. With `sheet_rows` (a list), one row of thumbnails
     `sheet_height` px high (input, then each method) is appended to it per image. `max_side` scales larger
@@ -110,7 +139,9 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
         low = _fit(read_image(sample.low)[0], max_side)
         high = _fit(read_image(sample.high)[0], max_side) if sample.high is not None else None
         if high is not None and low.shape != high.shape:
-            raise LowlightError(f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}")
+            raise LowlightError(
+                f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}"
+            )
         target = torch.from_numpy(high).permute(2, 0, 1)[None] if high is not None else None
         base = {"image": sample.name, "in_luma": mean_luma(low), "in_noise": noise_sigma(low)}
         thumbs = [thumbnail(low, sheet_height)] if sheet_rows is not None else []
@@ -118,13 +149,25 @@ def evaluate(samples: list[Sample], methods: dict[str, Method], on_image: Option
             tic = time.perf_counter()
             out = np.clip(method(low), 0, 1).astype(np.float32)
             seconds = time.perf_counter() - tic
-            row = {"method": label, **base, **look_metrics(low, out), "seconds": seconds, "psnr": None, "ssim": None,
-                   "psnr_gt_mean": None, "ssim_gt_mean": None}
+            row = {
+                "method": label,
+                **base,
+                **look_metrics(low, out),
+                "seconds": seconds,
+                "psnr": None,
+                "ssim": None,
+                "psnr_gt_mean": None,
+                "ssim_gt_mean": None,
+            }
             if target is not None:
                 pred = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)[None]
                 scaled = torch.from_numpy(gt_mean(out, high)).permute(2, 0, 1)[None]
-                row.update(psnr=psnr(pred, target), ssim=ssim(pred, target),
-                           psnr_gt_mean=psnr(scaled, target), ssim_gt_mean=ssim(scaled, target))
+                row.update(
+                    psnr=psnr(pred, target),
+                    ssim=ssim(pred, target),
+                    psnr_gt_mean=psnr(scaled, target),
+                    ssim_gt_mean=ssim(scaled, target),
+                )
             rows.append(row)
             if sheet_rows is not None:
                 thumbs.append(thumbnail(out, sheet_height))
@@ -144,7 +187,7 @@ def gt_mean(out: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(out * np.float32(scale), 0, 1), np.float32)
 
 
-def _fit(rgb: np.ndarray, max_side: Optional[int]) -> np.ndarray:
+def _fit(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
     import cv2
 
     h, w = rgb.shape[:2]
@@ -163,33 +206,71 @@ def summarize(rows: list[dict]) -> list[dict]:
         mine = [r for r in rows if r["method"] == method]
         mean = {}
         for k in NUMERIC:
-            values = [min(r[k], PSNR_CAP) if k.startswith("psnr") else r[k] for r in mine
-                      if r.get(k) is not None and not np.isnan(r[k])]
+            values = [
+                min(r[k], PSNR_CAP) if k.startswith("psnr") else r[k]
+                for r in mine
+                if r.get(k) is not None and not np.isnan(r[k])
+            ]
             mean[k] = float((np.median if k in RATIOS else np.mean)(values)) if values else None
         summary.append({"method": method, "images": len(mine), **mean})
     return summary
 
 
-def _fmt(value: Optional[float], spec: str, scale: float = 1.0) -> str:
+def _fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
     return "" if value is None else format(value * scale, spec)
 
 
 def markdown_table(summary: list[dict]) -> str:
     paired = any(s["psnr"] is not None for s in summary)
-    head = ["method", "images", *(["PSNR (dB)", "SSIM", "GT-mean PSNR", "GT-mean SSIM"] if paired else []),
-            "black L* (median)", "black Δ (median)", "NIQE (median)", "luma in", "luma out", "clipped %",
-            "newly clipped %", "Δa*", "Δb*", "Δa*b* (size)", "chroma × (median)", "contrast × (median)", "local contrast × (median)",
-            "noise in", "noise out", "s/image"]
+    head = [
+        "method",
+        "images",
+        *(["PSNR (dB)", "SSIM", "GT-mean PSNR", "GT-mean SSIM"] if paired else []),
+        "black L* (median)",
+        "black Δ (median)",
+        "NIQE (median)",
+        "luma in",
+        "luma out",
+        "clipped %",
+        "newly clipped %",
+        "Δa*",
+        "Δb*",
+        "Δa*b* (size)",
+        "chroma × (median)",
+        "contrast × (median)",
+        "local contrast × (median)",
+        "noise in",
+        "noise out",
+        "s/image",
+    ]
     lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for s in summary:
         cells = [s["method"], str(s["images"])]
         if paired:
-            cells += [_fmt(s["psnr"], ".2f"), _fmt(s["ssim"], ".4f"), _fmt(s.get("psnr_gt_mean"), ".2f"),
-                      _fmt(s.get("ssim_gt_mean"), ".4f")]
-        cells += [_fmt(s.get("black"), ".1f"), _fmt(s.get("black_change"), "+.1f"), _fmt(s.get("niqe"), ".2f"), _fmt(s["in_luma"], ".3f"), _fmt(s["luma"], ".3f"), _fmt(s["clipped"], ".2f", 100),
-                  _fmt(s["clipped_new"], ".2f", 100), _fmt(s["delta_a"], "+.2f"), _fmt(s["delta_b"], "+.2f"), _fmt(s["delta_ab"], ".2f"),
-                  _fmt(s["chroma_ratio"], ".2f"), _fmt(s["contrast_ratio"], ".2f"), _fmt(s["local_contrast"], ".2f"),
-                  _fmt(s["in_noise"], ".4f"), _fmt(s["noise"], ".4f"), _fmt(s["seconds"], ".2f")]
+            cells += [
+                _fmt(s["psnr"], ".2f"),
+                _fmt(s["ssim"], ".4f"),
+                _fmt(s.get("psnr_gt_mean"), ".2f"),
+                _fmt(s.get("ssim_gt_mean"), ".4f"),
+            ]
+        cells += [
+            _fmt(s.get("black"), ".1f"),
+            _fmt(s.get("black_change"), "+.1f"),
+            _fmt(s.get("niqe"), ".2f"),
+            _fmt(s["in_luma"], ".3f"),
+            _fmt(s["luma"], ".3f"),
+            _fmt(s["clipped"], ".2f", 100),
+            _fmt(s["clipped_new"], ".2f", 100),
+            _fmt(s["delta_a"], "+.2f"),
+            _fmt(s["delta_b"], "+.2f"),
+            _fmt(s["delta_ab"], ".2f"),
+            _fmt(s["chroma_ratio"], ".2f"),
+            _fmt(s["contrast_ratio"], ".2f"),
+            _fmt(s["local_contrast"], ".2f"),
+            _fmt(s["in_noise"], ".4f"),
+            _fmt(s["noise"], ".4f"),
+            _fmt(s["seconds"], ".2f"),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -219,17 +300,25 @@ def unmeasured_notes(rows: list[dict]) -> list[str]:
                 missing[method] = f"{n} of {len(mine)}"
         if missing:
             where = ", ".join(f"{method} {count}" for method, count in missing.items())
-            notes.append(f"{name} not measured on some images ({where}): {why}; its figure is over the others, "
-                         "empty if none.")
+            notes.append(
+                f"{name} not measured on some images ({where}): {why}; its figure is over the others, "
+                "empty if none."
+            )
     present = {k for r in rows for k in NUMERIC if r.get(k) is not None}
     older = {}
     for method in methods:
-        lacking = tuple(k for k in NUMERIC if k in present and all(r.get(k) is None for r in rows if r["method"] == method))
+        lacking = tuple(
+            k
+            for k in NUMERIC
+            if k in present and all(r.get(k) is None for r in rows if r["method"] == method)
+        )
         if lacking:
             older.setdefault(lacking, []).append(method)
     for lacking, names in older.items():
-        notes.append(f"{', '.join(lacking)}: not in the rows of {', '.join(names)} (measured before these columns "
-                     "existed, or without a target).")
+        notes.append(
+            f"{', '.join(lacking)}: not in the rows of {', '.join(names)} (measured before these columns "
+            "existed, or without a target)."
+        )
     return notes
 
 
@@ -239,12 +328,20 @@ def report_text(summary: list[dict], rows: list[dict]) -> str:
     return markdown_table(summary) + ("\n" + "\n".join(f"- {n}" for n in notes) + "\n" if notes else "")
 
 
-def write_reports(rows: list[dict], summary: list[dict], out: Path, sheet_rows: Optional[list] = None,
-                  labels: tuple[str, ...] = ()) -> None:
+def write_reports(
+    rows: list[dict],
+    summary: list[dict],
+    out: Path,
+    sheet_rows: list | None = None,
+    labels: tuple[str, ...] = (),
+) -> None:
     """per_image.csv, summary.csv, summary.md and, with `sheet_rows`, sheet.png (columns `labels`)."""
     from lowlight_cli.io.atomic import atomic_path
 
-    for name, columns, records in (("per_image.csv", COLUMNS, rows), ("summary.csv", ("method", "images", *NUMERIC), summary)):
+    for name, columns, records in (
+        ("per_image.csv", COLUMNS, rows),
+        ("summary.csv", ("method", "images", *NUMERIC), summary),
+    ):
         with atomic_path(out / name) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, columns, extrasaction="ignore")
             writer.writeheader()

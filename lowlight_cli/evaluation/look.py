@@ -32,8 +32,21 @@ LOCAL_SIGMA = 3.0
 """Gaussian sigma in pixels of the blur that local contrast is measured against."""
 FLAT_SHARE = 0.2
 """The noise estimate looks at this share of the image: the pixels whose local structure is weakest."""
-METRICS = ("luma", "clipped", "clipped_new", "delta_a", "delta_b", "delta_ab", "chroma_ratio", "contrast_ratio", "local_contrast",
-           "noise", "black", "black_change", "niqe")
+METRICS = (
+    "luma",
+    "clipped",
+    "clipped_new",
+    "delta_a",
+    "delta_b",
+    "delta_ab",
+    "chroma_ratio",
+    "contrast_ratio",
+    "local_contrast",
+    "noise",
+    "black",
+    "black_change",
+    "niqe",
+)
 BLACK_PERCENTILE = 1.0
 """The black level is this percentile of L*."""
 

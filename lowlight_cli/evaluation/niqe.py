@@ -70,8 +70,9 @@ def _features(block: np.ndarray) -> list[float]:
 
 def _cubic(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
-    return ((1.5 * a**3 - 2.5 * a**2 + 1) * (a <= 1)
-            + (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2) * ((a > 1) & (a <= 2)))
+    return (1.5 * a**3 - 2.5 * a**2 + 1) * (a <= 1) + (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2) * (
+        (a > 1) & (a <= 2)
+    )
 
 
 def _half_matrix(n: int) -> np.ndarray:
@@ -103,7 +104,9 @@ def niqe_of_y(y: np.ndarray) -> float:
     nh, nw = h // BLOCK, w // BLOCK
     if nh < 1 or nw < 1:
         raise ValueError(f"NIQE needs at least {BLOCK}x{BLOCK} pixels, got {w}x{h}")
-    img = y[: nh * BLOCK, : nw * BLOCK].astype(np.float32)  # float32 throughout, as BasicSR (smooth images differ)
+    img = y[: nh * BLOCK, : nw * BLOCK].astype(
+        np.float32
+    )  # float32 throughout, as BasicSR (smooth images differ)
     feats = []
     for scale in (1, 2):
         mu = convolve(img, window, mode="nearest")
@@ -111,9 +114,18 @@ def niqe_of_y(y: np.ndarray) -> float:
         mscn = (img - mu) / (sigma + 1)
         b = BLOCK // scale
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a flat block's fit is NaN, left out below (as BasicSR)
-            feats.append(np.array([_features(mscn[i * b:(i + 1) * b, j * b:(j + 1) * b])
-                                   for j in range(nw) for i in range(nh)]))
+            warnings.simplefilter(
+                "ignore", RuntimeWarning
+            )  # a flat block's fit is NaN, left out below (as BasicSR)
+            feats.append(
+                np.array(
+                    [
+                        _features(mscn[i * b : (i + 1) * b, j * b : (j + 1) * b])
+                        for j in range(nw)
+                        for i in range(nh)
+                    ]
+                )
+            )
         if scale == 1:
             small = img / np.float32(255.0)
             mh, mw = (_half_matrix(n).astype(np.float32) for n in small.shape)

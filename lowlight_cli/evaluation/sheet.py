@@ -31,11 +31,21 @@ def contact_sheet(rows: list[list[np.ndarray]], labels: tuple[str, ...], path: P
     columns = max(len(row) for row in rows)
     width = columns * cell_w + (columns + 1) * GAP
     height = LABEL_HEIGHT + len(rows) * (cell_h + GAP) + GAP
-    header = np.full((LABEL_HEIGHT, width, 3), round(BACKGROUND * 255), np.uint8)  # OpenCV draws text on 8-bit
+    header = np.full(
+        (LABEL_HEIGHT, width, 3), round(BACKGROUND * 255), np.uint8
+    )  # OpenCV draws text on 8-bit
     for c, label in enumerate(labels[:columns]):
         x = GAP + c * (cell_w + GAP)
-        cv2.putText(header, label[: max(4, cell_w // 9)], (x + 4, LABEL_HEIGHT - 9), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            header,
+            label[: max(4, cell_w // 9)],
+            (x + 4, LABEL_HEIGHT - 9),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
     canvas = np.full((height, width, 3), BACKGROUND, np.float32)
     canvas[:LABEL_HEIGHT] = header / 255.0
     for r, row in enumerate(rows):

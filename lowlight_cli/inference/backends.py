@@ -29,7 +29,7 @@ class Backend(Protocol):
         attention gate (which needs the whole image's map: `inference.gate`)."""
 
 
-def resolve_torch_device(device: str) -> "torch.device":  # noqa: F821
+def resolve_torch_device(device: str) -> torch.device:  # noqa: F821
     """`auto` picks CUDA when usable; an explicit `cuda` that is not usable fails loudly."""
     import torch
 
@@ -53,14 +53,20 @@ class TorchBackend:
     """
 
     def __init__(
-        self, model: "AgLLNet", device: str = "auto", half: bool = False, precision: str | None = None  # noqa: F821
+        self,
+        model: AgLLNet,
+        device: str = "auto",
+        half: bool = False,
+        precision: str | None = None,  # noqa: F821
     ) -> None:
         import torch
 
         from lowlight_cli.inference.precision import resolve_precision
 
         self.device = resolve_torch_device(device)
-        self.precision = resolve_precision(precision or ("fp16" if half else "fp32"), "torch", self.device.type)
+        self.precision = resolve_precision(
+            precision or ("fp16" if half else "fp32"), "torch", self.device.type
+        )
         half = self.precision == "fp16"
         self.device_type = self.device.type
         self.dtype = torch.float16 if half else torch.float32

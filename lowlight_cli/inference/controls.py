@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -48,8 +47,8 @@ class Exposure:
     """One of: `auto`, a target mean luma (`target`), or an EV offset (`ev`)."""
 
     auto: bool = False
-    target: Optional[float] = None
-    ev: Optional[float] = None
+    target: float | None = None
+    ev: float | None = None
 
     @classmethod
     def parse(cls, text: str) -> Exposure:
@@ -66,8 +65,10 @@ class Exposure:
         try:
             target = float(text)
         except ValueError:
-            raise LowlightError(f"--exposure {text!r}: expected auto, a mean brightness in (0, 1) such as 0.45, "
-                                "or an EV offset such as +0.5ev") from None
+            raise LowlightError(
+                f"--exposure {text!r}: expected auto, a mean brightness in (0, 1) such as 0.45, "
+                "or an EV offset such as +0.5ev"
+            ) from None
         if not 0 < target < 1:
             raise LowlightError(f"--exposure {text}: a target mean brightness must be between 0 and 1")
         return cls(target=target)
@@ -90,17 +91,26 @@ class Exposure:
 @dataclass(frozen=True)
 class Controls:
     strength: float = 1.0
-    exposure: Optional[Exposure] = None
+    exposure: Exposure | None = None
     keep_colour: bool = False
     denoise: float = 1.0
 
     @classmethod
-    def parse(cls, strength: float = 1.0, exposure: Optional[str] = None, keep_colour: bool = False,
-              denoise: float = 1.0) -> Controls:
+    def parse(
+        cls,
+        strength: float = 1.0,
+        exposure: str | None = None,
+        keep_colour: bool = False,
+        denoise: float = 1.0,
+    ) -> Controls:
         """Controls from user-given values (CLI options, form fields), `exposure` as text (`Exposure.parse`) or
         None; invalid values raise a one-line LowlightError."""
-        return cls(float(strength), Exposure.parse(exposure) if exposure is not None else None, bool(keep_colour),
-                   float(denoise))
+        return cls(
+            float(strength),
+            Exposure.parse(exposure) if exposure is not None else None,
+            bool(keep_colour),
+            float(denoise),
+        )
 
     def __post_init__(self) -> None:
         if not 0 <= self.strength <= 1:
@@ -113,8 +123,13 @@ class Controls:
         exposure = self.exposure
         parts = [f"strength {self.strength:g}"]
         if exposure is not None:
-            parts.append("exposure auto" if exposure.auto else f"exposure {exposure.ev:+g} EV" if exposure.ev is not None
-                         else f"exposure {exposure.target:g}")
+            parts.append(
+                "exposure auto"
+                if exposure.auto
+                else f"exposure {exposure.ev:+g} EV"
+                if exposure.ev is not None
+                else f"exposure {exposure.target:g}"
+            )
         if self.denoise != 1:
             parts.append(f"denoise {self.denoise:g}")
         return ", ".join(parts + (["keep colour"] if self.keep_colour else []))

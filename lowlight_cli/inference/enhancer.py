@@ -8,9 +8,9 @@ margins exceed their receptive field, so tiling bounds memory without changing t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -124,8 +124,10 @@ class Enhancer:
             raise LowlightError(f"--quality {quality}: unknown (choose from {', '.join(QUALITIES)})")
         if fast_side < MIN_LOCAL_SIDE:
             raise LowlightError(f"fast_side {fast_side}: must be at least {MIN_LOCAL_SIDE} px")
-        self.backend = backend if not isinstance(backend, str) else _make_backend(
-            backend, weights, device, precision or ("fp16" if half else DEFAULT_PRECISION)
+        self.backend = (
+            backend
+            if not isinstance(backend, str)
+            else _make_backend(backend, weights, device, precision or ("fp16" if half else DEFAULT_PRECISION))
         )
         self.tile = tile
         self.fast_side = fast_side if quality == "fast" else None
@@ -149,7 +151,9 @@ class Enhancer:
         """The global attention map (H, W) of one HxWx3 image."""
         return self._attention(_to_nchw(rgb))[0, 0]
 
-    def enhance(self, rgb: np.ndarray, attention: np.ndarray | None = None, progress: Progress | None = None) -> EnhanceResult:
+    def enhance(
+        self, rgb: np.ndarray, attention: np.ndarray | None = None, progress: Progress | None = None
+    ) -> EnhanceResult:
         """Enhance one HxWx3 image and apply the controls; pass `attention` (HxW) to reuse a precomputed map.
         At strength 0 the network is not run and the image comes back unchanged.
 
@@ -191,12 +195,17 @@ class Enhancer:
         ungated result as guided-filter coefficients (`guided_upsampling.fit`) and the attention gate's weights
         at that size (None without a gate), which `carry` takes to any full-size frame; and the attention maps."""
         if attentions is None:
-            attentions = self._attention(np.ascontiguousarray(small.transpose(0, 3, 1, 2), dtype=np.float32))[:, 0]
+            attentions = self._attention(np.ascontiguousarray(small.transpose(0, 3, 1, 2), dtype=np.float32))[
+                :, 0
+            ]
         weights = self._gate_weights(attentions[:, None])
         if weights is not None and not weights.any():  # the gate keeps every frame: no local stages, no fit
             return [(None, w[0]) for w in weights], list(attentions)
         results = self._enhance_batch(small, attentions, progress, gate=False)
-        fitted = [(fit(s, r.image), None if weights is None else weights[i, 0]) for i, (s, r) in enumerate(zip(small, results))]
+        fitted = [
+            (fit(s, r.image), None if weights is None else weights[i, 0])
+            for i, (s, r) in enumerate(zip(small, results))
+        ]
         return fitted, [r.attention for r in results]
 
     def carry(self, frame: np.ndarray, fitted: Fitted) -> np.ndarray:
@@ -220,7 +229,10 @@ class Enhancer:
         return gate_weights(self._config, attention) if self.gate and self._config is not None else None
 
     def _enhance_batch(
-        self, frames: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None,
+        self,
+        frames: np.ndarray,
+        attentions: np.ndarray | None = None,
+        progress: Progress | None = None,
         gate: bool = True,
     ) -> list[EnhanceResult]:
         """The network on full-size frames (N, H, W, 3), gated unless `gate` is False (then ungated even with
@@ -247,7 +259,11 @@ class Enhancer:
 
         h, w = x.shape[-2:]
         scale = min(1.0, self.attention_max_side / max(h, w))
-        small = x if scale == 1.0 else _resize(x, (max(1, round(h * scale)), max(1, round(w * scale))), cv2.INTER_AREA)
+        small = (
+            x
+            if scale == 1.0
+            else _resize(x, (max(1, round(h * scale)), max(1, round(w * scale))), cv2.INTER_AREA)
+        )
         sh, sw = small.shape[-2:]
         att = self.backend.attention(pad_to_multiple(small, self.backend.attention_multiple))[:, :, :sh, :sw]
         return att if scale == 1.0 else _resize(att, (h, w), cv2.INTER_LINEAR)
@@ -274,7 +290,9 @@ class Enhancer:
         blenders = [Blender(3, h, w) for _ in range(n)]
         for i, t in enumerate(tiles):
             rows, cols = slice(*t.rows.window), slice(*t.cols.window)
-            out = self.backend.local(np.ascontiguousarray(x[:, :, rows, cols]), np.ascontiguousarray(att[:, :, rows, cols]))
+            out = self.backend.local(
+                np.ascontiguousarray(x[:, :, rows, cols]), np.ascontiguousarray(att[:, :, rows, cols])
+            )
             for blender, o in zip(blenders, out):
                 blender.add(t, o)
             if progress:
@@ -299,7 +317,9 @@ def as_unit_rgb(rgb: np.ndarray, batch: bool = False) -> np.ndarray:
     if a.dtype == np.uint16:
         return a.astype(np.float32) / 65535.0
     if not np.issubdtype(a.dtype, np.floating):
-        raise LowlightError(f"expected float in [0, 1], uint8 (0-255) or uint16 (0-65535) pixels, got {a.dtype}")
+        raise LowlightError(
+            f"expected float in [0, 1], uint8 (0-255) or uint16 (0-65535) pixels, got {a.dtype}"
+        )
     a = a.astype(np.float32, copy=False)
     if not np.isfinite(a).all():
         raise LowlightError("the image holds NaN or infinite values; expected float pixels in [0, 1]")
@@ -342,7 +362,9 @@ def auto_backend(weights: str, device: str) -> str:
         return "torch"
     import onnxruntime
 
-    gpu_here = device.startswith("cuda") or (device == "auto" and Path("/proc/driver/nvidia/version").exists())
+    gpu_here = device.startswith("cuda") or (
+        device == "auto" and Path("/proc/driver/nvidia/version").exists()
+    )
     if gpu_here and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         return "torch"
     return "onnx"
@@ -365,7 +387,9 @@ def _make_backend(name: str, weights: str, device: str, precision: str) -> Backe
         from lowlight_cli.inference.onnx_backend import OnnxBackend
         from lowlight_cli.weights.registry import resolve_onnx
 
-        return OnnxBackend(resolve_onnx(weights), device=device, precision=precision, tensorrt=name == "onnx-tensorrt")
+        return OnnxBackend(
+            resolve_onnx(weights), device=device, precision=precision, tensorrt=name == "onnx-tensorrt"
+        )
     from lowlight_cli.errors import LowlightError
 
     raise LowlightError(f"--backend {name}: unknown backend (available: auto, torch, onnx, onnx-tensorrt)")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Literal
+from typing import Literal
 
 from lowlight_cli.errors import DiskFullError, FileError
 from lowlight_cli.inference.enhancer import Enhancer, Progress
@@ -87,7 +88,8 @@ def enhance_items(
     items = list(items)
     check_distinct_outputs(items, out_dir, suffix, fmt, save_maps)
     return _stop_at_full_disk(
-        _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress))
+        _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress)
+    )
 
 
 def _stop_at_full_disk(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]:
@@ -101,7 +103,9 @@ def _stop_at_full_disk(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]
         outcomes.close()
 
 
-def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress) -> Iterator[FileOutcome]:
+def _pipelined(
+    enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress
+) -> Iterator[FileOutcome]:
     """`enhance_items` without the stop at a full disk: decode ahead, run the network, encode behind."""
     todo = iter(items)
     reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
@@ -110,7 +114,9 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
     disk_full = threading.Event()
 
     def write(dst: Path, *args) -> None:  # in the one writer thread, in input order
-        if disk_full.is_set():  # a batch stops at a full disk: nothing queued behind the failed write is written
+        if (
+            disk_full.is_set()
+        ):  # a batch stops at a full disk: nothing queued behind the failed write is written
             raise DiskFullError(f"{dst}: not written: the disk is full")
         try:
             _write(dst, *args)
@@ -135,7 +141,10 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
             claimed.add(dst)
             reads.append((item, dst, reader.submit(read_image, item.path), start))
 
-    with ThreadPoolExecutor(1, thread_name_prefix="decode") as reader, ThreadPoolExecutor(1, thread_name_prefix="encode") as writer:
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="decode") as reader,
+        ThreadPoolExecutor(1, thread_name_prefix="encode") as writer,
+    ):
         for _ in range(LOOKAHEAD):
             plan_next()
         while reads:
@@ -150,8 +159,14 @@ def _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_m
                 result = enhancer.enhance(rgb, progress=tile_progress(item.path) if tile_progress else None)
             except (FileError, MemoryError) as exc:
                 yield from _drain(writes, 0)
-                yield FileOutcome(item.path, None, "failed", _failure(item.path, exc), time.perf_counter() - start,
-                                  disk_full=isinstance(exc, DiskFullError))
+                yield FileOutcome(
+                    item.path,
+                    None,
+                    "failed",
+                    _failure(item.path, exc),
+                    time.perf_counter() - start,
+                    disk_full=isinstance(exc, DiskFullError),
+                )
                 continue
             outcome = FileOutcome(item.path, dst, "done", megapixels=rgb.shape[0] * rgb.shape[1] / 1e6)
             writes.append((outcome, writer.submit(write, dst, result, meta, fmt, quality, save_maps), start))
@@ -167,14 +182,20 @@ def _drain(writes: deque[tuple[FileOutcome, Future, float]], keep: int) -> Itera
         try:
             future.result()
         except (FileError, MemoryError) as exc:
-            outcome = FileOutcome(outcome.source, None, "failed", _failure(outcome.source, exc),
-                                  disk_full=isinstance(exc, DiskFullError))
+            outcome = FileOutcome(
+                outcome.source,
+                None,
+                "failed",
+                _failure(outcome.source, exc),
+                disk_full=isinstance(exc, DiskFullError),
+            )
         outcome.seconds = time.perf_counter() - start
         yield outcome
 
 
-def existing_output(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | None = None,
-                    overwrite: bool = False) -> FileOutcome | None:
+def existing_output(
+    item: InputItem, out_dir: Path | None, suffix: str, fmt: str | None = None, overwrite: bool = False
+) -> FileOutcome | None:
     """The `skipped` outcome of an input whose output exists (unless `overwrite`); None: it is to do."""
     dst = output_path(item, out_dir, suffix, fmt)
     return FileOutcome(item.path, dst, "skipped") if dst.exists() and not overwrite else None
@@ -202,5 +223,11 @@ def enhance_one(
         mp = enhance_file(enhancer, item.path, dst, fmt, quality, save_maps, progress)
         return FileOutcome(item.path, dst, "done", seconds=time.perf_counter() - start, megapixels=mp)
     except (FileError, MemoryError) as exc:
-        return FileOutcome(item.path, None, "failed", _failure(item.path, exc), time.perf_counter() - start,
-                           disk_full=isinstance(exc, DiskFullError))
+        return FileOutcome(
+            item.path,
+            None,
+            "failed",
+            _failure(item.path, exc),
+            time.perf_counter() - start,
+            disk_full=isinstance(exc, DiskFullError),
+        )

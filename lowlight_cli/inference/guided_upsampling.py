@@ -40,7 +40,9 @@ def box(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(x, -1, (k, k), borderType=cv2.BORDER_REFLECT_101)
 
 
-def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def guided_coefficients(
+    guide: np.ndarray, src: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
     """He et al.'s guided filter with a grey guide (HxW) and an HxW or HxWxC source: the window-averaged
     affine coefficients (a, b) such that the filtered source is a * guide + b (float64 if either input is)."""
     dtype = np.result_type(guide.dtype, src.dtype, np.float32)

@@ -24,7 +24,9 @@ def _device_id(device: str) -> int:
     return int(device.partition(":")[2] or 0)
 
 
-def choose_providers(device: str, tensorrt: bool, available: list[str], half: bool = False) -> list[tuple[str, dict]]:
+def choose_providers(
+    device: str, tensorrt: bool, available: list[str], half: bool = False
+) -> list[tuple[str, dict]]:
     """Priority-ordered (provider, options): TensorRT only when asked, CUDA for cuda/auto, CPU always last.
 
     An explicit `cuda` (or TensorRT) that this onnxruntime build cannot provide fails loudly.
@@ -69,8 +71,10 @@ def open_session(ort, path: Path, options, providers):
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = reason.split(" failed:", 1)[-1].strip() or reason  # "Load model from <path> failed:<why>"
-        raise WeightsError(f"{path}: onnxruntime cannot load this ONNX graph ({type(exc).__name__}: {reason}); "
-                           "the graph is damaged or from an incompatible export: re-run `lowlight export`") from None
+        raise WeightsError(
+            f"{path}: onnxruntime cannot load this ONNX graph ({type(exc).__name__}: {reason}); "
+            "the graph is damaged or from an incompatible export: re-run `lowlight export`"
+        ) from None
 
 
 class OnnxBackend:
@@ -80,7 +84,12 @@ class OnnxBackend:
     """
 
     def __init__(
-        self, graphs: OnnxGraphs, device: str = "auto", half: bool = False, tensorrt: bool = False, threads: int = 0,
+        self,
+        graphs: OnnxGraphs,
+        device: str = "auto",
+        half: bool = False,
+        tensorrt: bool = False,
+        threads: int = 0,
         precision: str | None = None,
     ) -> None:
         import onnxruntime as ort

@@ -21,7 +21,12 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
         text = cpuinfo.read_text()
     except OSError:
         return set()
-    return {f for line in text.splitlines() if line.startswith(("flags", "Features")) for f in line.split(":", 1)[1].split()}
+    return {
+        f
+        for line in text.splitlines()
+        if line.startswith(("flags", "Features"))
+        for f in line.split(":", 1)[1].split()
+    }
 
 
 def resolve_precision(requested: str, backend: str, device_type: str, graphs: Any | None = None) -> str:
@@ -37,7 +42,11 @@ def resolve_precision(requested: str, backend: str, device_type: str, graphs: An
         return "fp16" if device_type == "cuda" and "fp16" in available else "fp32"
     if requested == "fp16":
         if device_type != "cuda":
-            raise DeviceError("--precision fp16 (--half) needs a CUDA device (the CPU has no fast fp16 convolutions)")
+            raise DeviceError(
+                "--precision fp16 (--half) needs a CUDA device (the CPU has no fast fp16 convolutions)"
+            )
         if "fp16" not in available:
-            raise DeviceError(f"--precision fp16: {graphs.folder} has no fp16 graphs; re-export with `lowlight export --fp16`")
+            raise DeviceError(
+                f"--precision fp16: {graphs.folder} has no fp16 graphs; re-export with `lowlight export --fp16`"
+            )
     return requested

@@ -14,9 +14,9 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from lowlight_cli.errors import DiskFullError, FileError, file_error
 
@@ -61,8 +61,9 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_parts(final.parent)
-        fd, name = tempfile.mkstemp(prefix=f".{final.stem}.{os.getpid()}-", suffix=f"{PART}{final.suffix}",
-                                    dir=final.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{final.stem}.{os.getpid()}-", suffix=f"{PART}{final.suffix}", dir=final.parent
+        )
         os.close(fd)
     except OSError as exc:
         raise file_error(final, exc) from None
@@ -73,12 +74,16 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
         os.replace(tmp, final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.errno is None:  # a library's own error that happens to subclass OSError (Pillow: "cannot write mode")
+        if (
+            exc.errno is None
+        ):  # a library's own error that happens to subclass OSError (Pillow: "cannot write mode")
             raise
         raise file_error(final, exc) from None
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        if _disk_full(final.parent):  # libraries that wrap ENOSPC in their own errors (torch.save, cv2.imwrite)
+        if _disk_full(
+            final.parent
+        ):  # libraries that wrap ENOSPC in their own errors (torch.save, cv2.imwrite)
             raise DiskFullError(final, "cannot write: no space left on the device") from exc
         raise
     except BaseException:
@@ -107,7 +112,10 @@ def check_writable_dir(folder: str | Path) -> None:
     except OSError as exc:
         raise file_error(folder, exc) from None
     if _disk_full(existing):
-        raise DiskFullError(folder, f"cannot write: no space left on the device ({shutil.disk_usage(existing).free} bytes free)")
+        raise DiskFullError(
+            folder,
+            f"cannot write: no space left on the device ({shutil.disk_usage(existing).free} bytes free)",
+        )
 
 
 def remove_stale_parts(folder: Path) -> list[Path]:

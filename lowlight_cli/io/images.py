@@ -33,8 +33,38 @@ guard only errors above twice its limit and merely warns in between, so `read_im
 (until 2026-12 a 500 MP PNG was decoded, reaching 9.2 GB)."""
 ORIENTATION_TAG = 0x0112
 TIFF_LAYOUT_TAGS = {
-    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 284, 290, 291, 317, 320, 322, 323, 324,
-    325, 332, 338, 339, 340, 341, 347, 530, 531, 532,
+    254,
+    255,
+    256,
+    257,
+    258,
+    259,
+    262,
+    266,
+    273,
+    277,
+    278,
+    279,
+    280,
+    281,
+    284,
+    290,
+    291,
+    317,
+    320,
+    322,
+    323,
+    324,
+    325,
+    332,
+    338,
+    339,
+    340,
+    341,
+    347,
+    530,
+    531,
+    532,
 }
 """TIFF tags that describe how the pixels are stored (size, bits, compression, photometric, strips, tiles,
 palette, sample format...). Pillow's getexif() of a TIFF returns them with the rest; written back into an
@@ -71,22 +101,30 @@ def read_image(path: str | Path) -> tuple[np.ndarray, ImageMeta]:
         raise FileError(path, "no such file" if not path.exists() else "not a file")
     if path.stat().st_size == 0:
         raise FileError(path, "empty file (0 bytes)")
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses over twice this at open; the check below does the rest
+    Image.MAX_IMAGE_PIXELS = (
+        MAX_PIXELS  # Pillow refuses over twice this at open; the check below does the rest
+    )
     _quiet_bomb_warning(Image)
     try:
         with Image.open(path) as im:
             width, height = im.size
             if width * height > MAX_PIXELS:
-                raise FileError(path, f"larger than {MAX_PIXELS / 1e6:g} megapixels ({width}x{height} = "
-                                      f"{width * height / 1e6:g} MP), refused from its header")
+                raise FileError(
+                    path,
+                    f"larger than {MAX_PIXELS / 1e6:g} megapixels ({width}x{height} = "
+                    f"{width * height / 1e6:g} MP), refused from its header",
+                )
             fmt = im.format or "PNG"
             if fmt not in SUFFIXES:
                 raise FileError(path, f"{fmt} images are not supported (JPEG, PNG, TIFF, WebP, BMP are)")
             frames = getattr(im, "n_frames", 1)
             if frames > 1:
                 kind = "multi-page TIFF" if fmt == "TIFF" else f"animated {fmt}"
-                raise FileError(path, f"{kind} ({frames} pages): only single images are enhanced, and writing the first "
-                                      "page alone would lose the others; split the pages first (e.g. tiffsplit, magick)")
+                raise FileError(
+                    path,
+                    f"{kind} ({frames} pages): only single images are enhanced, and writing the first "
+                    "page alone would lose the others; split the pages first (e.g. tiffsplit, magick)",
+                )
             orientation = int(im.getexif().get(ORIENTATION_TAG, 1) or 1)  # before _meta resets it
             meta = _meta(im, path)
             im.load()
@@ -189,8 +227,10 @@ def _bit_depth(im, path: Path) -> int:
     return 8
 
 
-FLOAT_UNSUPPORTED = ("floating-point samples (HDR/linear data) are not supported: lowlight reads and writes 8- and "
-                     "16-bit integer images; convert it to a 16-bit TIFF first")
+FLOAT_UNSUPPORTED = (
+    "floating-point samples (HDR/linear data) are not supported: lowlight reads and writes 8- and "
+    "16-bit integer images; convert it to a 16-bit TIFF first"
+)
 
 
 def _unidentified_reason(path: Path) -> str:
@@ -263,7 +303,9 @@ def _merge(rgb: np.ndarray, meta: ImageMeta, depth: int) -> np.ndarray:
     if meta.alpha is not None:
         alpha = meta.alpha
         if alpha.dtype != dtype:  # 16-bit alpha going to an 8-bit format, or the reverse
-            alpha = np.rint(alpha.astype(np.float32) * (scale / (65535.0 if alpha.dtype == np.uint16 else 255.0)))
+            alpha = np.rint(
+                alpha.astype(np.float32) * (scale / (65535.0 if alpha.dtype == np.uint16 else 255.0))
+            )
             alpha = alpha.astype(dtype)
         out = np.dstack([out if out.ndim == 3 else out[..., None], alpha])
     return out
@@ -272,7 +314,9 @@ def _merge(rgb: np.ndarray, meta: ImageMeta, depth: int) -> np.ndarray:
 def _write_pillow(tmp: Path, pixels: np.ndarray, meta: ImageMeta, fmt: str, quality: int | None) -> None:
     from PIL import Image
 
-    if pixels.dtype == np.uint16:  # 16-bit grey (with alpha there is no Pillow mode; keep the grey in 16 bits)
+    if (
+        pixels.dtype == np.uint16
+    ):  # 16-bit grey (with alpha there is no Pillow mode; keep the grey in 16 bits)
         im = Image.fromarray(pixels[..., 0] if pixels.ndim == 3 else pixels)
     else:
         im = Image.fromarray(pixels)
@@ -316,7 +360,12 @@ def _png_with_chunks(png: bytes, meta: ImageMeta) -> bytes:
     """Insert iCCP, eXIf and pHYs chunks after IHDR (OpenCV writes none of them)."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     extra = b""
     if meta.icc:
@@ -355,7 +404,9 @@ def peek_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             if (im.format or "") not in SUFFIXES:
-                raise FileError(path, f"{im.format} images are not supported (JPEG, PNG, TIFF, WebP, BMP are)")
+                raise FileError(
+                    path, f"{im.format} images are not supported (JPEG, PNG, TIFF, WebP, BMP are)"
+                )
             return im.size
     except FileError:
         raise

@@ -46,10 +46,14 @@ def collect_inputs(args: list[str], recursive: bool = False, exclude: Path | Non
         if skip is None or not folder.resolve().is_relative_to(skip):
             return
         if folder.resolve() == skip:
-            raise LowlightError(f"-o {exclude}: the output folder is the input folder {arg} itself; give another "
-                                "-o folder, or no -o to write beside the inputs with the _enhanced suffix")
-        raise LowlightError(f"-o {exclude}: the output folder holds the input folder {arg}, so its photos would "
-                            "count as earlier results; give an -o folder outside it")
+            raise LowlightError(
+                f"-o {exclude}: the output folder is the input folder {arg} itself; give another "
+                "-o folder, or no -o to write beside the inputs with the _enhanced suffix"
+            )
+        raise LowlightError(
+            f"-o {exclude}: the output folder holds the input folder {arg}, so its photos would "
+            "count as earlier results; give an -o folder outside it"
+        )
 
     for arg in args:
         path = Path(arg).expanduser()
@@ -69,7 +73,9 @@ def collect_inputs(args: list[str], recursive: bool = False, exclude: Path | Non
         else:
             items.setdefault(path.resolve(), InputItem(path, Path(path.name)))
     if not items:
-        raise LowlightError(f"no images found in {', '.join(args)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise LowlightError(
+            f"no images found in {', '.join(args)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
     return list(items.values())
 
 
@@ -78,7 +84,9 @@ def output_path(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | N
     folder = out_dir / item.rel.parent if out_dir else item.path.parent
     target = folder / f"{item.path.stem}{suffix}{output_suffix(item.path, fmt)}"
     if target.resolve() == item.path.resolve():
-        raise FileError(item.path, "the output would overwrite the input; give a --suffix or another -o folder")
+        raise FileError(
+            item.path, "the output would overwrite the input; give a --suffix or another -o folder"
+        )
     return target
 
 
@@ -87,8 +95,9 @@ def map_path(output: Path) -> Path:
     return output.with_name(output.stem + MAP_SUFFIX)
 
 
-def check_distinct_outputs(items: list[InputItem], out_dir: Path | None, suffix: str, fmt: str | None = None,
-                           save_maps: bool = False) -> None:
+def check_distinct_outputs(
+    items: list[InputItem], out_dir: Path | None, suffix: str, fmt: str | None = None, save_maps: bool = False
+) -> None:
     """Refuse a batch, before any work, in which one file would hide another: two inputs that map to one output
     (`a.jpg` and `a.png` with `--format png`; `x.jpg` in two input folders under one `-o`; their heat-maps with
     `--save-maps`), or an output that lands on another input (`a.png --format jpeg` beside an `a.jpg`). Until
@@ -105,11 +114,15 @@ def check_distinct_outputs(items: list[InputItem], out_dir: Path | None, suffix:
             key = target.resolve()
             first = claimed.setdefault(key, item.path)
             if first != item.path:
-                raise LowlightError(f"{first} and {item.path} would both be written to {target}; nothing was "
-                                    "enhanced: rename one, or enhance them in separate runs")
+                raise LowlightError(
+                    f"{first} and {item.path} would both be written to {target}; nothing was "
+                    "enhanced: rename one, or enhance them in separate runs"
+                )
             if key in inputs and inputs[key] != item.path:
-                raise LowlightError(f"{item.path}: its output {target} would overwrite the input {inputs[key]}; "
-                                    "nothing was enhanced: give a --suffix or another -o folder")
+                raise LowlightError(
+                    f"{item.path}: its output {target} would overwrite the input {inputs[key]}; "
+                    "nothing was enhanced: give a --suffix or another -o folder"
+                )
 
 
 def check_destinations(items: list[InputItem], out_dir: Path | None) -> None:
@@ -117,7 +130,11 @@ def check_destinations(items: list[InputItem], out_dir: Path | None) -> None:
     read-only, below a file, or on a full disk. One FileError naming the folder."""
     from lowlight_cli.io.atomic import check_guarded, check_writable_dir
 
-    folders = [out_dir] if out_dir is not None else sorted({item.path.parent for item in items if item.path.exists()})
+    folders = (
+        [out_dir]
+        if out_dir is not None
+        else sorted({item.path.parent for item in items if item.path.exists()})
+    )
     for folder in folders:
         check_guarded(folder)
         check_writable_dir(folder)

@@ -42,8 +42,15 @@ class ConvDeconv7(nn.Module):
     def __init__(self, cin: int) -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            [conv(cin, 8), conv(8, 8, 7, valid=True), conv(8, 16, 7, valid=True), conv(16, 16, 7, valid=True),
-             deconv(16, 16, 7), deconv(16, 8, 7), deconv(8, 3, 7)]
+            [
+                conv(cin, 8),
+                conv(8, 8, 7, valid=True),
+                conv(8, 16, 7, valid=True),
+                conv(16, 16, 7, valid=True),
+                deconv(16, 16, 7),
+                deconv(16, 8, 7),
+                deconv(8, 3, 7),
+            ]
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -110,4 +117,6 @@ def build_branch(kind: str, cin: int, can_width: int, can_dilations: tuple[int, 
     """One EM of the given type (see `lowlight_cli.models.config.BRANCH_TYPES`)."""
     if kind == "can":
         return CAN(cin, can_width, can_dilations)
-    return {"unet_dilated": UNetDilated, "conv7": ConvDeconv7, "unet5": UNet5, "resnet": ResNetBranch}[kind](cin)
+    return {"unet_dilated": UNetDilated, "conv7": ConvDeconv7, "unet5": UNet5, "resnet": ResNetBranch}[kind](
+        cin
+    )

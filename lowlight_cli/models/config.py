@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
 from lowlight_cli.errors import WeightsError
 
@@ -32,7 +32,7 @@ class AgLLNetConfig:
     """Paper variant: a Noise-Net predicts a noise map from (I, A) that is fed to the enhancement stage."""
     noise_channels: int = 24
     noise_dilations: tuple[int, ...] = (1, 2, 4, 8)
-    attention_gate: Optional[tuple[float, float]] = None
+    attention_gate: tuple[float, float] | None = None
     """Ours, beyond the paper: (low, high) thresholds of the attention map. Where A <= low the result is the
     input itself, where A >= high the network's, in between a smoothstep blend (`models.gate.gate_weight`).
     The Attention-Net's map says where the photo is under-exposed; the gate makes the network leave the rest
@@ -49,7 +49,9 @@ class AgLLNetConfig:
 
     def __post_init__(self) -> None:
         if len(self.branches) != self.fem_layers or len(self.branch_attention) != self.fem_layers:
-            raise WeightsError("config: branches and branch_attention need one entry per feature-extraction layer")
+            raise WeightsError(
+                "config: branches and branch_attention need one entry per feature-extraction layer"
+            )
         _check_gate(self.attention_gate, self.attention_gate_blur)
         unknown = set(self.branches) - set(BRANCH_TYPES)
         if unknown:
@@ -101,9 +103,11 @@ class AgLLNetConfig:
         return cls(**kwargs)
 
 
-def _check_gate(gate: Optional[tuple[float, float]], blur: float) -> None:
+def _check_gate(gate: tuple[float, float] | None, blur: float) -> None:
     if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
-        raise WeightsError(f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1")
+        raise WeightsError(
+            f"config: attention_gate {list(gate)} must be [low, high] with 0 <= low < high <= 1"
+        )
     if not 0 <= blur <= 1:
         raise WeightsError(f"config: attention_gate_blur {blur} must lie in [0, 1]")
 
@@ -126,7 +130,7 @@ class LiteConfig:
     """The gain is exp of at most this (about 55x) in absolute value, softly (tanh)."""
     brighten_offset: float = 1.00001
     """The prior gain 1 / (offset - A), as AgLLNet's pre-brightening."""
-    attention_gate: Optional[tuple[float, float]] = None
+    attention_gate: tuple[float, float] | None = None
     """As `AgLLNetConfig.attention_gate`."""
     attention_gate_blur: float = 0.0
     """As `AgLLNetConfig.attention_gate_blur`."""
@@ -161,9 +165,11 @@ class LiteConfig:
         Per layer: (kernel radius x dilation) x the level's stride; the space-to-depth adds 2, each bilinear
         upsampling one sample of the coarser level, the Reinforce-Net its own radius at full size.
         """
-        enc = 2 * 2 + (2 + 4) + 4            # two convs at 1/2, stride-2 conv + conv at 1/4, stride-2 conv to 1/8
+        enc = 2 * 2 + (2 + 4) + 4  # two convs at 1/2, stride-2 conv + conv at 1/4, stride-2 conv to 1/8
         bottom = 8 * max(self.branch_dilations)
-        dec = (8 + 4) + (4 + 2) + 2 + 4      # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2, noise mean
+        dec = (
+            (8 + 4) + (4 + 2) + 2 + 4
+        )  # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2, noise mean
         reinforce = 1 + sum(self.reinforce_dilations)
         return 2 + enc + bottom + dec + reinforce
 

@@ -28,7 +28,6 @@ from lowlight_cli.models.agllnet import AgLLNetOutput
 from lowlight_cli.models.config import LiteConfig
 from lowlight_cli.models.gate import gated
 
-
 NOISE_MEAN_SIZE = 9
 """Window of the local mean taken out of the noise estimate."""
 
@@ -39,6 +38,11 @@ def _box_mean(x: torch.Tensor, size: int) -> torch.Tensor:
     pad = size // 2
     x = F.avg_pool2d(x, (size, 1), stride=1, padding=(pad, 0), count_include_pad=False)
     return F.avg_pool2d(x, (1, size), stride=1, padding=(0, pad), count_include_pad=False)
+
+
+def _upsample(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Bilinear resize of x to ref's size (nearest would leave the coarse levels' blocks in flat skies)."""
+    return F.interpolate(x, size=ref.shape[-2:], mode="bilinear", align_corners=False)
 
 
 def _conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
@@ -70,11 +74,15 @@ class LiteAttentionNet(nn.Module):
         feats.pop()
         for layer in self.up:
             skip = feats.pop()
-            y = F.relu(layer(torch.cat([F.interpolate(y, size=skip.shape[-2:], mode="nearest"), skip], 1)))
+            y = F.relu(layer(torch.cat([_upsample(y, skip), skip], 1)))
         skip = feats.pop()
-        y = self.head(torch.cat([F.interpolate(y, size=skip.shape[-2:], mode="nearest"), skip], 1))
+        y = self.head(torch.cat([_upsample(y, skip), skip], 1))
         a = torch.sigmoid(y)
-        return F.interpolate(a, scale_factor=float(self.pool), mode="bilinear", align_corners=False) if self.pool > 1 else a
+        return (
+            F.interpolate(a, scale_factor=float(self.pool), mode="bilinear", align_corners=False)
+            if self.pool > 1
+            else a
+        )
 
 
 class LiteEnhancementNet(nn.Module):
@@ -94,7 +102,9 @@ class LiteEnhancementNet(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, image: torch.Tensor, attention: torch.Tensor, brightened: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, image: torch.Tensor, attention: torch.Tensor, brightened: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = F.pixel_unshuffle(torch.cat([image, brightened.clamp(0, 1), attention], 1), 2)
         for layer in self.enc1:
             x = F.relu(layer(x))
@@ -104,9 +114,8 @@ class LiteEnhancementNet(nn.Module):
         e2 = x
         e3 = F.relu(self.enc3(x))
         b = e3 + F.relu(self.fusion(torch.cat([F.relu(branch(e3)) for branch in self.branches], 1)))
-        up = lambda t, ref: F.interpolate(t, size=ref.shape[-2:], mode="bilinear", align_corners=False)  # noqa: E731
-        d2 = F.relu(self.dec2(torch.cat([up(b, e2), e2], 1)))
-        d1 = F.relu(self.dec1(torch.cat([up(d2, e1), e1], 1)))
+        d2 = F.relu(self.dec2(torch.cat([_upsample(b, e2), e2], 1)))
+        d1 = F.relu(self.dec1(torch.cat([_upsample(d2, e1), e1], 1)))
         out = F.pixel_shuffle(self.head(d1), 2)
         noise = out[:, :3]
         # zero local mean, as camera noise (and the synthesis, `noise_debias`): the estimate can only take grain
@@ -156,7 +165,11 @@ class AgLLNetLite(nn.Module):
         brightened = image * gain
         enhanced = (image - noise) * gain
         reinforced = self.reinforce_net(enhanced, attention)
-        result = reinforced if cfg.attention_gate is None else gated(image, reinforced, attention, cfg.attention_gate)
+        result = (
+            reinforced
+            if cfg.attention_gate is None
+            else gated(image, reinforced, attention, cfg.attention_gate)
+        )
         return AgLLNetOutput(attention, brightened, enhanced, reinforced, result, noise)
 
     def forward(self, image: torch.Tensor) -> AgLLNetOutput:

@@ -8,8 +8,9 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated
 
 from fastapi import BackgroundTasks, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -29,15 +30,28 @@ CHUNK = 1 << 20
 KEEPALIVE_SECONDS = 15.0
 """An idle event stream sends a comment this often, so proxies keep it open (only while a job runs)."""
 
-Strength = Annotated[float, Form(ge=0.0, le=1.0, description="0 returns the input, 1 the full result (as --strength).")]
-ExposureField = Annotated[Optional[str], Form(description="auto, a target mean luma such as 0.45, or an EV offset such as +0.5ev.")]
+Strength = Annotated[
+    float, Form(ge=0.0, le=1.0, description="0 returns the input, 1 the full result (as --strength).")
+]
+ExposureField = Annotated[
+    str | None, Form(description="auto, a target mean luma such as 0.45, or an EV offset such as +0.5ev.")
+]
 KeepColour = Annotated[bool, Form(description="Keep the input's colours (as --keep-colour).")]
-Denoise = Annotated[float, Form(ge=0.0, le=1.0, description="How much of the network's noise removal to keep: 1 all, 0 the photo's own grain (as --denoise).")]
-Format = Annotated[Optional[str], Form(description="jpeg, png, tiff, webp or bmp; default: the input's.")]
-Quality = Annotated[Optional[int], Form(ge=1, le=100, description="JPEG/WebP quality.")]
+Denoise = Annotated[
+    float,
+    Form(
+        ge=0.0,
+        le=1.0,
+        description="How much of the network's noise removal to keep: 1 all, 0 the photo's own grain (as --denoise).",
+    ),
+]
+Format = Annotated[str | None, Form(description="jpeg, png, tiff, webp or bmp; default: the input's.")]
+Quality = Annotated[int | None, Form(ge=1, le=100, description="JPEG/WebP quality.")]
 
 
-def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
+def create_app(
+    settings: ServeSettings, engine: Engine | None = None, on_ready: Callable[[Engine], None] | None = None
+) -> FastAPI:
     """The app for `settings` (already `.checked()`); the model loads and warms up in the lifespan, before the
     server takes its first request; `on_ready(engine)` is called then."""
     owned = engine is None
@@ -62,17 +76,31 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
                 await asyncio.to_thread(engine.close)
             shutil.rmtree(work, ignore_errors=True)
 
-    app = FastAPI(title="lowlight serve", version=__version__, lifespan=lifespan,
-                  description="Enhance low-light photos and videos over HTTP. Every /api/ call needs "
-                              "`Authorization: Bearer <token>` when the server has a token.")
+    app = FastAPI(
+        title="lowlight serve",
+        version=__version__,
+        lifespan=lifespan,
+        description="Enhance low-light photos and videos over HTTP. Every /api/ call needs "
+        "`Authorization: Bearer <token>` when the server has a token.",
+    )
     app.state.engine = engine
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization"], allow_credentials=False)
-    app.add_middleware(Guard, bound_host=settings.host, allowed_hosts=settings.allowed_hosts, token=settings.token,
-                       max_body=settings.max_body)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization"],
+            allow_credentials=False,
+        )
+    app.add_middleware(
+        Guard,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        token=settings.token,
+        max_body=settings.max_body,
+    )
 
     @app.exception_handler(HttpError)
     async def _http_error(request: Request, exc: HttpError):
@@ -84,7 +112,9 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_field(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": validation_message(exc.errors(), request.scope.get("route"))}, status_code=422)
+        return JSONResponse(
+            {"detail": validation_message(exc.errors(), request.scope.get("route"))}, status_code=422
+        )
 
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy):
@@ -100,35 +130,67 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str):
-        files = {p.name: p for p in STATIC.iterdir() if p.is_file()}  # a fixed set: no path ever built from input
+        files = {
+            p.name: p for p in STATIC.iterdir() if p.is_file()
+        }  # a fixed set: no path ever built from input
         if name not in files:
             raise HttpError(404, "not found")
         return FileResponse(files[name], headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", summary="Readiness: 200 once the model is loaded and warmed up, 503 before")
     async def healthz():
-        body = {"ready": engine.ready, "version": __version__, "backend": engine.description,
-                "weights": settings.weights, "workers": engine.workers, "queue": engine.queue_length(),
-                "load_seconds": round(engine.load_seconds, 3)}
+        body = {
+            "ready": engine.ready,
+            "version": __version__,
+            "backend": engine.description,
+            "weights": settings.weights,
+            "workers": engine.workers,
+            "queue": engine.queue_length(),
+            "load_seconds": round(engine.load_seconds, 3),
+        }
         return JSONResponse(body, status_code=200 if engine.ready else 503)
 
     @app.get(f"{API}/models", summary="Bundled weights, and which ones this server runs")
     async def models():
         from lowlight_cli.weights.registry import BUNDLED, DEFAULT_WEIGHTS
 
-        return {"loaded": {"weights": settings.weights, "backend": engine.description, "device": engine.device_type,
-                           "precision": settings.precision, "fast": settings.fast, "gate": settings.gate},
-                "defaults": {"weights": DEFAULT_WEIGHTS},  # what `lowlight enhance` runs without --weights
-                "bundled": [{"name": w.name, "summary": w.summary, "license": w.license, "sha256": w.sha256}
-                            for w in BUNDLED.values()],
-                "limits": {"max_pixels": settings.max_pixels, "max_body": settings.max_body, "max_queue": settings.max_queue}}
+        return {
+            "loaded": {
+                "weights": settings.weights,
+                "backend": engine.description,
+                "device": engine.device_type,
+                "precision": settings.precision,
+                "fast": settings.fast,
+                "gate": settings.gate,
+            },
+            "defaults": {"weights": DEFAULT_WEIGHTS},  # what `lowlight enhance` runs without --weights
+            "bundled": [
+                {"name": w.name, "summary": w.summary, "license": w.license, "sha256": w.sha256}
+                for w in BUNDLED.values()
+            ],
+            "limits": {
+                "max_pixels": settings.max_pixels,
+                "max_body": settings.max_body,
+                "max_queue": settings.max_queue,
+            },
+        }
 
     # --- one photo in, one photo out -----------------------------------------------------------------
-    @app.post(f"{API}/enhance", summary="Enhance one photo (multipart field `file`); the enhanced photo comes back",
-              response_class=FileResponse)
-    async def enhance(request: Request, file: Annotated[UploadFile, File(description="The photo.")],
-                      strength: Strength = 1.0, exposure: ExposureField = None, keep_colour: KeepColour = False,
-                      denoise: Denoise = 1.0, format: Format = None, quality: Quality = None):
+    @app.post(
+        f"{API}/enhance",
+        summary="Enhance one photo (multipart field `file`); the enhanced photo comes back",
+        response_class=FileResponse,
+    )
+    async def enhance(
+        request: Request,
+        file: Annotated[UploadFile, File(description="The photo.")],
+        strength: Strength = 1.0,
+        exposure: ExposureField = None,
+        keep_colour: KeepColour = False,
+        denoise: Denoise = 1.0,
+        format: Format = None,
+        quality: Quality = None,
+    ):
         controls = make_controls(strength, exposure, keep_colour, denoise)
         fmt, quality = check_format(format, quality)
         jobs = store(request)
@@ -154,14 +216,26 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
             jobs.delete(job)
             raise
         name = download_name(item.name, item.format, fmt)
-        return FileResponse(out, media_type=media_type(name), filename=name,
-                            background=after(jobs.delete, job))
+        return FileResponse(
+            out, media_type=media_type(name), filename=name, background=after(jobs.delete, job)
+        )
 
     # --- jobs --------------------------------------------------------------------------------------------
-    @app.post(f"{API}/jobs", status_code=202, summary="Start a job: many photos, or one video (multipart field `files`)")
-    async def create_job(request: Request, files: Annotated[list[UploadFile], File(description="Photos, or one video.")],
-                         strength: Strength = 1.0, exposure: ExposureField = None, keep_colour: KeepColour = False,
-                         denoise: Denoise = 1.0, format: Format = None, quality: Quality = None):
+    @app.post(
+        f"{API}/jobs",
+        status_code=202,
+        summary="Start a job: many photos, or one video (multipart field `files`)",
+    )
+    async def create_job(
+        request: Request,
+        files: Annotated[list[UploadFile], File(description="Photos, or one video.")],
+        strength: Strength = 1.0,
+        exposure: ExposureField = None,
+        keep_colour: KeepColour = False,
+        denoise: Denoise = 1.0,
+        format: Format = None,
+        quality: Quality = None,
+    ):
         controls = make_controls(strength, exposure, keep_colour, denoise)
         fmt, quality = check_format(format, quality)
         videos = [f for f in files if Path(f.filename or "").suffix.lower() in VIDEO_SUFFIXES]
@@ -188,7 +262,9 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
     def get_job(request: Request, job_id: str) -> Job:
         job = store(request).jobs.get(job_id)
         if job is None:
-            raise HttpError(404, f"no job {job_id!r} (finished jobs are kept until {settings.max_jobs} newer ones exist)")
+            raise HttpError(
+                404, f"no job {job_id!r} (finished jobs are kept until {settings.max_jobs} newer ones exist)"
+            )
         return job
 
     def get_item(job: Job, index: int, need_done: bool = True) -> Item:
@@ -203,7 +279,10 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
     async def job_state(request: Request, job_id: str):
         return get_job(request, job_id).public()
 
-    @app.delete(f"{API}/jobs/{{job_id}}", summary="Cancel a running job (between tiles or frames); delete a finished one")
+    @app.delete(
+        f"{API}/jobs/{{job_id}}",
+        summary="Cancel a running job (between tiles or frames); delete a finished one",
+    )
     async def job_delete(request: Request, job_id: str):
         job = get_job(request, job_id)
         if job.finished:
@@ -212,8 +291,11 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
         store(request).cancel(job)
         return {"id": job.id, "status": "cancelling"}
 
-    @app.get(f"{API}/jobs/{{job_id}}/events", summary="Progress as Server-Sent Events (one JSON object per event)",
-             response_class=StreamingResponse)
+    @app.get(
+        f"{API}/jobs/{{job_id}}/events",
+        summary="Progress as Server-Sent Events (one JSON object per event)",
+        response_class=StreamingResponse,
+    )
     async def job_events(request: Request, job_id: str):
         job = get_job(request, job_id)
         jobs = store(request)
@@ -235,14 +317,27 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
                 except asyncio.TimeoutError:
                     yield ": keep-alive\n\n"
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
-    @app.get(f"{API}/jobs/{{job_id}}/items/{{index}}/result", summary="One result, with these controls (no new inference)",
-             response_class=FileResponse)
-    async def item_result(request: Request, job_id: str, index: int, strength: Optional[float] = Query(None, ge=0, le=1),
-                          exposure: Optional[str] = None, keep_colour: Optional[bool] = None,
-                          format: Optional[str] = None, quality: Optional[int] = Query(None, ge=1, le=100)):
+    @app.get(
+        f"{API}/jobs/{{job_id}}/items/{{index}}/result",
+        summary="One result, with these controls (no new inference)",
+        response_class=FileResponse,
+    )
+    async def item_result(
+        request: Request,
+        job_id: str,
+        index: int,
+        strength: float | None = Query(None, ge=0, le=1),
+        exposure: str | None = None,
+        keep_colour: bool | None = None,
+        format: str | None = None,
+        quality: int | None = Query(None, ge=1, le=100),
+    ):
         job = get_job(request, job_id)
         item = get_item(job, index)
         controls, fmt, quality = job_settings(job, strength, exposure, keep_colour, format, quality)
@@ -253,10 +348,14 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
         async with render_slots:
             meta = await asyncio.to_thread(render, item.upload, item.raw, controls, out, fmt, quality)
         name = download_name(item.name, meta.format, fmt)
-        return FileResponse(out, media_type=media_type(name), filename=name, background=after(out.unlink, missing_ok=True))
+        return FileResponse(
+            out, media_type=media_type(name), filename=name, background=after(out.unlink, missing_ok=True)
+        )
 
     @app.get(f"{API}/jobs/{{job_id}}/items/{{index}}/{{picture}}.png", include_in_schema=False)
-    async def item_picture(request: Request, job_id: str, index: int, picture: str, keep_colour: bool = False):
+    async def item_picture(
+        request: Request, job_id: str, index: int, picture: str, keep_colour: bool = False
+    ):
         """The page's 8-bit pictures: `source` (orientation applied) and `base` (the network's result)."""
         job = get_job(request, job_id)
         if picture not in ("source", "base") or job.kind != "photos":
@@ -264,14 +363,25 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
         item = get_item(job, index)
         out = Path(tempfile.mkstemp(dir=job.folder, suffix=".png")[1])
         async with render_slots:
-            await asyncio.to_thread(preview, item.upload, None if picture == "source" else item.raw, out, keep_colour)
+            await asyncio.to_thread(
+                preview, item.upload, None if picture == "source" else item.raw, out, keep_colour
+            )
         return FileResponse(out, media_type="image/png", background=after(out.unlink, missing_ok=True))
 
-    @app.get(f"{API}/jobs/{{job_id}}/zip", summary="Every finished result of a job as one ZIP, with these controls",
-             response_class=FileResponse)
-    async def job_zip(request: Request, job_id: str, strength: Optional[float] = Query(None, ge=0, le=1),
-                      exposure: Optional[str] = None, keep_colour: Optional[bool] = None,
-                      format: Optional[str] = None, quality: Optional[int] = Query(None, ge=1, le=100)):
+    @app.get(
+        f"{API}/jobs/{{job_id}}/zip",
+        summary="Every finished result of a job as one ZIP, with these controls",
+        response_class=FileResponse,
+    )
+    async def job_zip(
+        request: Request,
+        job_id: str,
+        strength: float | None = Query(None, ge=0, le=1),
+        exposure: str | None = None,
+        keep_colour: bool | None = None,
+        format: str | None = None,
+        quality: int | None = Query(None, ge=1, le=100),
+    ):
         job = get_job(request, job_id)
         controls, fmt, quality = job_settings(job, strength, exposure, keep_colour, format, quality)
         done = [i for i in job.items if i.status == "done"]
@@ -283,7 +393,10 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
             with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
                 for item in done:
                     if job.kind == "video":
-                        archive.write(item.video_out, f"{item.index:03d}_{download_name(item.name, '', None).rsplit('.', 1)[0]}{item.video_out.suffix}")
+                        archive.write(
+                            item.video_out,
+                            f"{item.index:03d}_{download_name(item.name, '', None).rsplit('.', 1)[0]}{item.video_out.suffix}",
+                        )
                         continue
                     tmp = job.folder / f"zip-{item.index:03d}.tmp"
                     meta = render(item.upload, item.raw, controls, tmp, fmt, quality)
@@ -292,8 +405,12 @@ def create_app(settings: ServeSettings, engine: Engine | None = None, on_ready: 
 
         async with render_slots:
             await asyncio.to_thread(build)
-        return FileResponse(out, media_type="application/zip", filename=f"lowlight_{job.id[:8]}.zip",
-                            background=after(out.unlink, missing_ok=True))
+        return FileResponse(
+            out,
+            media_type="application/zip",
+            filename=f"lowlight_{job.id[:8]}.zip",
+            background=after(out.unlink, missing_ok=True),
+        )
 
     return app
 
@@ -305,8 +422,11 @@ _PLACES = {"body": "form field", "query": "query parameter", "path": "path param
 def field_range(route, name: str) -> str | None:
     """`between 0 and 1`, `>= 1`, ...: the declared bounds of parameter `name` of `route`, if any."""
     dependant = getattr(route, "dependant", None)
-    fields = [*getattr(dependant, "query_params", []), *getattr(dependant, "body_params", []),
-              *getattr(dependant, "path_params", [])]
+    fields = [
+        *getattr(dependant, "query_params", []),
+        *getattr(dependant, "body_params", []),
+        *getattr(dependant, "path_params", []),
+    ]
     bounds: dict[str, float] = {}
     for field in fields:
         if name in (field.name, field.alias):
@@ -331,8 +451,9 @@ def validation_message(errors, route=None) -> str:
         if kind == "missing":
             lines.append(f"{name}: missing (a required {place})")
         elif kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
-            rule = field_range(route, name) or " ".join(f"{_BOUNDS[k]} {v}" for k, v in (error.get("ctx") or {}).items()
-                                                        if k in _BOUNDS)
+            rule = field_range(route, name) or " ".join(
+                f"{_BOUNDS[k]} {v}" for k, v in (error.get("ctx") or {}).items() if k in _BOUNDS
+            )
             lines.append(f"{name} {given} is out of range: must be {rule} ({place})")
         else:
             why = str(error.get("msg", kind)).splitlines()[0]
@@ -345,10 +466,15 @@ def validation_message(errors, route=None) -> str:
 def job_settings(job: Job, strength, exposure, keep_colour, fmt, quality):
     """The job's controls and format, each overridden by the query value when one is given."""
     base = job.public()["controls"]
-    controls = make_controls(base["strength"] if strength is None else strength,
-                             base["exposure"] if exposure is None else exposure,
-                             base["keep_colour"] if keep_colour is None else keep_colour, base["denoise"])
-    fmt, quality = check_format(fmt if fmt is not None else job.fmt, quality if quality is not None else job.quality)
+    controls = make_controls(
+        base["strength"] if strength is None else strength,
+        base["exposure"] if exposure is None else exposure,
+        base["keep_colour"] if keep_colour is None else keep_colour,
+        base["denoise"],
+    )
+    fmt, quality = check_format(
+        fmt if fmt is not None else job.fmt, quality if quality is not None else job.quality
+    )
     return controls, fmt, quality
 
 
@@ -370,8 +496,11 @@ def check_photo(item: Item, max_pixels: int) -> None:
         item.status, item.error = "failed", f"{item.name}: {exc.reason}"
         return
     if item.width * item.height > max_pixels:
-        raise HttpError(413, f"{item.name}: {item.width}x{item.height} = {item.width * item.height / 1e6:.3g} MP is over "
-                             f"this server's limit of {max_pixels / 1e6:.3g} MP (--max-pixels)")
+        raise HttpError(
+            413,
+            f"{item.name}: {item.width}x{item.height} = {item.width * item.height / 1e6:.3g} MP is over "
+            f"this server's limit of {max_pixels / 1e6:.3g} MP (--max-pixels)",
+        )
 
 
 def after(fn, *args, **kwargs) -> BackgroundTasks:

@@ -12,8 +12,9 @@ import copy
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,15 @@ class Engine:
 
         began = time.perf_counter()
         s = self.settings
-        self.enhancer = Enhancer(s.weights, device=s.device, tile=s.tile, backend=s.backend, precision=s.precision,
-                                 quality="fast" if s.fast else "full", gate=s.gate)
+        self.enhancer = Enhancer(
+            s.weights,
+            device=s.device,
+            tile=s.tile,
+            backend=s.backend,
+            precision=s.precision,
+            quality="fast" if s.fast else "full",
+            gate=s.gate,
+        )
         self.workers = s.worker_count(self.enhancer.backend.device_type)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lowlight-worker")
         if s.warmup:
@@ -78,14 +86,18 @@ class Engine:
         return enhancer
 
     # --- the queue -----------------------------------------------------------------------------------
-    def submit(self, fn: Callable[..., Any], *args, on_position: Callable[[int], None] | None = None) -> Future:
+    def submit(
+        self, fn: Callable[..., Any], *args, on_position: Callable[[int], None] | None = None
+    ) -> Future:
         """Run `fn(*args)` on a worker, first come first served. `on_position(n)` hears the task's place in
         the wait queue (1 = next) whenever it changes, and 0 when a worker starts it. Raises Busy when
         `max_queue` tasks already wait."""
         ticket = next(self._ids)
         with self._lock:
             if len(self._waiting) >= self.settings.max_queue:
-                raise Busy(f"the server is busy: {len(self._waiting)} tasks are waiting (--max-queue); try again later")
+                raise Busy(
+                    f"the server is busy: {len(self._waiting)} tasks are waiting (--max-queue); try again later"
+                )
             self._waiting.append(ticket)
             self._listeners[ticket] = on_position
             position = len(self._waiting)
@@ -96,7 +108,9 @@ class Engine:
             with self._lock:
                 self._waiting.remove(ticket)
                 self._listeners.pop(ticket, None)
-                moved = [(self._listeners[t], i + 1) for i, t in enumerate(self._waiting) if self._listeners.get(t)]
+                moved = [
+                    (self._listeners[t], i + 1) for i, t in enumerate(self._waiting) if self._listeners.get(t)
+                ]
             for listener, place in moved:
                 listener(place)
             if on_position:

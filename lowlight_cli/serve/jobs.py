@@ -57,9 +57,18 @@ class Item:
         return self.upload.with_name(f"item-{self.index:03d}.out{Path(self.name).suffix.lower()}")
 
     def public(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "status": self.status, "error": self.error,
-                "progress": [self.done, self.total], "position": self.position, "width": self.width,
-                "height": self.height, "format": self.format, "seconds": round(self.seconds, 3)}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "status": self.status,
+            "error": self.error,
+            "progress": [self.done, self.total],
+            "position": self.position,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 @dataclass
@@ -91,10 +100,20 @@ class Job:
         return all(i.status in FINAL for i in self.items)
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "status": self.status, "items": [i.public() for i in self.items],
-                "controls": {"strength": self.controls.strength, "exposure": _exposure_text(self.controls),
-                             "keep_colour": self.controls.keep_colour, "denoise": self.controls.denoise},
-                "format": self.fmt, "quality": self.quality}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "items": [i.public() for i in self.items],
+            "controls": {
+                "strength": self.controls.strength,
+                "exposure": _exposure_text(self.controls),
+                "keep_colour": self.controls.keep_colour,
+                "denoise": self.controls.denoise,
+            },
+            "format": self.fmt,
+            "quality": self.quality,
+        }
 
     def emit(self, event: dict) -> None:
         with self._lock:
@@ -217,7 +236,9 @@ class JobStore:
 
             def on_frames(n: int) -> None:
                 item.done = n
-                job.emit({"type": "progress", "item": item.index, "done": n, "total": item.total, "unit": "frame"})
+                job.emit(
+                    {"type": "progress", "item": item.index, "done": n, "total": item.total, "unit": "frame"}
+                )
                 if job.cancel_event.is_set():
                     raise Cancelled
 

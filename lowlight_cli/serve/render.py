@@ -22,10 +22,13 @@ PREVIEW_META = ImageMeta(format="PNG", bit_depth=8, gray=False)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def make_controls(strength: float = 1.0, exposure: str | None = None, keep_colour: bool = False,
-                  denoise: float = 1.0) -> Controls:
+def make_controls(
+    strength: float = 1.0, exposure: str | None = None, keep_colour: bool = False, denoise: float = 1.0
+) -> Controls:
     """Controls from request fields; invalid values raise a one-line LowlightError (answered with 400)."""
-    return Controls.parse(strength, (exposure or "").strip() or None, keep_colour, denoise)  # an empty field means none
+    return Controls.parse(
+        strength, (exposure or "").strip() or None, keep_colour, denoise
+    )  # an empty field means none
 
 
 def check_format(fmt: str | None, quality: int | None) -> tuple[str | None, int | None]:
@@ -47,7 +50,9 @@ def download_name(client_name: str, source_format: str, fmt: str | None, label: 
     return f"{safe_stem(client_name)}{label}{suffix}"
 
 
-def render(upload: Path, raw: Path, controls: Controls, out: Path, fmt: str | None = None, quality: int | None = None) -> ImageMeta:
+def render(
+    upload: Path, raw: Path, controls: Controls, out: Path, fmt: str | None = None, quality: int | None = None
+) -> ImageMeta:
     """Apply `controls` to the stored raw result of `upload` and write it to `out`; returns the source's meta."""
     rgb, meta = read_image(upload)
     result = np.load(raw, mmap_mode="r")

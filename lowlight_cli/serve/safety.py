@@ -18,8 +18,10 @@ import secrets
 
 from lowlight_cli.serve.settings import LOOPBACK_NAMES
 
-CSP = ("default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -49,9 +51,18 @@ def body_too_large(message: str) -> Exception:
 
 async def send_json(send, status: int, body: dict, headers: list | None = None) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                            *SECURITY_HEADERS, *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *SECURITY_HEADERS,
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -79,7 +90,9 @@ def host_allowed(header: str, bound: str, extra: tuple[str, ...]) -> bool:
 class Guard:
     """Host check, token check and body limit in front of the app (see the module docstring)."""
 
-    def __init__(self, app, *, bound_host: str, allowed_hosts: tuple[str, ...], token: str | None, max_body: int) -> None:
+    def __init__(
+        self, app, *, bound_host: str, allowed_hosts: tuple[str, ...], token: str | None, max_body: int
+    ) -> None:
         self.app = app
         self.bound_host = bound_host
         self.allowed_hosts = allowed_hosts
@@ -92,17 +105,31 @@ class Guard:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
         if not host_allowed(host, self.bound_host, self.allowed_hosts):
-            return await send_json(send, 400, {"detail": f"Host header {host!r} is not accepted (DNS-rebinding guard); "
-                                                         "start the server with --allowed-host NAME to accept a name"})
+            return await send_json(
+                send,
+                400,
+                {
+                    "detail": f"Host header {host!r} is not accepted (DNS-rebinding guard); "
+                    "start the server with --allowed-host NAME to accept a name"
+                },
+            )
         path = scope.get("path", "")
         if self.token and path.startswith("/api/") and scope.get("method") != "OPTIONS":
             auth = headers.get("authorization", "")
             if not auth:
-                return await send_json(send, 401, {"detail": "this server needs a token: send 'Authorization: Bearer <token>' "
-                                                             "(the token was printed when the server started)"},
-                                       [(b"www-authenticate", b"Bearer")])
+                return await send_json(
+                    send,
+                    401,
+                    {
+                        "detail": "this server needs a token: send 'Authorization: Bearer <token>' "
+                        "(the token was printed when the server started)"
+                    },
+                    [(b"www-authenticate", b"Bearer")],
+                )
             scheme, _, given = auth.partition(" ")
-            if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), self.token.encode()):
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                given.strip().encode(), self.token.encode()
+            ):
                 return await send_json(send, 403, {"detail": "wrong token"})
         length = headers.get("content-length")
         if length is not None:
@@ -135,7 +162,9 @@ class Guard:
         async def wrapped(message):
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message = dict(message, headers=[*message.get("headers", []), *(h for h in extra if h[0] not in names)])
+                message = dict(
+                    message, headers=[*message.get("headers", []), *(h for h in extra if h[0] not in names)]
+                )
             await send(message)
 
         return wrapped

@@ -83,14 +83,18 @@ class ServeSettings:
         """Validate, and generate a token when binding off loopback without one (`token_generated`)."""
         for origin in self.cors_origins:
             if origin.strip() in ("*", "null") or "*" in origin:
-                raise LowlightError(f"--cors-origin {origin}: wildcards are refused; name each origin, e.g. http://localhost:3000")
+                raise LowlightError(
+                    f"--cors-origin {origin}: wildcards are refused; name each origin, e.g. http://localhost:3000"
+                )
             if not origin.startswith(("http://", "https://")):
                 raise LowlightError(f"--cors-origin {origin}: expected an origin such as https://example.org")
         if self.max_pixels < 1 or self.max_body < 1:
             raise LowlightError("--max-pixels and --max-body must be positive")
         if self.workers is not None and self.workers < 1:
-            raise LowlightError(f"--workers {self.workers}: serve runs photos on worker threads, at least 1 "
-                                "(0 means in this process, which a server cannot do); leave it out for min(2, cores)")
+            raise LowlightError(
+                f"--workers {self.workers}: serve runs photos on worker threads, at least 1 "
+                "(0 means in this process, which a server cannot do); leave it out for min(2, cores)"
+            )
         if self.max_queue < 1:
             raise LowlightError("--max-queue must be at least 1")
         token = self.token or os.environ.get(TOKEN_ENV) or None

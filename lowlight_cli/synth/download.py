@@ -11,9 +11,9 @@ import http.client
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 
 from lowlight_cli.errors import FileError, LowlightError
 
@@ -32,10 +32,12 @@ COCO = {
     # MD5s as published alongside the archives and used by torchvision/TFDS-style downloaders
     "val2017": Archive(f"{COCO_BASE}/zips/val2017.zip", "442b8da7639aecaf257c1dceb8ba8c80"),
     "train2017": Archive(f"{COCO_BASE}/zips/train2017.zip", "cced6f7f71b7629ddf16f17bbcfab6b2"),
-    "annotations": Archive(f"{COCO_BASE}/annotations/annotations_trainval2017.zip", "f4bbac642086de4f52a3fdda2de5fa2c"),
+    "annotations": Archive(
+        f"{COCO_BASE}/annotations/annotations_trainval2017.zip", "f4bbac642086de4f52a3fdda2de5fa2c"
+    ),
 }
 
-Progress = Callable[[int, Optional[int]], None]
+Progress = Callable[[int, int | None], None]
 """progress(bytes_done, bytes_total or None)"""
 
 
@@ -47,7 +49,7 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch(archive: Archive, dest: Path, progress: Optional[Progress] = None) -> Path:
+def fetch(archive: Archive, dest: Path, progress: Progress | None = None) -> Path:
     """Download `archive` to `dest` (skipped when it is already there and verified)."""
     if dest.exists():
         return dest
@@ -77,7 +79,9 @@ def fetch(archive: Archive, dest: Path, progress: Optional[Progress] = None) -> 
     found = _md5(part)
     if found != archive.md5:
         part.unlink()
-        raise FileError(dest, f"checksum mismatch (md5 {found}, expected {archive.md5}); partial file removed")
+        raise FileError(
+            dest, f"checksum mismatch (md5 {found}, expected {archive.md5}); partial file removed"
+        )
     part.rename(dest)
     return dest
 
@@ -99,6 +103,8 @@ def download_coco(root: Path, parts: tuple[str, ...] = ("val2017", "annotations"
     """
     for name in parts:
         archive = COCO[name]
-        zip_path = fetch(archive, root / "zips" / Path(archive.url).name, progress(name) if progress else None)
+        zip_path = fetch(
+            archive, root / "zips" / Path(archive.url).name, progress(name) if progress else None
+        )
         unpack(zip_path, root)
     return root

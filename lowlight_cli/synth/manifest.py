@@ -13,8 +13,8 @@ files were renamed into place, so a killed run loses only the pairs in flight.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
 
 from lowlight_cli.io.atomic import atomic_path
 
@@ -22,7 +22,7 @@ Shard = tuple[int, int]
 """(K, N) with 1 <= K <= N: this run handles the K-th of N disjoint parts of the source."""
 
 
-def journal_paths(out: Path, shard: Optional[Shard]) -> tuple[Path, Path]:
+def journal_paths(out: Path, shard: Shard | None) -> tuple[Path, Path]:
     tag = f".shard-{shard[0]}-of-{shard[1]}" if shard else ""
     return out / f"manifest{tag}.jsonl", out / f"skipped{tag}.jsonl"
 

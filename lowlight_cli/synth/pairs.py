@@ -40,7 +40,13 @@ def sample_params(rng: np.random.Generator, settings: SynthSettings) -> dict:
     """
     st = settings
     u_exposure, u_cast, u_jpeg = (float(x) for x in rng.random(3))
-    exposure = "identity" if u_exposure < st.identity_share else "mild" if u_exposure < st.identity_share + st.mild_share else "dark"
+    exposure = (
+        "identity"
+        if u_exposure < st.identity_share
+        else "mild"
+        if u_exposure < st.identity_share + st.mild_share
+        else "dark"
+    )
     p = {
         "exposure": exposure,
         "alpha": uniform(rng, st.alpha),
@@ -64,8 +70,13 @@ def sample_params(rng: np.random.Generator, settings: SynthSettings) -> dict:
     return p
 
 
-def synthesize(high: np.ndarray, rng: np.random.Generator, settings: SynthSettings, quantize: bool = False,
-               amplify: bool = True) -> Pair:
+def synthesize(
+    high: np.ndarray,
+    rng: np.random.Generator,
+    settings: SynthSettings,
+    quantize: bool = False,
+    amplify: bool = True,
+) -> Pair:
     """Darken `high` (float32 HxWx3 in [0, 1]), tint it, add camera noise and build the targets.
 
     With `quantize`, the low images are rounded to 8 bits before the noise map is taken, so the stored
@@ -75,14 +86,35 @@ def synthesize(high: np.ndarray, rng: np.random.Generator, settings: SynthSettin
     from lowlight_cli.synth.noise import to_uint8
 
     p = sample_params(rng, settings)
-    low_clean = darken(high, p["alpha"], p["beta"], p["gamma"], p.get("keep_ratios", False)) if p["exposure"] != "identity" else high.copy()
+    low_clean = (
+        darken(high, p["alpha"], p["beta"], p["gamma"], p.get("keep_ratios", False))
+        if p["exposure"] != "identity"
+        else high.copy()
+    )
     if p["cast"]:
         low_clean = cast(low_clean, p["cast"], p["cast_strength"], p["crf_gamma"])
-    low = camera_noise(low_clean, rng, p["sigma_s"], p["sigma_c"], p["crf_gamma"], p["bayer"], p["jpeg_quality"],
-                       p["sigma_row"], debias=settings.noise_debias)
+    low = camera_noise(
+        low_clean,
+        rng,
+        p["sigma_s"],
+        p["sigma_c"],
+        p["crf_gamma"],
+        p["bayer"],
+        p["jpeg_quality"],
+        p["sigma_row"],
+        debias=settings.noise_debias,
+    )
     if quantize:
         low_clean, low = (to_uint8(x).astype(np.float32) / 255.0 for x in (low_clean, low))
-    amplified = amplify_contrast(
-        high, settings.exposures, settings.exposure_gamma, settings.detail_sigma_s, settings.detail_sigma_r
-    ) if amplify else high
+    amplified = (
+        amplify_contrast(
+            high,
+            settings.exposures,
+            settings.exposure_gamma,
+            settings.detail_sigma_s,
+            settings.detail_sigma_r,
+        )
+        if amplify
+        else high
+    )
     return Pair(high, low, low_clean, attention_map(high, low_clean), noise_map(low, low_clean), amplified, p)

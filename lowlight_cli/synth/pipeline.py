@@ -11,15 +11,22 @@ import hashlib
 import json
 import re
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.io.atomic import atomic_path
-from lowlight_cli.synth.manifest import Shard, append_jsonl, files_exist, journal_paths, read_jsonl, rewrite_jsonl
+from lowlight_cli.synth.manifest import (
+    Shard,
+    append_jsonl,
+    files_exist,
+    journal_paths,
+    read_jsonl,
+    rewrite_jsonl,
+)
 from lowlight_cli.synth.settings import SynthSettings
 from lowlight_cli.synth.sources import Source
 
@@ -90,16 +97,31 @@ def _select_and_write(source: Source, rgb: np.ndarray, out: Path, settings: Synt
 
     verdict = evaluate(rgb, settings)
     if not verdict.kept:
-        return {"source": source.rel, "status": "rejected", "failed": list(verdict.failed), "metrics": verdict.metrics}
-    pair = synthesize(rgb.astype(np.float32) / 255.0, rng_for(settings.seed, source.rel), settings, quantize=True)
+        return {
+            "source": source.rel,
+            "status": "rejected",
+            "failed": list(verdict.failed),
+            "metrics": verdict.metrics,
+        }
+    pair = synthesize(
+        rgb.astype(np.float32) / 255.0, rng_for(settings.seed, source.rel), settings, quantize=True
+    )
     split, pid = split_of(source.rel, settings.test_fraction), image_id(source.rel)
     blobs = encode_pair(pair)
     files = loose_files(split, pid)
     if not tar:
         write_loose(out, files, blobs)
     h, w = rgb.shape[:2]
-    record = {"source": source.rel, "status": "pair", "id": pid, "split": split, "size": [w, h],
-              "params": pair.params, "metrics": verdict.metrics, "files": files}
+    record = {
+        "source": source.rel,
+        "status": "pair",
+        "id": pid,
+        "split": split,
+        "size": [w, h],
+        "params": pair.params,
+        "metrics": verdict.metrics,
+        "files": files,
+    }
     return {**record, "blobs": blobs} if tar else record
 
 
@@ -109,7 +131,9 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # the pool is the parallelism; nested threads only oversubscribe
 
 
-def select_sources(sources: Iterable[Source], shard: Optional[Shard], limit: Optional[int]) -> Iterator[Source]:
+def select_sources(
+    sources: Iterable[Source], shard: Shard | None, limit: int | None
+) -> Iterator[Source]:
     """This run's share of `sources`: its shard, then at most `limit` of them, in source order."""
     count = 0
     for source in sources:
@@ -144,7 +168,9 @@ def _check_settings(out: Path, settings: SynthSettings) -> None:
 def _resume_state(out: Path, manifest: Path, skipped: Path) -> dict[str, dict]:
     """Finished records by source; journals are rewritten without torn lines, pairs with missing
     files and failures (those are retried)."""
-    pairs = {r["source"]: r for r in read_jsonl(manifest) if r.get("status") == "pair" and files_exist(out, r)}
+    pairs = {
+        r["source"]: r for r in read_jsonl(manifest) if r.get("status") == "pair" and files_exist(out, r)
+    }
     rejected = {r["source"]: r for r in read_jsonl(skipped) if r.get("status") == "rejected"}
     rewrite_jsonl(manifest, pairs.values())
     rewrite_jsonl(skipped, rejected.values())
@@ -155,8 +181,14 @@ class Journal:
     """A run's bookkeeping, shared by the local and the Ray runs: opens the folder (settings check, resume
     state), journals each finished record, counts it, and writes the tar shards when `tar` is given."""
 
-    def __init__(self, out: Path, settings: SynthSettings, shard: Optional[Shard], tar: Optional[int],
-                 on_record: Optional[Callable[[dict, bool], None]]) -> None:
+    def __init__(
+        self,
+        out: Path,
+        settings: SynthSettings,
+        shard: Shard | None,
+        tar: int | None,
+        on_record: Callable[[dict, bool], None] | None,
+    ) -> None:
         from lowlight_cli.io.atomic import check_writable_dir
         from lowlight_cli.synth.store import ShardWriter
 
@@ -197,7 +229,7 @@ class Journal:
         if self.on_record:
             self.on_record(record, resumed)
 
-    def close(self, error: Optional[BaseException] = None) -> None:
+    def close(self, error: BaseException | None = None) -> None:
         """Complete the open shards (or, after `error`, discard them: their pairs are redone on resume)."""
         if self.shards:
             self.shards.close(error)
@@ -208,10 +240,10 @@ def run(
     out: Path,
     settings: SynthSettings,
     workers: int = 1,
-    limit: Optional[int] = None,
-    shard: Optional[Shard] = None,
-    on_record: Optional[Callable[[dict, bool], None]] = None,
-    tar: Optional[int] = None,
+    limit: int | None = None,
+    shard: Shard | None = None,
+    on_record: Callable[[dict, bool], None] | None = None,
+    tar: int | None = None,
 ) -> Summary:
     """Synthesize pairs from `sources` into `out`. `workers=0` runs in this process.
 
@@ -228,18 +260,23 @@ def run(
     return journal.summary
 
 
-def _run(todo: Iterable[Source], out: Path, settings: SynthSettings, workers: int, journal: Journal,
-         tar: bool) -> None:
+def _run(
+    todo: Iterable[Source], out: Path, settings: SynthSettings, workers: int, journal: Journal, tar: bool
+) -> None:
     done, finish = journal.done, journal.finish
     if workers == 0:
         for source in todo:
-            finish(*(done[source.rel], True) if source.rel in done else (process(source, out, settings, tar), False))
+            finish(
+                *(done[source.rel], True)
+                if source.rel in done
+                else (process(source, out, settings, tar), False)
+            )
         return
 
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    pending: deque[tuple[Optional[Future], Optional[dict]]] = deque()
+    pending: deque[tuple[Future | None, dict | None]] = deque()
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
     try:

@@ -27,7 +27,9 @@ def filter_histograms(evaluated: list[dict], settings: SynthSettings, dest: Path
     for ax, (name, metric) in zip(axes, METRICS.items()):
         values = [r["metrics"][metric] for r in evaluated if metric in r["metrics"]]
         if name == "blur" and values:  # spans decades: log-spaced bins on a log axis
-            ax.hist(values, bins=np.geomspace(max(min(values), 1.0), max(max(values), 2.0), 40), color="#4c72b0")
+            ax.hist(
+                values, bins=np.geomspace(max(min(values), 1.0), max(max(values), 2.0), 40), color="#4c72b0"
+            )
             ax.set_xscale("log")
         else:
             ax.hist(values, bins=40, color="#4c72b0")

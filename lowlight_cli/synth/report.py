@@ -49,7 +49,9 @@ def build_report(pairs: list[dict], skipped: list[dict], settings: SynthSettings
             "only_this": sum(1 for r in rejected if r["failed"] == [name]),
             "examples": hits[:EXAMPLES],
             "metric": METRICS[name],
-            "distribution": _quantiles([r["metrics"][METRICS[name]] for r in evaluated if METRICS[name] in r["metrics"]]),
+            "distribution": _quantiles(
+                [r["metrics"][METRICS[name]] for r in evaluated if METRICS[name] in r["metrics"]]
+            ),
         }
     return {
         "sources": len(evaluated) + len(failed),
@@ -76,12 +78,20 @@ def to_markdown(report: dict) -> str:
         d = f["distribution"]
         dist = f"{d['p5']:g} / {d['median']:g} / {d['p95']:g}" if d else "-"
         state = f["rule"] if f["enabled"] else "off"
-        lines.append(f"| {name} | {state} | {f['rejected']} | {f['only_this']} | {dist} | {', '.join(f['examples'])} |")
+        lines.append(
+            f"| {name} | {state} | {f['rejected']} | {f['only_this']} | {dist} | {', '.join(f['examples'])} |"
+        )
     if report["failed"]:
-        lines += ["", "Unreadable or failed sources:", *(f"- {r['source']}: {r['reason']}" for r in report["failed"])]
+        lines += [
+            "",
+            "Unreadable or failed sources:",
+            *(f"- {r['source']}: {r['reason']}" for r in report["failed"]),
+        ]
     if report["pairs"]:
         lines += ["", "| parameter | min | median | max |", "| --- | --- | --- | --- |"]
-        lines += [f"| {p} | {q['min']:g} | {q['median']:g} | {q['max']:g} |" for p, q in report["params"].items()]
+        lines += [
+            f"| {p} | {q['min']:g} | {q['median']:g} | {q['max']:g} |" for p, q in report["params"].items()
+        ]
     return "\n".join(lines) + "\n"
 
 

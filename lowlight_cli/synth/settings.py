@@ -6,7 +6,6 @@ Ranges are (low, high) pairs sampled uniformly per image. Sources for each value
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
 
 Range = tuple[float, float]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from lowlight_cli.errors import LowlightError
 
@@ -41,7 +41,9 @@ def coco(root: Path) -> Iterator[Source]:
     """`train2017/` and `val2017/` under a COCO root (either may be missing, not both)."""
     splits = [root / s for s in COCO_SPLITS if (root / s).is_dir()]
     if not splits:
-        raise LowlightError(f"{root}: no {' or '.join(COCO_SPLITS)} folder (COCO layout; --download fetches it)")
+        raise LowlightError(
+            f"{root}: no {' or '.join(COCO_SPLITS)} folder (COCO layout; --download fetches it)"
+        )
     for split in splits:
         yield from _walk(split, root)
 

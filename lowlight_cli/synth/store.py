@@ -19,8 +19,8 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -116,7 +116,7 @@ class ShardWriter:
         self._open: dict[str, tuple[object, tarfile.TarFile, str, list[dict]]] = {}
 
     def _next_name(self, split: str) -> str:
-        taken = [p.name[len(self.prefix):-4] for p in (self.out / split).glob(f"{self.prefix}*.tar")]
+        taken = [p.name[len(self.prefix) : -4] for p in (self.out / split).glob(f"{self.prefix}*.tar")]
         number = max((int(t) for t in taken if t.isdigit()), default=0) + 1
         return f"{split}/{self.prefix}{number:06d}.tar"
 
@@ -134,7 +134,10 @@ class ShardWriter:
         record["files"] = {kind: f"{key}.{kind}.png" for kind in KINDS}
         meta = {k: record[k] for k in ("source", "id", "split", "size", "params") if k in record}
         record["spans"] = {}
-        for kind, member, data in [*((k, record["files"][k], blobs[k]) for k in KINDS), (None, f"{key}.json", _json(meta))]:
+        for kind, member, data in [
+            *((k, record["files"][k], blobs[k]) for k in KINDS),
+            (None, f"{key}.json", _json(meta)),
+        ]:
             info = tarfile.TarInfo(member)
             info.size, info.mode, info.mtime = len(data), 0o644, 0  # fixed metadata: same pairs, same bytes
             header = len(info.tobuf(tar.format, tar.encoding, tar.errors))
@@ -145,7 +148,7 @@ class ShardWriter:
         if len(records) >= self.size:
             self._close(split)
 
-    def _close(self, split: str, error: Optional[BaseException] = None) -> None:
+    def _close(self, split: str, error: BaseException | None = None) -> None:
         context, tar, _, records = self._open.pop(split)
         tar.close()
         if error is None:
@@ -154,7 +157,7 @@ class ShardWriter:
         else:
             context.__exit__(type(error), error, error.__traceback__)  # the partial shard is deleted
 
-    def close(self, error: Optional[BaseException] = None) -> None:
+    def close(self, error: BaseException | None = None) -> None:
         """Finish every open shard, or with `error` (an interrupted run) discard them."""
         for split in sorted(self._open):
             self._close(split, error)

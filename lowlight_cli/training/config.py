@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -40,7 +40,7 @@ class Stage:
     name: str
     """attention, noise, enhance (Enhancement- and Reinforce-Net) or joint (everything)."""
     steps: PositiveInt
-    lr: Optional[Positive] = None
+    lr: Positive | None = None
     """Peak learning rate of this stage; default: the run's `lr`."""
 
     def __post_init__(self) -> None:
@@ -59,12 +59,12 @@ class TrainConfig:
     data: str = "lowlight-synth"
     """A `lowlight synth` output folder (data_mode=pairs) or a folder/glob of normal photos (onthefly)."""
     data_mode: Literal["pairs", "onthefly"] = "pairs"
-    val_data: Optional[str] = None
+    val_data: str | None = None
     """Synth folder whose `test` split validates; default: `data` when data_mode=pairs."""
-    real_data: Optional[str] = None
+    real_data: str | None = None
     """Real pairs (LOL layout: low/ + high/) mixed into training, their `train` split only (see
     `training.data.real_split`); the noise term skips them, their noise being unknown."""
-    real_share: Optional[Annotated[float, Field(ge=0, lt=1)]] = None
+    real_share: Annotated[float, Field(ge=0, lt=1)] | None = None
     """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
     and synthetic pair once per epoch, whatever the counts."""
     synth: dict[str, Any] = field(default_factory=dict)
@@ -106,7 +106,7 @@ class TrainConfig:
     reinforce_target: Literal["amplified", "high"] = "amplified"
     """Reinforce-Net target: the contrast-amplified image (paper) or the normal image `high`."""
     losses: LossWeights = field(default_factory=LossWeights)
-    vgg_weights: Optional[str] = None
+    vgg_weights: str | None = None
     """VGG-19 features safetensors (path or hf://); without it the perceptual term is dropped."""
     val_every: PositiveInt = 100
     val_images: PositiveInt = 8
@@ -127,7 +127,9 @@ class TrainConfig:
         if self.synth_repeats < 1:
             raise LowlightError(f"config: synth_repeats must be at least 1, not {self.synth_repeats!r}")
         if self.reinforce_target not in ("amplified", "high"):
-            raise LowlightError(f"config: reinforce_target must be amplified or high, not {self.reinforce_target!r}")
+            raise LowlightError(
+                f"config: reinforce_target must be amplified or high, not {self.reinforce_target!r}"
+            )
 
     @property
     def synth_settings(self):
@@ -175,12 +177,14 @@ def _adapter() -> TypeAdapter:
     return _ADAPTER
 
 
-_ADAPTER: Optional[TypeAdapter] = None
+_ADAPTER: TypeAdapter | None = None
 
 
 def describe_validation(exc: ValidationError, where: str = "config") -> str:
     """The first schema violation as `config: stages.0.step: unknown key ...` (unknown keys reported first)."""
-    errors = sorted(exc.errors(), key=lambda e: e["type"] not in ("unexpected_keyword_argument", "extra_forbidden"))
+    errors = sorted(
+        exc.errors(), key=lambda e: e["type"] not in ("unexpected_keyword_argument", "extra_forbidden")
+    )
     first = errors[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     if first["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
@@ -215,7 +219,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     node[leaf] = yaml.safe_load(text)
 
 
-def load_config(path: Optional[Path] = None, overrides: tuple[str, ...] = ()) -> TrainConfig:
+def load_config(path: Path | None = None, overrides: tuple[str, ...] = ()) -> TrainConfig:
     """Defaults, then the YAML file, then each override in order."""
     import yaml
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
@@ -33,13 +32,16 @@ from lowlight_cli.synth.settings import DEFAULTS, SynthSettings
 from lowlight_cli.synth.store import read_pair  # noqa: F401 - the one reader of a stored pair, loose or in a shard
 
 
-def _crop_flip(arrays: dict[str, np.ndarray], crop: Optional[int], flip: bool) -> dict[str, np.ndarray]:
+def _crop_flip(arrays: dict[str, np.ndarray], crop: int | None, flip: bool) -> dict[str, np.ndarray]:
     """The same random crop (reflect-padded when the image is smaller) and flips for every HxW[xC] array."""
     h, w = next(iter(arrays.values())).shape[:2]
     if crop:
         ph, pw = max(crop - h, 0), max(crop - w, 0)
         if ph or pw:
-            arrays = {k: np.pad(a, ((0, ph), (0, pw)) + ((0, 0),) * (a.ndim - 2), mode="reflect") for k, a in arrays.items()}
+            arrays = {
+                k: np.pad(a, ((0, ph), (0, pw)) + ((0, 0),) * (a.ndim - 2), mode="reflect")
+                for k, a in arrays.items()
+            }
             h, w = h + ph, w + pw
         y = int(torch.randint(h - crop + 1, ()))
         x = int(torch.randint(w - crop + 1, ()))
@@ -86,7 +88,9 @@ class SynthPairs(Dataset):
     `crop=None` returns whole images (batch size 1, or for validation).
     """
 
-    def __init__(self, root: str | Path, split: str = "train", crop: Optional[int] = 256, flip: bool = True) -> None:
+    def __init__(
+        self, root: str | Path, split: str = "train", crop: int | None = 256, flip: bool = True
+    ) -> None:
         from lowlight_cli.synth.manifest import load_pairs
 
         self.root = Path(root)
@@ -106,8 +110,15 @@ class RealPairs(Dataset):
     noise map flagged unknown (`amplify=False`: the target is `high`, for runs that do not use it). Decoded
     images are cached, so each pair is read and amplified once per worker."""
 
-    def __init__(self, root: str | Path, split: str = "train", crop: Optional[int] = 256, flip: bool = True,
-                 settings: SynthSettings = DEFAULTS, amplify: bool = True) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        crop: int | None = 256,
+        flip: bool = True,
+        settings: SynthSettings = DEFAULTS,
+        amplify: bool = True,
+    ) -> None:
         self.root = Path(root)
         if not ((self.root / "low").is_dir() and (self.root / "high").is_dir()):
             raise FileNotFoundError(f"{self.root}: expected low/ and high/ folders of same-named images")
@@ -126,11 +137,22 @@ class RealPairs(Dataset):
             name, st = self.names[index], self.settings
             low, high = (decode(self.root / part / name).astype(np.float32) / 255 for part in ("low", "high"))
             if low.shape != high.shape:
-                raise ValueError(f"{self.root / 'low' / name}: {low.shape[:2]} differs from high/ {high.shape[:2]}")
-            amplified = (amplify_contrast(high, st.exposures, st.exposure_gamma, st.detail_sigma_s, st.detail_sigma_r)
-                         if self.amplify else high)
-            self._cache[index] = {"high": high, "low": low, "low_clean": low, "attention": attention_map(high, low),
-                                  "noise": np.zeros_like(low), "amplified": amplified}
+                raise ValueError(
+                    f"{self.root / 'low' / name}: {low.shape[:2]} differs from high/ {high.shape[:2]}"
+                )
+            amplified = (
+                amplify_contrast(high, st.exposures, st.exposure_gamma, st.detail_sigma_s, st.detail_sigma_r)
+                if self.amplify
+                else high
+            )
+            self._cache[index] = {
+                "high": high,
+                "low": low,
+                "low_clean": low,
+                "attention": attention_map(high, low),
+                "noise": np.zeros_like(low),
+                "amplified": amplified,
+            }
         return self._cache[index]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
@@ -143,7 +165,11 @@ class OnTheFlyPairs(Dataset):
     (point it at photos that are already well exposed, or at a synth run's `train/high` folder)."""
 
     def __init__(
-        self, source: str | Path, crop: Optional[int] = 256, flip: bool = True, settings: SynthSettings = DEFAULTS,
+        self,
+        source: str | Path,
+        crop: int | None = 256,
+        flip: bool = True,
+        settings: SynthSettings = DEFAULTS,
         amplify: bool = True,
     ) -> None:
         from lowlight_cli.synth.sources import folder_or_glob
@@ -162,7 +188,9 @@ class OnTheFlyPairs(Dataset):
 
         high = _crop_flip({"high": decode(self.paths[index])}, self.crop, self.flip)["high"]
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
-        pair = synthesize(np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings, amplify=self.amplify)
+        pair = synthesize(
+            np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings, amplify=self.amplify
+        )
         return _tensors({k: getattr(pair, k) for k in KINDS})
 
 

@@ -7,8 +7,9 @@ balance (MAE + SSIM + VGG/3 + region) and are options of `lowlight train` (`--se
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Mapping, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import torch
 import torch.nn.functional as F
@@ -83,14 +84,19 @@ def attention_gain_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return F.l1_loss(log_gain(pred), log_gain(target))
 
 
-def noise_loss(pred: torch.Tensor, signed_noise: torch.Tensor, known: Optional[torch.Tensor] = None,
-               signed: bool = False) -> torch.Tensor:
+def noise_loss(
+    pred: torch.Tensor, signed_noise: torch.Tensor, known: torch.Tensor | None = None, signed: bool = False
+) -> torch.Tensor:
     """The Noise-Net predicts a magnitude (ReLU output), so it is compared with |low - low_clean|; a network
     whose estimate is signed (`signed`, AgLLNet-Lite) is compared with low - low_clean itself.
 
     `known` (N x 1) masks out samples whose noise is unknown (real pairs); the mean runs over the rest.
     """
-    error = (pred - signed_noise.abs()).abs().flatten(1).mean(1) if not signed else (pred - signed_noise).abs().flatten(1).mean(1)
+    error = (
+        (pred - signed_noise.abs()).abs().flatten(1).mean(1)
+        if not signed
+        else (pred - signed_noise).abs().flatten(1).mean(1)
+    )
     if known is None:
         return error.mean()
     known = known.flatten().to(error.dtype)
@@ -172,7 +178,9 @@ def frequency_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def exposure_normalised_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """L1 after scaling each predicted image to the target's mean (the GT-mean convention of KinD/LLFlow)."""
-    scale = (target.mean((1, 2, 3), keepdim=True) / pred.mean((1, 2, 3), keepdim=True).clamp(min=1e-4)).detach()
+    scale = (
+        target.mean((1, 2, 3), keepdim=True) / pred.mean((1, 2, 3), keepdim=True).clamp(min=1e-4)
+    ).detach()
     return F.l1_loss(pred * scale, target)
 
 
@@ -194,7 +202,7 @@ def region_loss(pred: torch.Tensor, target: torch.Tensor, attention: torch.Tenso
 class AgLLNetLoss(nn.Module):
     """All terms of the total loss; `forward` returns the weighted total and each term for logging."""
 
-    def __init__(self, weights: LossWeights, vgg: Optional[VGGFeatures] = None) -> None:
+    def __init__(self, weights: LossWeights, vgg: VGGFeatures | None = None) -> None:
         super().__init__()
         self.w = weights
         self.vgg = vgg
@@ -216,7 +224,10 @@ class AgLLNetLoss(nn.Module):
         return loss
 
     def forward(
-        self, preds: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor], terms: tuple[str, ...] = TERMS,
+        self,
+        preds: Mapping[str, torch.Tensor],
+        batch: Mapping[str, torch.Tensor],
+        terms: tuple[str, ...] = TERMS,
         reinforce_target: str = "amplified",
     ) -> dict[str, torch.Tensor]:
         """Weighted sum of the selected `terms` (see TERMS) under "total", each unweighted term by name.
@@ -233,15 +244,22 @@ class AgLLNetLoss(nn.Module):
             parts["attention"] = attention_loss(preds["attention"], batch["attention"])
             if w.attention_gain:
                 parts["attention"] = parts["attention"] + w.attention_gain * attention_gain_loss(
-                    preds["attention"], batch["attention"])
+                    preds["attention"], batch["attention"]
+                )
         if "noise" in terms and w.noise and ("noise" in preds or "noise_signed" in preds):
             signed = "noise_signed" in preds
-            parts["noise"] = noise_loss(preds["noise_signed" if signed else "noise"], batch["noise"],
-                                        batch.get("noise_known"), signed=signed)
+            parts["noise"] = noise_loss(
+                preds["noise_signed" if signed else "noise"],
+                batch["noise"],
+                batch.get("noise_known"),
+                signed=signed,
+            )
         if "enhance" in terms and w.enhance:
             parts["enhance"] = self.image_loss(preds["enhanced"], batch["high"])
             if w.region:
-                parts["enhance"] = parts["enhance"] + w.region * region_loss(preds["enhanced"], batch["high"], preds["attention"])
+                parts["enhance"] = parts["enhance"] + w.region * region_loss(
+                    preds["enhanced"], batch["high"], preds["attention"]
+                )
         if "reinforce" in terms and w.reinforce:
             parts["reinforce"] = self.image_loss(preds["result"], batch[reinforce_target])
         if not parts:

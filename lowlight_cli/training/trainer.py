@@ -19,9 +19,9 @@ import os
 import random
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
 
 import numpy as np
 import torch
@@ -38,7 +38,12 @@ CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.yaml"
 TRAIN_COLUMNS = ("step", "stage", "lr", "total", *TERMS, "steps_per_s")
 VAL_COLUMNS = ("step", "psnr", "ssim")
-SUBNETS = {"attention": "attention_net", "noise": "noise_net", "enhance": "enhancement_net", "reinforce": "reinforce_net"}
+SUBNETS = {
+    "attention": "attention_net",
+    "noise": "noise_net",
+    "enhance": "enhancement_net",
+    "reinforce": "reinforce_net",
+}
 """Loss term -> the sub-network it trains (its own output); a stage trains the sub-networks of its terms."""
 
 
@@ -178,7 +183,9 @@ class Trainer:
         self.model = build_model(cfg).to(self.dist.device)
         multiple = self.model.config.attention_multiple
         if cfg.crop % multiple or cfg.val_crop % multiple:
-            raise LowlightError(f"config: crop and val_crop must be multiples of {multiple} (the Attention-Net's downsampling)")
+            raise LowlightError(
+                f"config: crop and val_crop must be multiples of {multiple} (the Attention-Net's downsampling)"
+            )
         if cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.ema = self._make_ema()
@@ -197,7 +204,7 @@ class Trainer:
             self._prepare_logs()
 
     # -- set-up -------------------------------------------------------------------------------------
-    def _make_ema(self) -> Optional[torch.optim.swa_utils.AveragedModel]:
+    def _make_ema(self) -> torch.optim.swa_utils.AveragedModel | None:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
         if not self.cfg.ema:
@@ -223,13 +230,16 @@ class Trainer:
             data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
         if cfg.real_data:
             real = RealPairs(cfg.real_data, split="train", crop=cfg.crop, amplify=amplify)
-            data = (MixedPairs(data, real, cfg.real_share) if cfg.real_share is not None
-                    else torch.utils.data.ConcatDataset([data, real]))
+            data = (
+                MixedPairs(data, real, cfg.real_share)
+                if cfg.real_share is not None
+                else torch.utils.data.ConcatDataset([data, real])
+            )
         if len(data) < cfg.batch * self.dist.world:
             raise LowlightError(f"{cfg.data}: {len(data)} training pairs, fewer than one batch per process")
         return data
 
-    def _validation_batch(self) -> Optional[dict[str, torch.Tensor]]:
+    def _validation_batch(self) -> dict[str, torch.Tensor] | None:
         """A fixed set of validation crops, drawn once under a fixed seed, so validation uses no RNG."""
         cfg = self.cfg
         if cfg.data_mode == "onthefly" and not cfg.val_data:
@@ -249,7 +259,9 @@ class Trainer:
         from torch.utils.data import DataLoader, DistributedSampler
 
         cfg, dist = self.cfg, self.dist
-        sampler = DistributedSampler(self.train_set, dist.world, dist.rank, shuffle=True, seed=cfg.seed, drop_last=True)
+        sampler = DistributedSampler(
+            self.train_set, dist.world, dist.rank, shuffle=True, seed=cfg.seed, drop_last=True
+        )
         per_epoch = len(sampler) // cfg.batch
         if per_epoch == 0:
             raise LowlightError(f"{cfg.data}: fewer pairs than one batch per process")
@@ -257,8 +269,15 @@ class Trainer:
         while True:
             sampler.set_epoch(epoch)
             generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 1009 + dist.rank)
-            loader = DataLoader(self.train_set, cfg.batch, sampler=sampler, num_workers=cfg.workers,
-                                generator=generator, drop_last=True, pin_memory=dist.device.type == "cuda")
+            loader = DataLoader(
+                self.train_set,
+                cfg.batch,
+                sampler=sampler,
+                num_workers=cfg.workers,
+                generator=generator,
+                drop_last=True,
+                pin_memory=dist.device.type == "cuda",
+            )
             batches = iter(loader)
             for _ in range(skip):
                 next(batches)
@@ -412,11 +431,26 @@ class Trainer:
                     scheduler.step()
                     self.step += 1
                     rate = (self.step - tic_step) / (time.perf_counter() - tic)
-                    progress.update(self.step, f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e3:.3g} kpx/s")
+                    progress.update(
+                        self.step, f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e3:.3g} kpx/s"
+                    )
                     if main and (self.step % cfg.log_every == 0 or self.step == total):
-                        self._log("train.csv", TRAIN_COLUMNS, {"step": self.step, "stage": stage.name,
-                                  "lr": scheduler.get_last_lr()[0], **parts, "steps_per_s": rate})
-                    if main and self.val_batch is not None and (self.step % cfg.val_every == 0 or self.step == total):
+                        self._log(
+                            "train.csv",
+                            TRAIN_COLUMNS,
+                            {
+                                "step": self.step,
+                                "stage": stage.name,
+                                "lr": scheduler.get_last_lr()[0],
+                                **parts,
+                                "steps_per_s": rate,
+                            },
+                        )
+                    if (
+                        main
+                        and self.val_batch is not None
+                        and (self.step % cfg.val_every == 0 or self.step == total)
+                    ):
                         metrics = self.validate()
                         self._log("val.csv", VAL_COLUMNS, {"step": self.step, **metrics})
                         if metrics["psnr"] > self.best_psnr:
@@ -443,8 +477,14 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             console = Console(stderr=True)
-            self.bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                                TimeRemainingColumn(), console=console)
+            self.bar = Progress(
+                TextColumn("train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeRemainingColumn(),
+                console=console,
+            )
             self.task = self.bar.add_task("", total=total, completed=start)
 
     def __enter__(self) -> _Progress:
@@ -499,8 +539,9 @@ def existing_run(run_dir: Path) -> list[str]:
     return [name for name in RUN_FILES if (run_dir / name).exists()]
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
-          overwrite: bool = False) -> Optional[dict[str, float]]:
+def train(
+    cfg: TrainConfig, resume: bool = False, progress: bool = True, overwrite: bool = False
+) -> dict[str, float] | None:
     """Run (or resume) training into `cfg.out`; the final validation scores on rank 0, None on the others.
 
     An earlier run in `cfg.out` is never replaced silently: continue it with `resume`, or replace its files
@@ -514,8 +555,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True,
     earlier = existing_run(run_dir)
     if not resume and earlier:
         if not overwrite:
-            raise LowlightError(f"{run_dir}: already holds a training run ({', '.join(earlier)}); continue it with "
-                                f"--resume {run_dir}, replace it with --overwrite, or choose another --out")
+            raise LowlightError(
+                f"{run_dir}: already holds a training run ({', '.join(earlier)}); continue it with "
+                f"--resume {run_dir}, replace it with --overwrite, or choose another --out"
+            )
         if int(os.environ.get("RANK", "0")) == 0:
             for name in earlier:
                 path = run_dir / name

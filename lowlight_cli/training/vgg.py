@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import torch
 from torch import nn
@@ -52,27 +51,34 @@ def vgg_file(source: str) -> Path:
     return download(ref, ref.filename)
 
 
-def load_vgg(source: Optional[str]) -> Optional[VGGFeatures]:
+def load_vgg(source: str | None) -> VGGFeatures | None:
     """ImageNet VGG-19 features from a safetensors file, or None (with a warning) when unavailable.
 
     A randomly initialised VGG would make the perceptual term noise, so without weights it is dropped.
     """
     if not source:
-        warnings.warn("no VGG-19 weights given (vgg_weights): training without the perceptual loss", stacklevel=2)
+        warnings.warn(
+            "no VGG-19 weights given (vgg_weights): training without the perceptual loss", stacklevel=2
+        )
         return None
     try:
         from safetensors.torch import load_file
 
         state = load_file(str(vgg_file(source)))
     except Exception as exc:  # offline Hub, missing or damaged file: all mean "train without the term"
-        warnings.warn(f"VGG-19 weights {source!r} unavailable ({exc}): training without the perceptual loss", stacklevel=2)
+        warnings.warn(
+            f"VGG-19 weights {source!r} unavailable ({exc}): training without the perceptual loss",
+            stacklevel=2,
+        )
         return None
     model = VGGFeatures()
     wanted = model.state_dict().keys()
     missing = [k for k in wanted if k not in state]
     if missing:
-        warnings.warn(f"{source}: not VGG-19 features (missing {missing[:3]}): training without the perceptual loss",
-                      stacklevel=2)
+        warnings.warn(
+            f"{source}: not VGG-19 features (missing {missing[:3]}): training without the perceptual loss",
+            stacklevel=2,
+        )
         return None
     model.load_state_dict({k: state[k] for k in wanted})
     return model

@@ -30,15 +30,32 @@ class CodecSpec:
     """Whether 4:2:0/4:2:2 can encode odd widths/heights (H.264/HEVC chroma needs even sizes)."""
 
 
-X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+X26X_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
 
 CODECS: dict[str, CodecSpec] = {
     spec.encoder: spec
     for spec in (
         # CRF 18 (x264) / 20 (x265) are the usual "visually lossless" points; enhanced night footage
         # carries amplified grain, so a higher CRF would visibly smear it.
-        CodecSpec("libx264", ("h264",), 18, presets=X26X_PRESETS, default_preset="medium", fast_preset="veryfast",
-                  odd_size_subsampling=False),
+        CodecSpec(
+            "libx264",
+            ("h264",),
+            18,
+            presets=X26X_PRESETS,
+            default_preset="medium",
+            fast_preset="veryfast",
+            odd_size_subsampling=False,
+        ),
         CodecSpec(
             "libx265",
             ("hevc",),

@@ -10,9 +10,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -86,7 +86,10 @@ class VideoJob:
 def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrite: bool = False) -> VideoJob:
     source, output = Path(source), Path(output)
     if output.is_dir():
-        raise FileError(output, f"is a folder; give the output file's name, e.g. {output / (source.stem + '_enhanced.mp4')}")
+        raise FileError(
+            output,
+            f"is a folder; give the output file's name, e.g. {output / (source.stem + '_enhanced.mp4')}",
+        )
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise FileError(output, "is the input; choose another output name (the input is never overwritten)")
     info = probe(source)
@@ -97,7 +100,14 @@ def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrit
     if options.keyframe_interval < 1:
         raise LowlightError(f"--keyframe-interval {options.keyframe_interval}: must be 1 or more")
     settings = codecs.resolve(
-        info.codec, info.pix_fmt, info.width, info.height, options.codec, options.crf, options.preset, options.pix_fmt,
+        info.codec,
+        info.pix_fmt,
+        info.width,
+        info.height,
+        options.codec,
+        options.crf,
+        options.preset,
+        options.pix_fmt,
         options.fast,
     )
     job = VideoJob(source, output, info, settings, options)
@@ -111,17 +121,18 @@ def _try_writer(job: VideoJob) -> None:
     import os
     import tempfile
 
-    from lowlight_cli.video.writer import VideoWriter
-
     from lowlight_cli.errors import file_error
     from lowlight_cli.io.atomic import check_writable_dir
+    from lowlight_cli.video.writer import VideoWriter
     from lowlight_cli.weights.registry import check_not_bundled
 
     check_not_bundled(job.output)
     check_writable_dir(job.output.parent)
     try:
         job.output.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{job.output.stem}.", suffix=f".check{job.output.suffix}", dir=job.output.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{job.output.stem}.", suffix=f".check{job.output.suffix}", dir=job.output.parent
+        )
         os.close(fd)
     except OSError as exc:
         raise file_error(job.output, exc) from None
@@ -133,7 +144,7 @@ def _try_writer(job: VideoJob) -> None:
         os.unlink(name)
 
 
-def batch_size(enhancer: "Enhancer", height: int, width: int) -> int:  # noqa: F821
+def batch_size(enhancer: Enhancer, height: int, width: int) -> int:  # noqa: F821
     """Frames per model call: as many as fit the same memory budget the tiler uses for one image."""
     from lowlight_cli.inference.enhancer import TILE_BUDGET_PIXELS
 
@@ -151,7 +162,7 @@ def side_by_side(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
 
 
 def enhance_video(
-    enhancer: "Enhancer",  # noqa: F821
+    enhancer: Enhancer,  # noqa: F821
     job: VideoJob,
     on_frames: Callable[[int], None] | None = None,
 ) -> VideoReport:
@@ -182,8 +193,16 @@ def enhance_video(
                     elif item is not _END:
                         _put(frames_out, item, encoder)
                     if len(batch) == n or (item is _END and batch):
-                        _enhance_batch(enhancer, batch, smoother, options.side_by_side, report, frames_out, encoder,
-                                       keyframes)
+                        _enhance_batch(
+                            enhancer,
+                            batch,
+                            smoother,
+                            options.side_by_side,
+                            report,
+                            frames_out,
+                            encoder,
+                            keyframes,
+                        )
                         batch = []
                         if on_frames:
                             on_frames(report.frames)
@@ -220,13 +239,13 @@ class _Keyframes:
 
 
 def _enhance_batch(
-    enhancer: "Enhancer",  # noqa: F821
+    enhancer: Enhancer,  # noqa: F821
     batch: list[SourceFrame],
     smoother: TemporalSmoother | None,
     split: bool,
     report: VideoReport,
     out: queue.Queue,
-    encoder: "_Worker",
+    encoder: _Worker,
     keyframes: _Keyframes,
 ) -> None:
     """Attention per frame (smoothed over time), then the local stages for the whole batch in one pass,
@@ -245,8 +264,11 @@ def _enhance_batch(
             due.append(keyframes.due(smoother is not None and smoother.cut))
     if size:
         keys = [i for i, d in enumerate(due) if d]
-        fitted = iter(enhancer.fast_fit(np.stack([sources[i] for i in keys]), np.stack([maps[i] for i in keys]))[0]
-                      if keys else ())
+        fitted = iter(
+            enhancer.fast_fit(np.stack([sources[i] for i in keys]), np.stack([maps[i] for i in keys]))[0]
+            if keys
+            else ()
+        )
         images = []
         for f, d in zip(batch, due):
             if d:

@@ -7,11 +7,11 @@ display matrix (phone rotation) and the bitstream's colour description there, wh
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 from lowlight_cli.errors import FileError
 
@@ -66,7 +66,7 @@ class VideoInfo:
 
 
 @contextmanager
-def open_input(path: Path) -> Iterator["av.container.InputContainer"]:  # noqa: F821
+def open_input(path: Path) -> Iterator[av.container.InputContainer]:  # noqa: F821
     """Open a media file, turning FFmpeg's errors into one-line FileErrors that name it."""
     import av
 
@@ -75,7 +75,9 @@ def open_input(path: Path) -> Iterator["av.container.InputContainer"]:  # noqa: 
     try:
         container = av.open(str(path), "r", metadata_errors="replace")  # damaged tags must not stop a decode
     except av.error.FFmpegError as exc:
-        raise FileError(path, f"not a readable video (truncated or not a media file): {_reason(exc)}") from None
+        raise FileError(
+            path, f"not a readable video (truncated or not a media file): {_reason(exc)}"
+        ) from None
     try:
         if not container.streams.video:
             raise FileError(path, "no video stream")
@@ -91,7 +93,7 @@ JPEG under another extension...). FFmpeg reads a photo as a one-frame video; `lo
 _IMAGE_KINDS = {"mjpeg": "JPEG", "png": "PNG", "webp": "WebP", "tiff": "TIFF", "bmp": "BMP"}
 
 
-def _refuse_still_image(container: "av.container.InputContainer", path: Path) -> None:  # noqa: F821
+def _refuse_still_image(container: av.container.InputContainer, path: Path) -> None:  # noqa: F821
     """A photo is not a video: one line naming it (until 2026-12 a JPEG with EXIF ended in exit 3,
     `unexpected ValueError: 31 is not a valid Type`, from PyAV's side-data enum)."""
     demuxer = container.format.name
@@ -101,7 +103,7 @@ def _refuse_still_image(container: "av.container.InputContainer", path: Path) ->
         raise FileError(path, f"not a video: a still {kind} image; photos go through `lowlight enhance`")
 
 
-def video_stream(container: "av.container.InputContainer", path: Path) -> "av.video.stream.VideoStream":  # noqa: F821
+def video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:  # noqa: F821
     """The main video stream (cover-art pictures are skipped), with a decoder that exists here."""
     import av
 
@@ -131,9 +133,15 @@ def probe(path: str | Path) -> VideoInfo:
         duration = (
             float(stream.duration * stream.time_base)
             if stream.duration
-            else container.duration / av.time_base if container.duration else None
+            else container.duration / av.time_base
+            if container.duration
+            else None
         )
-        others = tuple(f"{s.type}:{s.codec_context.name if s.codec_context else '?'}" for s in container.streams if s is not stream)
+        others = tuple(
+            f"{s.type}:{s.codec_context.name if s.codec_context else '?'}"
+            for s in container.streams
+            if s is not stream
+        )
         return VideoInfo(
             width=first.width,
             height=first.height,
@@ -149,7 +157,7 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
-def _display_matrix(frame: "av.VideoFrame") -> tuple[int, ...] | None:  # noqa: F821
+def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:  # noqa: F821
     try:
         sides = list(frame.side_data)
     except ValueError:  # a side-data type newer than PyAV's enum (FFmpeg 8's EXIF, 31): it lists none of them

@@ -6,9 +6,10 @@ sync). With `start`, all streams are shifted by the same amount so the section s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Union
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class SourcePacket:
     """An audio/subtitle packet to copy; the stream index is taken now, the input closes before it is muxed."""
 
     stream_index: int
-    packet: "av.Packet"  # noqa: F821
+    packet: av.Packet  # noqa: F821
 
 
 Item = Union[SourceFrame, SourcePacket]
@@ -72,7 +73,9 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
                             video_done = True
                             break
                         frames += 1
-                        yield SourceFrame(_to_rgb(frame), pts - round(shift / stream.time_base), frame.duration, t - shift)
+                        yield SourceFrame(
+                            _to_rgb(frame), pts - round(shift / stream.time_base), frame.duration, t - shift
+                        )
                 elif packet.dts is not None and packet.pts is not None:
                     t = float(packet.pts * packet.time_base)
                     if end is not None and t >= end:
@@ -85,14 +88,23 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
                     break
         except av.error.FFmpegError as exc:
             raise FileError(path, f"damaged or truncated after {frames} frames: {exc}") from None
-        if start is None and end is None and info.frames and frames < info.frames * (1 - TRUNCATION_TOLERANCE):
-            raise FileError(path, f"truncated: only {frames} of the {info.frames} frames it lists can be decoded")
+        if (
+            start is None
+            and end is None
+            and info.frames
+            and frames < info.frames * (1 - TRUNCATION_TOLERANCE)
+        ):
+            raise FileError(
+                path, f"truncated: only {frames} of the {info.frames} frames it lists can be decoded"
+            )
         if frames == 0:
             raise FileError(path, "no frames in the requested section")
 
 
-def _to_rgb(frame: "av.VideoFrame") -> np.ndarray:  # noqa: F821
+def _to_rgb(frame: av.VideoFrame) -> np.ndarray:  # noqa: F821
     """RGB float in the frame's own matrix and range (swscale honours both), 16-bit path for >8-bit video."""
     deep = bit_depth(frame.format.name) > 8
     arr = frame.to_ndarray(format="rgb48le" if deep else "rgb24", src_color_range=frame.color_range)
-    return np.multiply(arr, np.float32(1 / (65535 if deep else 255)), dtype=np.float32)  # one pass, no uint8->float copy
+    return np.multiply(
+        arr, np.float32(1 / (65535 if deep else 255)), dtype=np.float32
+    )  # one pass, no uint8->float copy

@@ -14,7 +14,7 @@ new shot would inherit the old shot's brightening.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,7 +32,9 @@ def luma_histogram(rgb: np.ndarray) -> np.ndarray:
     """Normalised luminance histogram of a small thumbnail: cheap, and insensitive to noise and small motion."""
     import cv2
 
-    thumb = luma_709(cv2.resize(rgb, THUMB_SIZE, interpolation=cv2.INTER_AREA))  # luma and area averaging commute
+    thumb = luma_709(
+        cv2.resize(rgb, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    )  # luma and area averaging commute
     hist, _ = np.histogram(thumb, bins=HIST_BINS, range=(0.0, 1.0))
     return hist.astype(np.float32) / max(1, hist.sum())
 

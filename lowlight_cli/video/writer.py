@@ -28,8 +28,11 @@ class VideoWriter:
         try:
             self.container = av.open(str(path), "w", options=options)
         except ValueError:  # PyAV: "Could not determine output format"
-            raise FileError(path, f"FFmpeg knows no container for {path.suffix or 'a name without an extension'!r}; "
-                                  "use .mp4, .mkv, .mov or .webm") from None
+            raise FileError(
+                path,
+                f"FFmpeg knows no container for {path.suffix or 'a name without an extension'!r}; "
+                "use .mp4, .mkv, .mov or .webm",
+            ) from None
         except av.error.FFmpegError as exc:
             raise FileError(path, f"cannot write this kind of file: {exc}") from None
         try:
@@ -43,13 +46,19 @@ class VideoWriter:
         self.info = info
         self.pix_fmt = settings.pix_fmt
 
-    def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> "av.video.stream.VideoStream":  # noqa: F821
+    def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> av.video.stream.VideoStream:  # noqa: F821
         try:
             stream = self.container.add_stream(
-                settings.codec, rate=info.rate or 30, width=info.width, height=info.height, options=settings.options
+                settings.codec,
+                rate=info.rate or 30,
+                width=info.width,
+                height=info.height,
+                options=settings.options,
             )
         except ValueError as exc:
-            raise LowlightError(f"--codec {settings.codec}: {exc}; pick another codec or output extension") from None
+            raise LowlightError(
+                f"--codec {settings.codec}: {exc}; pick another codec or output extension"
+            ) from None
         stream.pix_fmt = settings.pix_fmt
         stream.time_base = info.time_base
         stream.codec_context.time_base = info.time_base
@@ -60,7 +69,7 @@ class VideoWriter:
             stream.set_display_matrix(info.display_matrix)
         return stream
 
-    def _add_copies(self, source: Path) -> dict[int, "av.stream.Stream"]:  # noqa: F821
+    def _add_copies(self, source: Path) -> dict[int, av.stream.Stream]:  # noqa: F821
         """Output streams for the source's audio and subtitles; an output container that cannot hold one is an error."""
         import av
 

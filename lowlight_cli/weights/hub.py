@@ -16,7 +16,13 @@ from pathlib import Path, PurePosixPath
 
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.weights.files import (
-    CONFIG_FILE, GRAPH_PRECISIONS, ONNX_DIR, ONNX_MANIFEST, NoOnnxExport, ResolvedWeights, sha256_of,
+    CONFIG_FILE,
+    GRAPH_PRECISIONS,
+    ONNX_DIR,
+    ONNX_MANIFEST,
+    NoOnnxExport,
+    ResolvedWeights,
+    sha256_of,
 )
 
 PREFIX = "hf://"
@@ -48,7 +54,9 @@ class HubRef:
 def parse_ref(text: str) -> HubRef:
     match = _REF.fullmatch(text)
     if not match:
-        raise WeightsError(f"{text!r}: expected hf://owner/repo[@revision]/file, e.g. hf://me/agllnet@v1/model.safetensors")
+        raise WeightsError(
+            f"{text!r}: expected hf://owner/repo[@revision]/file, e.g. hf://me/agllnet@v1/model.safetensors"
+        )
     return HubRef(match["repo"], match["rev"], match["file"])
 
 
@@ -80,7 +88,8 @@ def download(ref: HubRef, filename: str) -> Path:
                 revision=ref.revision,
                 endpoint=_endpoint(),
                 etag_timeout=ETAG_TIMEOUT,
-                local_files_only=unreachable is not None,  # no retries against a dead network: the cache or nothing
+                local_files_only=unreachable
+                is not None,  # no retries against a dead network: the cache or nothing
                 library_name="lowlight",
                 library_version=__version__,
             )
@@ -91,17 +100,23 @@ def download(ref: HubRef, filename: str) -> Path:
             "run this once with a connection (or HF_ENDPOINT set to a reachable mirror), later runs use the cache"
         ) from None
     except RepositoryNotFoundError:
-        raise WeightsError(f"{where}: no such repository on the Hub (or it is private: set HF_TOKEN)") from None
+        raise WeightsError(
+            f"{where}: no such repository on the Hub (or it is private: set HF_TOKEN)"
+        ) from None
     except RevisionNotFoundError:
         raise WeightsError(f"{where}: no such revision (branch, tag or commit) in {ref.repo_id}") from None
     except EntryNotFoundError:
         raise HubFileMissing(f"{where}: no such file at that revision") from None
     except (HfHubHTTPError, OSError) as exc:
-        raise WeightsError(f"{where}: download failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
+        raise WeightsError(
+            f"{where}: download failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})"
+        ) from None
     # The cache stores each file as blobs/<etag>; for LFS files (weights, graphs) the etag is their sha256.
     recorded = path.resolve().name
     if _SHA256.fullmatch(recorded) and sha256_of(path) != recorded:
-        raise WeightsError(f"{where}: sha256 does not match the Hub's record {recorded[:12]}… (damaged download?)")
+        raise WeightsError(
+            f"{where}: sha256 does not match the Hub's record {recorded[:12]}… (damaged download?)"
+        )
     return path
 
 
@@ -114,8 +129,10 @@ def _unreachable(ref: HubRef, filename: str) -> str | None:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     try:
-        get_hf_file_metadata(hf_hub_url(ref.repo_id, filename, revision=ref.revision, endpoint=_endpoint()),
-                             timeout=ETAG_TIMEOUT)
+        get_hf_file_metadata(
+            hf_hub_url(ref.repo_id, filename, revision=ref.revision, endpoint=_endpoint()),
+            timeout=ETAG_TIMEOUT,
+        )
     except Exception as exc:  # noqa: BLE001 - the HTTP client's error types are not part of huggingface_hub's API
         return network_reason(exc)
     return None
@@ -124,9 +141,13 @@ def _unreachable(ref: HubRef, filename: str) -> str | None:
 def network_reason(exc: BaseException) -> str | None:
     """A short reason when `exc` is a failure to reach the server (refused, DNS, timeout, proxy), else None."""
     kinds = {c.__name__ for c in type(exc).__mro__}
-    if kinds & {"TransportError", "ConnectionError", "TimeoutError", "TimeoutException", "OfflineModeIsEnabled"} or (
-        isinstance(exc, OSError) and not kinds & {"HfHubHTTPError", "EntryNotFoundError"}
-    ):
+    if kinds & {
+        "TransportError",
+        "ConnectionError",
+        "TimeoutError",
+        "TimeoutException",
+        "OfflineModeIsEnabled",
+    } or (isinstance(exc, OSError) and not kinds & {"HfHubHTTPError", "EntryNotFoundError"}):
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return text[:120]
     return None
@@ -136,7 +157,12 @@ def _offline() -> bool:
     """HF_HUB_OFFLINE as set now, not only at huggingface_hub's import (like `_endpoint`)."""
     from huggingface_hub import constants
 
-    return constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+    return constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").upper() in {
+        "1",
+        "ON",
+        "YES",
+        "TRUE",
+    }
 
 
 def resolve_hub(text: str) -> ResolvedWeights:
@@ -159,9 +185,10 @@ def onnx_manifest(text: str) -> Path:
         return download(ref, ref.sibling(f"{ONNX_DIR}/{ONNX_MANIFEST}"))
     except HubFileMissing:
         download(ref, ref.sibling(CONFIG_FILE))  # the weights' folder exists (else: that one-line error)
-        raise NoOnnxExport(f"weights {text!r}: no ONNX graphs on the Hub beside them "
-                           f"({ref.sibling(f'{ONNX_DIR}/{ONNX_MANIFEST}')} not in {ref.repo_id}@{ref.revision or 'main'})"
-                           ) from None
+        raise NoOnnxExport(
+            f"weights {text!r}: no ONNX graphs on the Hub beside them "
+            f"({ref.sibling(f'{ONNX_DIR}/{ONNX_MANIFEST}')} not in {ref.repo_id}@{ref.revision or 'main'})"
+        ) from None
 
 
 def download_onnx(text: str) -> Path:

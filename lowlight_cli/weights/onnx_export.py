@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -58,9 +58,16 @@ def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
     model = copy.deepcopy(model)
     for parent in list(model.modules()):
         for name, m in list(parent.named_children()):
-            if type(m) is nn.ConvTranspose2d and m.stride == (1, 1) and m.output_padding == (0, 0) and m.groups == 1:
+            if (
+                type(m) is nn.ConvTranspose2d
+                and m.stride == (1, 1)
+                and m.output_padding == (0, 0)
+                and m.groups == 1
+            ):
                 pad = tuple(d * (k - 1) - p for d, k, p in zip(m.dilation, m.kernel_size, m.padding))
-                conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, padding=pad, dilation=m.dilation)
+                conv = nn.Conv2d(
+                    m.in_channels, m.out_channels, m.kernel_size, padding=pad, dilation=m.dilation
+                )
                 with torch.no_grad():
                     conv.weight.copy_(m.weight.transpose(0, 1).flip(2, 3))
                     conv.bias.copy_(m.bias)
@@ -68,7 +75,9 @@ def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
     return model
 
 
-def export_stage(model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False) -> None:
+def export_stage(
+    model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False
+) -> None:
     """Trace one stage to `path` with dynamic (N, H, W) and check it with onnx.checker."""
     import onnx
 
@@ -91,7 +100,11 @@ def export_stage(model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OP
 
 
 def export_onnx(
-    model: AgLLNet, out_dir: str | Path, opset: int = DEFAULT_OPSET, fp16: bool = False, source_sha256: str | None = None
+    model: AgLLNet,
+    out_dir: str | Path,
+    opset: int = DEFAULT_OPSET,
+    fp16: bool = False,
+    source_sha256: str | None = None,
 ) -> Path:
     """Write attention/local graphs (fp32, plus fp16 when asked) and a manifest with their sha256."""
     from lowlight_cli.io.atomic import atomic_path, check_writable_dir
@@ -122,7 +135,9 @@ def export_onnx(
     return out_dir
 
 
-def compare_stages(model: AgLLNet, out_dir: Path, image: np.ndarray | None = None, precision: str = "fp32") -> dict[str, float]:
+def compare_stages(
+    model: AgLLNet, out_dir: Path, image: np.ndarray | None = None, precision: str = "fp32"
+) -> dict[str, float]:
     """Max |torch - onnxruntime| per stage on random inputs (batch 2, not square) and on `image` (HxWx3).
 
     The image is cropped to multiples of the attention grid; the local stage gets torch's attention map.
@@ -136,7 +151,9 @@ def compare_stages(model: AgLLNet, out_dir: Path, image: np.ndarray | None = Non
         h, w = image.shape[0] // m * m, image.shape[1] // m * m
         inputs["image"] = np.ascontiguousarray(image[:h, :w].transpose(2, 0, 1)[None], dtype=np.float32)
     sessions = {
-        stage: ort.InferenceSession(str(out_dir / graph_file(stage, precision)), providers=["CPUExecutionProvider"])
+        stage: ort.InferenceSession(
+            str(out_dir / graph_file(stage, precision)), providers=["CPUExecutionProvider"]
+        )
         for stage in STAGES
     }
     diffs = {}

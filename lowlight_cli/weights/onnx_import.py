@@ -46,7 +46,9 @@ class _Graph:
         while len(found) < count:
             node = self.producer.get(tensor)
             if node is None:
-                raise WeightsError(f"{self.path}: graph ended after {len(found)} of {count} expected convolutions")
+                raise WeightsError(
+                    f"{self.path}: graph ended after {len(found)} of {count} expected convolutions"
+                )
             if node.op_type in _CONVS:
                 found.append(node)
                 tensor = node.input[0]
@@ -123,7 +125,10 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
         weight, bias = g.params(node)
         if tuple(weight.shape) != tuple(layer.weight.shape):
             raise WeightsError(f"{path}: weight shape {weight.shape} does not fit {layer} ({node.name})")
-        state[id(layer)] = (torch.from_numpy(weight.copy()), None if bias is None else torch.from_numpy(bias.copy()))
+        state[id(layer)] = (
+            torch.from_numpy(weight.copy()),
+            None if bias is None else torch.from_numpy(bias.copy()),
+        )
     if len(state) != len(_convs(model)):
         raise WeightsError(f"{path}: matched {len(state)} of {len(_convs(model))} layers")
     with torch.no_grad():
@@ -136,7 +141,9 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
     return model.eval()
 
 
-def compare_with_onnx(model: AgLLNet, onnx_path: str | Path, image: np.ndarray | None = None) -> dict[str, float]:
+def compare_with_onnx(
+    model: AgLLNet, onnx_path: str | Path, image: np.ndarray | None = None
+) -> dict[str, float]:
     """Max abs difference per output between `model` and onnxruntime running the released graph.
 
     `image` is HxWx3 in [0, 1] at the graph's fixed input size; random when omitted.
@@ -152,6 +159,16 @@ def compare_with_onnx(model: AgLLNet, onnx_path: str | Path, image: np.ndarray |
     ref = session.run(None, {spec.name: x})[0][0].transpose(2, 0, 1)  # NHWC [E, A, R, X] -> CHW
     with torch.inference_mode():
         out = model.eval()(torch.from_numpy(x))
-    ours = {"enhanced": out.enhanced, "attention": out.attention, "reinforced": out.reinforced, "brightened": out.brightened}
-    slices = {"enhanced": slice(0, 3), "attention": slice(3, 4), "reinforced": slice(4, 7), "brightened": slice(7, 10)}
+    ours = {
+        "enhanced": out.enhanced,
+        "attention": out.attention,
+        "reinforced": out.reinforced,
+        "brightened": out.brightened,
+    }
+    slices = {
+        "enhanced": slice(0, 3),
+        "attention": slice(3, 4),
+        "reinforced": slice(4, 7),
+        "brightened": slice(7, 10),
+    }
     return {k: float(np.abs(ours[k][0].numpy() - ref[slices[k]]).max()) for k in ours}

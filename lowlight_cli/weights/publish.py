@@ -22,7 +22,7 @@ tags: [low-light-image-enhancement, agllnet, image-to-image]
 
 # AgLLNet weights for `lowlight`
 
-Attention-guided low-light enhancement (Lv, Li & Lu, IJCV 2021), {'with' if cfg.get('noise_net') else 'without'}
+Attention-guided low-light enhancement (Lv, Li & Lu, IJCV 2021), {"with" if cfg.get("noise_net") else "without"}
 a Noise-Net, pushed from `{source}` by `lowlight weights push`.
 
 | file | sha256 |
@@ -39,7 +39,9 @@ lowlight enhance photo.jpg --weights hf://<owner>/<repo>@<commit>/{WEIGHTS_FILE}
 """
 
 
-def push(ref: str, repo_id: str, revision: str | None = None, private: bool = False, message: str | None = None) -> str:
+def push(
+    ref: str, repo_id: str, revision: str | None = None, private: bool = False, message: str | None = None
+) -> str:
     """Upload config.json, model.safetensors, a model card (and onnx/ if exported) in one commit.
 
     Returns the commit-pinned hf:// reference of the uploaded weights.
@@ -65,7 +67,9 @@ def push(ref: str, repo_id: str, revision: str | None = None, private: bool = Fa
     except Exception as exc:  # noqa: BLE001 - HTTP errors, a dead network, a missing token: one line each
         reason = network_reason(exc)
         if reason and not isinstance(exc, HfHubHTTPError):
-            raise WeightsError(f"push to {repo_id}: cannot reach the Hub ({reason}); nothing was uploaded") from None
+            raise WeightsError(
+                f"push to {repo_id}: cannot reach the Hub ({reason}); nothing was uploaded"
+            ) from None
         text = str(exc).splitlines()[0] if str(exc) else ""
         raise WeightsError(f"push to {repo_id}: {exc.__class__.__name__}: {text}") from None
     return f"{PREFIX}{repo_id}@{info.oid}/{WEIGHTS_FILE}"

@@ -15,10 +15,19 @@ from typing import Any
 
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.io.atomic import guard_outputs
-
 from lowlight_cli.weights.files import (  # noqa: F401 - the formats, re-exported for callers
-    CONFIG_FILE, FORMAT, GRAPH_PRECISIONS, ONNX_DIR, ONNX_FORMAT, ONNX_FORMAT_UNGATED, ONNX_MANIFEST, WEIGHTS_FILE, ResolvedWeights,
-    NoOnnxExport, graph_file, sha256_of,
+    CONFIG_FILE,
+    FORMAT,
+    GRAPH_PRECISIONS,
+    ONNX_DIR,
+    ONNX_FORMAT,
+    ONNX_FORMAT_UNGATED,
+    ONNX_MANIFEST,
+    WEIGHTS_FILE,
+    NoOnnxExport,
+    ResolvedWeights,
+    graph_file,
+    sha256_of,
 )
 
 
@@ -75,8 +84,10 @@ def check_not_bundled(path: str | Path) -> None:
     root = bundled_dir().resolve()
     target = Path(path).resolve()
     if target == root or root in target.parents:
-        raise WeightsError(f"{path}: inside the bundled weights ({root}), which no command changes; "
-                           "write to another folder (--out)")
+        raise WeightsError(
+            f"{path}: inside the bundled weights ({root}), which no command changes; "
+            "write to another folder (--out)"
+        )
 
 
 guard_outputs(check_not_bundled)  # every atomic write and output folder check refuses the bundled weights
@@ -91,7 +102,9 @@ def resolve(ref: str | Path) -> ResolvedWeights:
     if text in BUNDLED:
         entry = BUNDLED[text]
         folder = bundled_dir() / entry.folder
-        return ResolvedWeights(folder / WEIGHTS_FILE, folder / CONFIG_FILE, entry.sha256 or None, f"bundled:{text}")
+        return ResolvedWeights(
+            folder / WEIGHTS_FILE, folder / CONFIG_FILE, entry.sha256 or None, f"bundled:{text}"
+        )
     path = Path(text).expanduser()
     if path.is_dir():
         return ResolvedWeights(path / WEIGHTS_FILE, path / CONFIG_FILE, None, str(path))
@@ -107,13 +120,17 @@ def unknown_weights(text: str) -> WeightsError:
     names = ", ".join(BUNDLED)
     path = Path(text).expanduser()
     if path.exists():
-        return WeightsError(f"weights {text!r}: not a weights folder or a .safetensors file (bundled: {names})")
+        return WeightsError(
+            f"weights {text!r}: not a weights folder or a .safetensors file (bundled: {names})"
+        )
     if "/" in text or os.sep in text or text.startswith(("~", ".")) or path.suffix == ".safetensors":
         return WeightsError(f"weights {text!r}: no such file or folder (bundled: {names})")
     close = difflib.get_close_matches(text, list(BUNDLED), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return WeightsError(f"unknown weights {text!r} (bundled: {names}; or a weights folder, a .safetensors file "
-                        f"or hf://owner/repo/file){hint}")
+    return WeightsError(
+        f"unknown weights {text!r} (bundled: {names}; or a weights folder, a .safetensors file "
+        f"or hf://owner/repo/file){hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -152,12 +169,18 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
     except (OSError, ValueError) as exc:
         raise WeightsError(f"{manifest_path}: unreadable ONNX manifest ({exc})") from None
     if manifest.get("format") not in (ONNX_FORMAT, ONNX_FORMAT_UNGATED):
-        raise WeightsError(f"{manifest_path}: not a lowlight ONNX manifest (format {manifest.get('format')!r})")
+        raise WeightsError(
+            f"{manifest_path}: not a lowlight ONNX manifest (format {manifest.get('format')!r})"
+        )
     if manifest["format"] == ONNX_FORMAT_UNGATED and (manifest.get("config") or {}).get("attention_gate"):
-        raise WeightsError(f"{manifest_path}: exported by an older lowlight with the attention gate inside the graph; "
-                           f"re-run `lowlight export --weights {text}`")
+        raise WeightsError(
+            f"{manifest_path}: exported by an older lowlight with the attention gate inside the graph; "
+            f"re-run `lowlight export --weights {text}`"
+        )
     if expected_source and manifest.get("source_sha256") != expected_source:
-        raise WeightsError(f"{folder}: the ONNX graphs were exported from other weights; re-run `lowlight export`")
+        raise WeightsError(
+            f"{folder}: the ONNX graphs were exported from other weights; re-run `lowlight export`"
+        )
     graphs: dict[str, dict[str, Path]] = {}
     for precision, stages in manifest["graphs"].items():
         if precision not in GRAPH_PRECISIONS:  # e.g. the int8 graphs older manifests listed

@@ -12,7 +12,6 @@ from lowlight_cli.errors import WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.build import build_model
 from lowlight_cli.models.config import config_from_dict
-
 from lowlight_cli.weights.registry import CONFIG_FILE, DEFAULT_WEIGHTS, FORMAT, WEIGHTS_FILE, sha256_of
 
 
@@ -62,7 +61,9 @@ def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str 
     actual = sha256_of(weights_file)
     for expected in {expected_sha256, config.get("sha256")} - {None}:
         if actual != expected:
-            raise WeightsError(f"{weights_file}: sha256 {actual[:12]}… does not match the expected {expected[:12]}…")
+            raise WeightsError(
+                f"{weights_file}: sha256 {actual[:12]}… does not match the expected {expected[:12]}…"
+            )
     model = build_model(config_from_dict(config["config"]))
     try:
         state = load_file(str(weights_file))
