@@ -33,9 +33,7 @@ def export(
     fp16: Annotated[
         bool, typer.Option("--fp16", help="Also write fp16 graphs (float32 I/O) for --half on CUDA.")
     ] = False,
-    image: Annotated[
-        Path | None, typer.Option(help="A real photo for the comparison with PyTorch.")
-    ] = None,
+    image: Annotated[Path | None, typer.Option(help="A real photo for the comparison with PyTorch.")] = None,
 ) -> None:
     """Export attention + local graphs (dynamic batch, height, width), check them, compare with PyTorch."""
     from lowlight_cli.errors import LowlightError

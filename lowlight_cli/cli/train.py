@@ -33,9 +33,7 @@ def train(
     out: Annotated[
         str | None, typer.Option("--out", "-o", help="Run folder: checkpoints, logs, weights.")
     ] = None,
-    init: Annotated[
-        str | None, typer.Option("--init", help="Weights to start from, or `scratch`.")
-    ] = None,
+    init: Annotated[str | None, typer.Option("--init", help="Weights to start from, or `scratch`.")] = None,
     resume: Annotated[
         Path | None,
         typer.Option("--resume", help="Continue the run in this folder with its saved config."),

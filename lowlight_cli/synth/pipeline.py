@@ -131,9 +131,7 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # the pool is the parallelism; nested threads only oversubscribe
 
 
-def select_sources(
-    sources: Iterable[Source], shard: Shard | None, limit: int | None
-) -> Iterator[Source]:
+def select_sources(sources: Iterable[Source], shard: Shard | None, limit: int | None) -> Iterator[Source]:
     """This run's share of `sources`: its shard, then at most `limit` of them, in source order."""
     count = 0
     for source in sources:
