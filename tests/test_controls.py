@@ -197,3 +197,21 @@ def test_keep_colour_does_not_paint_the_inputs_quantised_blacks_olive():
     assert np.hypot(dark[..., 1], dark[..., 2]).mean() < 2.0  # neutral, not olive
     ref = lab(np.clip(source[:, -w // 4 :] ** 0.6, 0, 1))
     assert np.hypot(lit[..., 1], lit[..., 2]).mean() > 0.6 * np.hypot(ref[..., 1], ref[..., 2]).mean()
+
+
+def test_the_pages_controls_mirror_the_python_constants():
+    """controls.js repeats colour.LUMA and AUTO_RANGE for the slider preview: the same numbers in both."""
+    import re
+    from pathlib import Path
+
+    from lowlight_cli.colour import LUMA
+
+    script = (Path(__file__).resolve().parents[1] / "lowlight_cli/serve/static/controls.js").read_text()
+
+    def js_array(name: str) -> list[float]:
+        found = re.search(rf"^const {name} = \[([^\]]*)\];", script, re.M)
+        assert found, f"controls.js has no `const {name} = [...]`"
+        return [float(v) for v in found.group(1).split(",")]
+
+    assert js_array("LUMA") == pytest.approx([float(w) for w in LUMA], abs=1e-7)
+    assert js_array("AUTO_RANGE") == pytest.approx(list(AUTO_RANGE), abs=1e-12)

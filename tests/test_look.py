@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
-from lowlight_cli.colour import gamma_to_mean, mean_luma
+from lowlight_cli.colour import LUMA, gamma_to_mean, mean_luma
 from lowlight_cli.evaluation.look import look_metrics, noise_sigma
 
 PHOTOS = Path(__file__).parent / "data" / "synth"
@@ -45,7 +45,7 @@ def test_a_brightened_photo_with_its_own_colours_scores_neutral(photo):
 def test_colour_shift_chroma_clipping_and_contrast_are_seen(photo):
     blue = np.clip(photo * np.float32([0.9, 0.97, 1.15]), 0, 1)
     assert look_metrics(photo, blue)["delta_b"] < -3
-    grey = photo @ np.float32([0.299, 0.587, 0.114])
+    grey = photo @ LUMA
     washed = 0.5 * photo + 0.5 * grey[..., None]
     m = look_metrics(photo, washed)
     assert 0.4 < m["chroma_ratio"] < 0.6 and m["delta_ab"] < 3
@@ -67,7 +67,7 @@ def test_noise_estimate_finds_added_noise_in_flat_regions(photo, sigma):
     smooth = cv2.GaussianBlur(photo, (0, 0), 6)
     noisy = smooth + np.random.default_rng(0).normal(0, sigma, smooth.shape).astype(np.float32)
     # luma of i.i.d. channel noise has sigma * |LUMA|
-    expected = sigma * float(np.linalg.norm([0.299, 0.587, 0.114]))
+    expected = sigma * float(np.linalg.norm(LUMA))
     assert noise_sigma(noisy) == pytest.approx(expected, rel=0.2)
     assert noise_sigma(smooth) < 0.2 * expected
 

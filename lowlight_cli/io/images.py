@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lowlight_cli.colour import LUMA
 from lowlight_cli.errors import FileError
 from lowlight_cli.io.atomic import atomic_path
 
@@ -297,7 +298,7 @@ def _merge(rgb: np.ndarray, meta: ImageMeta, depth: int) -> np.ndarray:
     """Float RGB -> the file's layout: grey if the source was, alpha re-attached, 8 or 16 bits."""
     rgb = np.clip(np.nan_to_num(rgb, nan=0.0), 0.0, 1.0)
     if meta.gray:
-        rgb = rgb @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 luma, as Pillow's convert("L")
+        rgb = rgb @ LUMA  # Rec.601 luma, as Pillow's convert("L")
     dtype, scale = (np.uint16, 65535.0) if depth == 16 else (np.uint8, 255.0)
     out = np.rint(rgb * scale).astype(dtype)
     if meta.alpha is not None:
