@@ -1,9 +1,10 @@
-"""One config object per architecture, saved as JSON next to the weights so a checkpoint rebuilds its own net."""
+"""One config object per architecture, saved as JSON next to the weights, so that a checkpoint rebuilds its
+own net."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from lowlight_cli.errors import WeightsError
 
@@ -11,13 +12,32 @@ BRANCH_TYPES = ("can", "unet_dilated", "conv7", "unet5", "resnet")
 """The five enhancement-module (EM) types of the paper, in the released model's branch order."""
 
 
+_Config = TypeVar("_Config", bound="JsonConfig")
+
+
+class JsonConfig:
+    """The JSON form shared by the architecture configs: their init fields, tuples as lists."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.init}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls: type[_Config], data: dict[str, Any]) -> _Config:
+        known = {f.name for f in fields(cls) if f.init}  # type: ignore[arg-type]
+        extra = set(data) - known
+        if extra:
+            raise WeightsError(f"config: unknown keys {sorted(extra)} (written by a newer lowlight?)")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 @dataclass(frozen=True)
-class AgLLNetConfig:
+class AgLLNetConfig(JsonConfig):
     """Hyper-parameters of AgLLNet. The defaults are the authors' released model (spec section 2.2)."""
 
     arch: str = "agllnet"
     attention_channels: tuple[int, ...] = (8, 16, 32, 64, 64, 64, 64)
-    """Encoder widths of the Attention-Net U-Net; one stride-2 level each, so inputs need multiples of 2**len."""
+    """Encoder widths of the Attention-Net U-Net; one stride-2 level each, so inputs need multiples of
+    2**len."""
     fem_layers: int = 10
     fem_channels: int = 8
     branches: tuple[str, ...] = BRANCH_TYPES * 2
@@ -38,10 +58,10 @@ class AgLLNetConfig:
     The Attention-Net's map says where the photo is under-exposed; the gate makes the network leave the rest
     alone (well-exposed photos, lit parts of night scenes). None (the paper, the release): no gate."""
     attention_gate_blur: float = 0.0
-    """Ours: at inference the gate reads the whole image's attention map blurred by a Gaussian whose sigma is this
-    share of the image's longer side (`inference.gate`), so it changes slowly across smooth regions (a sharp
-    per-pixel gate leaves visible edges in twilight skies). 0: the per-pixel map. Training always uses the crop's
-    own map."""
+    """Ours: at inference the gate reads the whole image's attention map blurred by a Gaussian whose sigma is
+    this share of the image's longer side (`inference.gate`), so it changes slowly across smooth regions (a
+    sharp per-pixel gate leaves visible edges in twilight skies). 0: the per-pixel map. Training always uses
+    the crop's own map."""
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
 
     signed_noise = False
@@ -90,18 +110,6 @@ class AgLLNetConfig:
         noise = 2 + sum(self.noise_dilations) if self.noise_net else 0
         return noise + self.fem_layers + branch + can
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.init}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AgLLNetConfig:
-        known = {f.name: f for f in fields(cls) if f.init}
-        extra = set(data) - set(known)
-        if extra:
-            raise WeightsError(f"config: unknown keys {sorted(extra)} (written by a newer lowlight?)")
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**kwargs)
-
 
 def _check_gate(gate: tuple[float, float] | None, blur: float) -> None:
     if gate is not None and not (len(gate) == 2 and 0 <= gate[0] < gate[1] <= 1):
@@ -113,12 +121,13 @@ def _check_gate(gate: tuple[float, float] | None, blur: float) -> None:
 
 
 @dataclass(frozen=True)
-class LiteConfig:
+class LiteConfig(JsonConfig):
     """Hyper-parameters of AgLLNet-Lite (`models.lite`), our CPU-sized network of the AgLLNet family."""
 
     arch: str = "agllnet-lite"
     attention_channels: tuple[int, ...] = (16, 24, 32, 32, 32)
-    """Encoder widths of the Attention-Net U-Net, one stride-2 level each, on the image pooled by `attention_pool`."""
+    """Encoder widths of the Attention-Net U-Net, one stride-2 level each, on the image pooled by
+    `attention_pool`."""
     attention_pool: int = 4
     widths: tuple[int, ...] = (24, 48, 64)
     """Enhancement-Net widths at 1/2, 1/4 and 1/8 resolution."""
@@ -137,7 +146,8 @@ class LiteConfig:
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
 
     noise_net = True
-    """The noise estimate is always there (a head of the Enhancement-Net); signed, unlike AgLLNet's Noise-Net."""
+    """The noise estimate is always there (a head of the Enhancement-Net); signed, unlike AgLLNet's
+    Noise-Net."""
     signed_noise = True
 
     def __post_init__(self) -> None:
@@ -167,25 +177,16 @@ class LiteConfig:
         """
         enc = 2 * 2 + (2 + 4) + 4  # two convs at 1/2, stride-2 conv + conv at 1/4, stride-2 conv to 1/8
         bottom = 8 * max(self.branch_dilations)
-        dec = (
-            (8 + 4) + (4 + 2) + 2 + 4
-        )  # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2, noise mean
+        # upsample + conv at 1/4, upsample + conv at 1/2, head at 1/2, noise mean
+        dec = (8 + 4) + (4 + 2) + 2 + 4
         reinforce = 1 + sum(self.reinforce_dilations)
         return 2 + enc + bottom + dec + reinforce
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.init}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LiteConfig:
-        known = {f.name for f in fields(cls) if f.init}
-        extra = set(data) - known
-        if extra:
-            raise WeightsError(f"config: unknown keys {sorted(extra)} (written by a newer lowlight?)")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-
-ARCHS = {"agllnet": AgLLNetConfig, "agllnet-lite": LiteConfig}
+ARCHS: dict[str, type[AgLLNetConfig] | type[LiteConfig]] = {
+    "agllnet": AgLLNetConfig,
+    "agllnet-lite": LiteConfig,
+}
 """Architecture name (the `arch` of a weights config) -> its config class."""
 
 
