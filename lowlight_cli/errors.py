@@ -7,7 +7,16 @@ from pathlib import Path
 
 
 class LowlightError(Exception):
-    """A user-facing failure: printed as one line, never as a traceback."""
+    """A user-facing failure: printed as one line, never as a traceback.
+
+    `param` names the API parameter a bad argument was given for (`strength`, `tile`, `device`...); the
+    message then starts with that name, in the API's terms ("strength 5 is out of range: ..."), and a front
+    end puts its own name for it there (the CLI its flag, `--strength`: `lowlight_cli.cli.console.describe`).
+    """
+
+    def __init__(self, message: str = "", *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class FileError(LowlightError):

@@ -61,14 +61,15 @@ def install_hint(extra: str) -> str:
     return f"{hint} ({TORCH_NOTE})" if "torch" in EXTRAS[extra] else hint
 
 
-def require(what: str, *extras: str) -> None:
-    """Raise MissingExtraError naming the first of `extras` that is not fully installed."""
+def require(what: str, *extras: str, param: str | None = None) -> None:
+    """Raise MissingExtraError naming the first of `extras` that is not fully installed; `what` needs them,
+    and `param` is the parameter whose value it is (`what` then starts with its name: "backend onnx")."""
     for extra in extras:
         gone = missing(extra)
         if gone:
             label = "onnxruntime" if extra == "onnxruntime" else f"the [{extra}] extra"
             raise MissingExtraError(
-                f"{what} needs {label} ({', '.join(gone)} not installed): {install_hint(extra)}"
+                f"{what} needs {label} ({', '.join(gone)} not installed): {install_hint(extra)}", param=param
             )
 
 
@@ -84,10 +85,10 @@ def require_backend(name: str, requested: str, weights: str, device: str | None 
     that really have no ONNX graphs point to the [torch] extra. `device` is the one asked for, when known.
     """
     if name in ("onnx", "onnx-tensorrt"):
-        require(f"--backend {name}", "onnxruntime")
+        require(f"backend {name}", "onnxruntime", param="backend")
     elif name == "torch" and missing("torch"):
         if requested != "auto":
-            require("--backend torch", "torch")
+            require("backend torch", "torch", param="backend")
         if missing("onnxruntime"):
             raise MissingExtraError(
                 "no inference backend is installed: pip install 'lowlight[cpu]' for onnxruntime "
@@ -128,7 +129,7 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
     if hub:
         return MissingExtraError(
             f"weights {weights!r} are on the Hub, where the auto backend uses PyTorch, which is not installed: "
-            f"add --backend onnx to run their ONNX graphs, or {install_hint('torch')}"
+            f"choose the onnx backend to run their ONNX graphs, or {install_hint('torch')}"
         )
     import onnxruntime
 
@@ -136,12 +137,14 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
     asked = device if device and device.startswith("cuda") else None
     if not Path(NVIDIA_DRIVER).exists():
         return DeviceError(
-            f"--device {asked or 'cuda'}: CUDA is not usable here (no NVIDIA driver loaded; onnxruntime offers "
-            f"{providers}); use --device cpu or auto"
+            f"device {asked or 'cuda'}: CUDA is not usable here (no NVIDIA driver loaded; onnxruntime offers "
+            f"{providers}); use device cpu or auto",
+            param="device",
         )
-    where = f"--device {asked}" if asked else "this machine's NVIDIA GPU"
+    where = f"device {asked}" if asked else "this machine's NVIDIA GPU"
     return DeviceError(
         f"{where}: onnxruntime here has no CUDA provider (it offers {providers}) and PyTorch is not installed: "
         "pip install 'lowlight[gpu]' in place of 'lowlight[cpu]', or "
-        f"{install_hint('torch')}, or run on the CPU with --device cpu"
+        f"{install_hint('torch')}, or run on the CPU (device cpu)",
+        param="device" if asked else None,
     )

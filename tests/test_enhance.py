@@ -126,7 +126,7 @@ def test_cuda_request_fails_loudly_without_cuda():
 
 def test_half_needs_cuda():
     result = runner.invoke(app, ["enhance", str(SAMPLE), "--device", "cpu", "--half"])
-    assert result.exit_code == 1 and "(--half) needs a CUDA device" in result.output
+    assert result.exit_code == 1 and "--precision fp16 (half) needs a CUDA device" in result.output
 
 
 def _digest(path: Path) -> str:

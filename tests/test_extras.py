@@ -171,7 +171,7 @@ def test_device_cuda_without_cuda_is_named_not_the_torch_extra(monkeypatch, tmp_
     )  # a machine without an NVIDIA GPU
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     line = enhance_without_torch(monkeypatch, tmp_path, "--device", "cuda")
-    assert "--device cuda: CUDA is not usable here (no NVIDIA driver" in line and "--device cpu" in line
+    assert "--device cuda: CUDA is not usable here (no NVIDIA driver" in line and "use device cpu" in line
     assert TORCH_HINT not in line
 
 
@@ -256,7 +256,7 @@ def test_hub_weights_without_torch_name_the_real_cause(monkeypatch, tmp_path, fa
     )  # truly none: the extra
     assert "so they run on PyTorch, which is not installed: pip install 'lowlight[torch]'" in line
     line = enhance_without_torch(monkeypatch, tmp_path, "-w", "hf://me/graphs/model.safetensors")
-    assert "add --backend onnx to run their ONNX graphs" in line
+    assert "choose the onnx backend to run their ONNX graphs" in line
     line = enhance_without_torch(monkeypatch, tmp_path, "-w", "hf://me/nothing/model.safetensors")
     assert "no such repository" in line and TORCH_HINT not in line
 

@@ -100,10 +100,12 @@ def test_provider_lists_are_explicit():
 
 
 def test_explicit_cuda_without_the_cuda_provider_fails_loudly():
-    with pytest.raises(DeviceError, match="CUDAExecutionProvider"):
+    with pytest.raises(DeviceError, match="^device cuda: .*CUDAExecutionProvider") as caught:
         choose_providers("cuda", False, [CPU])
-    with pytest.raises(DeviceError, match="TensorrtExecutionProvider"):
+    assert caught.value.param == "device"
+    with pytest.raises(DeviceError, match="^backend onnx-tensorrt: .*TensorrtExecutionProvider") as caught:
         choose_providers("auto", True, [CUDA, CPU])
+    assert caught.value.param == "backend"
     if CUDA not in ort.get_available_providers():
         with pytest.raises(DeviceError):
             OnnxBackend(resolve_onnx("official"), device="cuda")

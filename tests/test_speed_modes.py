@@ -40,8 +40,9 @@ def test_precision_rules():
         (("int8", "onnx", "cpu", graphs), "unknown"),
         (("bf16", "onnx", "cpu", graphs), "unknown"),
     ]:
-        with pytest.raises(DeviceError, match=message):
+        with pytest.raises(DeviceError, match=f"^precision .*{message}") as caught:
             resolve_precision(*args)
+        assert caught.value.param == "precision"
 
 
 def test_precision_int8_is_not_an_option():

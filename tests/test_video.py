@@ -390,7 +390,7 @@ def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
         ((src, tmp_path / "out.xyz"), "FFmpeg knows no container for '.xyz'"),
         (
             (src, tmp_path / "o.mp4", "--backend", "onnx-tensorrt", "--device", "cpu"),
-            "on the CPU use --backend onnx",
+            "--backend onnx-tensorrt runs on an NVIDIA GPU only; on the CPU use the onnx backend",
         ),
         ((src, tmp_path / "out.webm", "--codec", "libx264"), "pick another codec or output extension"),
         (

@@ -77,7 +77,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     from lowlight_cli.errors import file_error
 
     if isinstance(exc, LowlightError):
-        return str(exc), EXIT_USER
+        return with_flag(exc), EXIT_USER
     if isinstance(exc, MemoryError):
         return "out of memory; for photos retry with a smaller --tile", EXIT_USER
     if isinstance(exc, OSError) and exc.errno is not None:
@@ -87,6 +87,31 @@ def describe(exc: BaseException) -> tuple[str, int]:
         f"unexpected {type(exc).__name__}{': ' + text if text else ''} (a bug in lowlight: "
         f"run again with --debug for the traceback and report it)"
     ), EXIT_BUG
+
+
+FLAGS = {
+    "cors_origins": "--cors-origin",
+    "allowed_hosts": "--allowed-host",
+    "actors": "--ray-actors",
+    "cpus": "--ray-cpus",
+    "gpus": "--ray-gpus",
+    "parts": "--coco-parts",
+}
+"""API parameter -> the flag that sets it, where the flag is not `--` and the name with `_` as `-`."""
+
+
+def flag(param: str) -> str:
+    """The command-line flag of API parameter `param` (`tile` -> `--tile`, `pix_fmt` -> `--pix-fmt`)."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def with_flag(exc: LowlightError) -> str:
+    """The message of an API error, its leading parameter name (`exc.param`) replaced by the flag that sets
+    it: "strength 5 is out of range: ..." -> "--strength 5 is out of range: ..."."""
+    text, param = str(exc), getattr(exc, "param", None)
+    if param and (text == param or text.startswith((f"{param} ", f"{param}:"))):
+        return flag(param) + text[len(param) :]
+    return text
 
 
 def needs(what: str, *extras: str) -> Callable[[F], F]:

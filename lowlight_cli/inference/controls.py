@@ -60,17 +60,23 @@ class Exposure:
         if match:
             ev = float(match.group(1))
             if abs(ev) > 5:
-                raise LowlightError(f"--exposure {text}: EV offsets go from -5 to +5")
+                raise LowlightError(
+                    f"exposure {text} is out of range: EV offsets go from -5 to +5", param="exposure"
+                )
             return cls(ev=ev)
         try:
             target = float(text)
         except ValueError:
             raise LowlightError(
-                f"--exposure {text!r}: expected auto, a mean brightness in (0, 1) such as 0.45, "
-                "or an EV offset such as +0.5ev"
+                f"exposure {text!r}: expected auto, a mean brightness in (0, 1) such as 0.45, "
+                "or an EV offset such as +0.5ev",
+                param="exposure",
             ) from None
         if not 0 < target < 1:
-            raise LowlightError(f"--exposure {text}: a target mean brightness must be between 0 and 1")
+            raise LowlightError(
+                f"exposure {text} is out of range: a target mean brightness must be between 0 and 1",
+                param="exposure",
+            )
         return cls(target=target)
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
@@ -103,8 +109,8 @@ class Controls:
         keep_colour: bool = False,
         denoise: float = 1.0,
     ) -> Controls:
-        """Controls from user-given values (CLI options, form fields), `exposure` as text (`Exposure.parse`) or
-        None; invalid values raise a one-line LowlightError."""
+        """Controls from user-given values (CLI options, form fields), `exposure` as text (`Exposure.parse`)
+        or None; an invalid value raises a one-line LowlightError whose `param` names it."""
         return cls(
             float(strength),
             Exposure.parse(exposure) if exposure is not None else None,
@@ -114,9 +120,13 @@ class Controls:
 
     def __post_init__(self) -> None:
         if not 0 <= self.strength <= 1:
-            raise LowlightError(f"--strength {self.strength}: must be between 0 and 1")
+            raise LowlightError(
+                f"strength {self.strength:g} is out of range: must be between 0 and 1", param="strength"
+            )
         if not 0 <= self.denoise <= 1:
-            raise LowlightError(f"--denoise {self.denoise}: must be between 0 and 1")
+            raise LowlightError(
+                f"denoise {self.denoise:g} is out of range: must be between 0 and 1", param="denoise"
+            )
 
     @property
     def description(self) -> str:

@@ -32,20 +32,26 @@ def choose_providers(
     An explicit `cuda` (or TensorRT) that this onnxruntime build cannot provide fails loudly.
     """
     if tensorrt and device == "cpu":
-        raise DeviceError("--backend onnx-tensorrt runs on an NVIDIA GPU only; on the CPU use --backend onnx")
+        raise DeviceError(
+            "backend onnx-tensorrt runs on an NVIDIA GPU only; on the CPU use the onnx backend",
+            param="backend",
+        )
     want_gpu = device.startswith("cuda") or tensorrt or (device == "auto" and CUDA in available)
     if not want_gpu:
         return [(CPU, {})]
     missing = [p for p in ([TENSORRT] if tensorrt else []) + [CUDA] if p not in available]
     if missing and tensorrt:
         raise DeviceError(
-            f"--backend onnx-tensorrt: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "
-            "it needs the `gpu` extra (onnxruntime-gpu) with TensorRT installed, else use --backend onnx"
+            f"backend onnx-tensorrt: onnxruntime lacks {', '.join(missing)} "
+            f"(available: {', '.join(available)}); it needs the `gpu` extra (onnxruntime-gpu) with TensorRT "
+            "installed, else use the onnx backend",
+            param="backend",
         )
     if missing:
         raise DeviceError(
-            f"--device {device}: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "
-            "install the `gpu` extra (onnxruntime-gpu) and not the `cpu` one, or use --device cpu"
+            f"device {device}: onnxruntime lacks {', '.join(missing)} (available: {', '.join(available)}); "
+            "install the `gpu` extra (onnxruntime-gpu) and not the `cpu` one, or run on the CPU",
+            param="device",
         )
     gpu = _device_id(device)
     providers: list[tuple[str, dict]] = []
@@ -116,8 +122,9 @@ class OnnxBackend:
         in_use = self._session("attention", self.precision).get_providers()
         if self.device_type == "cuda" and CUDA not in in_use:
             raise DeviceError(
-                f"--device {device}: onnxruntime could not load CUDA (providers in use: {', '.join(in_use)}); "
-                "check that the CUDA and cuDNN versions match the onnxruntime-gpu wheel"
+                f"device {device}: onnxruntime could not load CUDA (providers in use: {', '.join(in_use)}); "
+                "check that the CUDA and cuDNN versions match the onnxruntime-gpu wheel",
+                param="device",
             )
         cfg = self.config = config_from_dict(graphs.config)
         self.attention_multiple = cfg.attention_multiple

@@ -36,17 +36,22 @@ def resolve_precision(requested: str, backend: str, device_type: str, graphs: An
     Raises a one-line DeviceError when the combination cannot run.
     """
     if requested not in PRECISIONS:
-        raise DeviceError(f"--precision {requested}: unknown (choose from {', '.join(PRECISIONS)})")
+        raise DeviceError(
+            f"precision {requested}: unknown (choose from {', '.join(PRECISIONS)})", param="precision"
+        )
     available = set(graphs.graphs) if graphs is not None else {"fp32", "fp16"}
     if requested == "auto":
         return "fp16" if device_type == "cuda" and "fp16" in available else "fp32"
     if requested == "fp16":
         if device_type != "cuda":
             raise DeviceError(
-                "--precision fp16 (--half) needs a CUDA device (the CPU has no fast fp16 convolutions)"
+                "precision fp16 (half) needs a CUDA device (the CPU has no fast fp16 convolutions)",
+                param="precision",
             )
         if "fp16" not in available:
             raise DeviceError(
-                f"--precision fp16: {graphs.folder} has no fp16 graphs; re-export with `lowlight export --fp16`"
+                f"precision fp16: {graphs.folder} has no fp16 graphs; "
+                "re-export with `lowlight export --fp16`",
+                param="precision",
             )
     return requested
