@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from lowlight_cli.weights.registry import (
     bundled_dir,
     resolve,
     resolve_onnx,
+    sha256_of,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +40,9 @@ def test_each_bundled_set_is_complete(name):
         p.name for p in folder.iterdir()
     }
     assert set(resolve_onnx(name).graphs) == {"fp32", "fp16"}  # every listed graph's sha256 checked
-    assert resolve(name).sha256 == BUNDLED[name].sha256
+    record = BUNDLED[name].sha256  # the set's one sha256 record: its config.json's
+    assert sha256_of(folder / "model.safetensors") == record
+    assert json.loads((folder / "onnx" / "manifest.json").read_text())["source_sha256"] == record
 
 
 @pytest.mark.parametrize("name", ["agllnet-noise", "agllnet-look", "agllnet-look-3"])

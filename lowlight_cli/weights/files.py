@@ -4,8 +4,10 @@ and the sha256 every loader checks. The lowest module of `weights`: the Hub clie
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lowlight_cli.errors import WeightsError
 
@@ -29,6 +31,8 @@ class ResolvedWeights:
     weights_file: Path
     config_file: Path
     sha256: str | None
+    """A record of the weights' sha256 from outside their config.json (the Hub's), checked besides the one in
+    config.json; None for bundled and local weights, whose config.json holds their one record."""
     source: str
 
 
@@ -38,6 +42,19 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A weights folder's config.json: the architecture and the sha256 of its model.safetensors."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: missing; weights need a config.json beside model.safetensors") from None
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: unreadable config ({exc})") from None
+    if data.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not a lowlight weights config (format {data.get('format')!r})")
+    return data
 
 
 def graph_file(stage: str, precision: str) -> str:

@@ -28,7 +28,7 @@ from lowlight_cli.weights.files import (
 PREFIX = "hf://"
 ETAG_TIMEOUT = 10.0
 """Seconds to wait for the Hub's answer before falling back to the cache (never hang on a dead network)."""
-_REF = re.compile(r"hf://(?P<repo>[\w.-]+/[\w.-]+?)(?:@(?P<rev>[^/]+))?/(?P<file>.+)")
+_REF = re.compile(re.escape(PREFIX) + r"(?P<repo>[\w.-]+/[\w.-]+?)(?:@(?P<rev>[^/]+))?/(?P<file>.+)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

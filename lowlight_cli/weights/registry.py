@@ -27,17 +27,24 @@ from lowlight_cli.weights.files import (  # noqa: F401 - the formats, re-exporte
     NoOnnxExport,
     ResolvedWeights,
     graph_file,
+    read_config,
     sha256_of,
 )
+from lowlight_cli.weights.hub import PREFIX, download_onnx, resolve_hub
 
 
 @dataclass(frozen=True)
 class BundledWeights:
     name: str
     folder: str
-    sha256: str
     summary: str
     license: str
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 of its model.safetensors, read from its config.json: a weight set's one record (written
+        by `save_model`, checked by every load; its ONNX manifest's `source_sha256` must equal it)."""
+        return str(read_config(bundled_dir() / self.folder / CONFIG_FILE)["sha256"])
 
 
 BUNDLED: dict[str, BundledWeights] = {
@@ -46,14 +53,12 @@ BUNDLED: dict[str, BundledWeights] = {
         BundledWeights(
             "official",
             "official",
-            "4c593ec41b1f717970916bb90ce1ff0e51bf7d2032749dd2ee18042d0f76f285",
             "The authors' released AgLLNet (no Noise-Net), imported from its ONNX conversion",
             "MIT (c) 2021 Yu Li",
         ),
         BundledWeights(
             "agllnet-look-5",
             "agllnet-look-5",
-            "6c43b67c6950a6ce1913acacf4be3a012762406444d6cd0604d86a1e73def9f5",
             "Ours (default): the Noise-Net variant fine-tuned from `official`, with a smooth attention gate",
             "MIT; trained partly on research-only data, see its model card",
         ),
@@ -95,16 +100,12 @@ guard_outputs(check_not_bundled)  # every atomic write and output folder check r
 
 def resolve(ref: str | Path) -> ResolvedWeights:
     text = str(ref)
-    if text.startswith("hf://"):
-        from lowlight_cli.weights.hub import resolve_hub
-
+    if text.startswith(PREFIX):
         return resolve_hub(text)
     if text in BUNDLED:
         entry = BUNDLED[text]
         folder = bundled_dir() / entry.folder
-        return ResolvedWeights(
-            folder / WEIGHTS_FILE, folder / CONFIG_FILE, entry.sha256 or None, f"bundled:{text}"
-        )
+        return ResolvedWeights(folder / WEIGHTS_FILE, folder / CONFIG_FILE, None, f"bundled:{text}")
     path = Path(text).expanduser()
     if path.is_dir():
         return ResolvedWeights(path / WEIGHTS_FILE, path / CONFIG_FILE, None, str(path))
@@ -150,10 +151,8 @@ def resolve_onnx(ref: str | Path) -> OnnxGraphs:
     text = str(ref)
     if text in BUNDLED:
         folder = bundled_dir() / BUNDLED[text].folder / ONNX_DIR
-        expected_source = BUNDLED[text].sha256 or None
-    elif text.startswith("hf://"):
-        from lowlight_cli.weights.hub import download_onnx
-
+        expected_source = BUNDLED[text].sha256
+    elif text.startswith(PREFIX):
         folder, expected_source = download_onnx(text), None
     else:
         base = Path(text).expanduser()

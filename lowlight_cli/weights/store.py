@@ -12,6 +12,7 @@ from lowlight_cli.errors import WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.build import build_model
 from lowlight_cli.models.config import config_from_dict
+from lowlight_cli.weights.files import read_config
 from lowlight_cli.weights.registry import CONFIG_FILE, DEFAULT_WEIGHTS, FORMAT, WEIGHTS_FILE, sha256_of
 
 
@@ -36,18 +37,6 @@ def save_model(model: AgLLNet, directory: str | Path, metadata: dict[str, Any] |
     with atomic_path(directory / CONFIG_FILE) as tmp:
         tmp.write_text(json.dumps(config, indent=2) + "\n")
     return directory
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise WeightsError(f"{path}: missing; weights need a config.json beside model.safetensors") from None
-    except (OSError, ValueError) as exc:
-        raise WeightsError(f"{path}: unreadable config ({exc})") from None
-    if data.get("format") != FORMAT:
-        raise WeightsError(f"{path}: not a lowlight weights config (format {data.get('format')!r})")
-    return data
 
 
 def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str | None = None) -> AgLLNet:
