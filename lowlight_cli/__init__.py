@@ -29,7 +29,21 @@ _LAZY = {
     "write_image": "lowlight_cli.io.images",
 }
 
-__all__ = ["__version__", *_LAZY]
+# Written out (not `[*_LAZY]`) so linters and type checkers see the re-exports; tests/test_layers.py checks
+# that it matches `_LAZY`.
+__all__ = [
+    "__version__",
+    "Enhancer",
+    "EnhanceResult",
+    "AgLLNet",
+    "AgLLNetConfig",
+    "AgLLNetLite",
+    "LiteConfig",
+    "load_model",
+    "save_model",
+    "read_image",
+    "write_image",
+]
 
 if TYPE_CHECKING:
     from lowlight_cli.inference.enhancer import Enhancer, EnhanceResult

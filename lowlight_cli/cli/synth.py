@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, R
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.synth.settings import DEFAULTS
 
-RangeOpt = Optional[str]
+RangeOpt = str | None
 
 
 def _range(name: str, value: str | None) -> tuple[float, float] | None:

@@ -88,7 +88,7 @@ def _half_matrix(n: int) -> np.ndarray:
     w = w / w.sum(1, keepdims=True)
     m = np.zeros((out, n), np.float64)
     for i in range(out):
-        for j, weight in zip(idx[i].astype(int) - 1, w[i]):
+        for j, weight in zip(idx[i].astype(int) - 1, w[i], strict=True):
             k = -j - 1 if j < 0 else 2 * n - j - 1 if j >= n else j
             m[i, k] += weight
     return m

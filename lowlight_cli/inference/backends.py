@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from lowlight_cli.errors import DeviceError
 from lowlight_cli.models.config import AgLLNetConfig
+
+if TYPE_CHECKING:  # torch loads on first use: the photo-only install has none
+    import torch
+
+    from lowlight_cli.models.agllnet import AgLLNet
 
 
 class Backend(Protocol):
@@ -29,7 +34,7 @@ class Backend(Protocol):
         attention gate (which needs the whole image's map: `inference.gate`)."""
 
 
-def resolve_torch_device(device: str) -> torch.device:  # noqa: F821
+def resolve_torch_device(device: str) -> torch.device:
     """`auto` picks CUDA when usable; an explicit `cuda` that is not usable fails loudly."""
     import torch
 
@@ -57,7 +62,7 @@ class TorchBackend:
         model: AgLLNet,
         device: str = "auto",
         half: bool = False,
-        precision: str | None = None,  # noqa: F821
+        precision: str | None = None,
     ) -> None:
         import torch
 

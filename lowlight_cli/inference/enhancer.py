@@ -179,7 +179,7 @@ class Enhancer:
             att = None if attentions is None else np.stack([downscale(a, size) for a in attentions])
             fitted, small_maps = self.fast_fit(small, att, progress)
             maps = attentions if attentions is not None else [_upsize(m, (h, w)) for m in small_maps]
-            return [EnhanceResult(self.carry(f, c), m) for f, c, m in zip(frames, fitted, maps)]
+            return [EnhanceResult(self.carry(f, c), m) for f, c, m in zip(frames, fitted, maps, strict=True)]
         return self._enhance_batch(frames, attentions, progress)
 
     def fast_size(self, height: int, width: int) -> tuple[int, int] | None:
@@ -204,7 +204,7 @@ class Enhancer:
         results = self._enhance_batch(small, attentions, progress, gate=False)
         fitted = [
             (fit(s, r.image), None if weights is None else weights[i, 0])
-            for i, (s, r) in enumerate(zip(small, results))
+            for i, (s, r) in enumerate(zip(small, results, strict=True))
         ]
         return fitted, [r.attention for r in results]
 
@@ -293,7 +293,7 @@ class Enhancer:
             out = self.backend.local(
                 np.ascontiguousarray(x[:, :, rows, cols]), np.ascontiguousarray(att[:, :, rows, cols])
             )
-            for blender, o in zip(blenders, out):
+            for blender, o in zip(blenders, out, strict=True):
                 blender.add(t, o)
             if progress:
                 progress(i + 1, len(tiles))

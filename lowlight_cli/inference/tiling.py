@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -46,12 +47,12 @@ def plan_axis(size: int, tile: int, margin: int, blend: int, multiple: int) -> l
     units = max(1, -(-size // multiple))
     count = min(units, max(1, math.ceil(size / max(1, tile))))
     bounds = [min(size, units * i // count * multiple) for i in range(count + 1)]
-    cores = [end - start for start, end in zip(bounds, bounds[1:])]
+    cores = [end - start for start, end in pairwise(bounds)]
     # the band at each inner boundary: at most half of either core, so a core holds both its bands and
     # no band reaches past the canvas or into a second neighbour
     bands = [0] + [min(blend, cores[i - 1] // 2, cores[i] // 2) for i in range(1, count)] + [0]
     spans = []
-    for i, (start, end) in enumerate(zip(bounds, bounds[1:])):
+    for i, (start, end) in enumerate(pairwise(bounds)):
         before, after = bands[i], bands[i + 1]
         w0 = max(0, _floor(start - before - margin, multiple))
         w1 = min(size, _ceil(end + after + margin, multiple))

@@ -83,13 +83,13 @@ class EnhancementNet(nn.Module):
         self.branch_attention = cfg.branch_attention
         self.branches = nn.ModuleList(
             build_branch(kind, w + int(att), cfg.can_channels, cfg.can_dilations)
-            for kind, att in zip(cfg.branches, cfg.branch_attention)
+            for kind, att in zip(cfg.branches, cfg.branch_attention, strict=True)
         )
         self.fusion = nn.Conv2d(1 + 3 * cfg.fem_layers, 3, 1)
 
     def forward(self, x: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         outs = [attention]
-        for layer, branch, with_att in zip(self.fem, self.branches, self.branch_attention):
+        for layer, branch, with_att in zip(self.fem, self.branches, self.branch_attention, strict=True):
             x = F.relu(layer(x))
             outs.append(branch(torch.cat([attention, x], 1) if with_att else x))
         return self.fusion(torch.cat(outs, 1))

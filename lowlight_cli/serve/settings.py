@@ -30,7 +30,7 @@ def parse_amount(text: str | int, option: str, unit: str) -> int:
     """`40M`, `40MP`, `200MB`, `1.5G` or a plain number -> an integer count (decimal units)."""
     import re
 
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:%s)?\s*" % unit, str(text), re.IGNORECASE)
+    match = re.fullmatch(rf"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:{unit})?\s*", str(text), re.IGNORECASE)
     if not match:
         raise LowlightError(f"{option} {text!r}: expected a number with an optional k/M/G, such as 40M")
     value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])

@@ -24,7 +24,7 @@ def _figure(rows: int, cols: int):
 def filter_histograms(evaluated: list[dict], settings: SynthSettings, dest: Path) -> Path:
     """One panel per filter metric over every evaluated image, the threshold as a red line."""
     plt, fig, axes = _figure(1, len(METRICS))
-    for ax, (name, metric) in zip(axes, METRICS.items()):
+    for ax, (name, metric) in zip(axes, METRICS.items(), strict=True):
         values = [r["metrics"][metric] for r in evaluated if metric in r["metrics"]]
         if name == "blur" and values:  # spans decades: log-spaced bins on a log axis
             ax.hist(
@@ -44,7 +44,8 @@ def filter_histograms(evaluated: list[dict], settings: SynthSettings, dest: Path
 def param_histograms(pairs: list[dict], settings: SynthSettings, dest: Path) -> Path:
     """One panel per sampled parameter, the configured range shaded."""
     plt, fig, axes = _figure(2, (len(PARAMS) + 1) // 2)
-    for ax, name in zip(axes, PARAMS):
+    # strict=False: an odd number of parameters leaves the last panel of the grid empty
+    for ax, name in zip(axes, PARAMS, strict=False):
         low, high = getattr(settings, name)
         ax.axvspan(low, high, color="#dddddd", label="range")
         ax.hist([r["params"][name] for r in pairs], bins=20, color="#55a868")

@@ -43,7 +43,7 @@ def write_preview(out: Path, records: list[dict], dest: Path, count: int = 4) ->
     rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
     header = np.full((28, width, 3), 255, np.uint8)
     x = 0
-    for label, tile in zip(LABELS, grid[0]):
+    for label, tile in zip(LABELS, grid[0], strict=True):
         cv2.putText(header, label, (x + 6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
         x += tile.shape[1]
     with atomic_path(dest) as tmp:

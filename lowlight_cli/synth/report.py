@@ -21,7 +21,7 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     q = np.percentile(values, [0, 5, 50, 95, 100])
-    return dict(zip(("min", "p5", "median", "p95", "max"), (round(float(v), 4) for v in q)))
+    return dict(zip(("min", "p5", "median", "p95", "max"), (round(float(v), 4) for v in q), strict=True))
 
 
 def _rules(s: SynthSettings) -> dict[str, str]:

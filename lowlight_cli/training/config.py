@@ -123,7 +123,7 @@ class TrainConfig:
             raise LowlightError(f"config: schedule must be cosine, step or constant, not {self.schedule!r}")
         if self.real_share is not None and not 0 <= self.real_share < 1:
             raise LowlightError(f"config: real_share must be in [0, 1), not {self.real_share!r}")
-        self.synth_settings  # unknown or ill-typed synth keys fail here, not in a loader worker
+        _ = self.synth_settings  # unknown or ill-typed synth keys fail here, not in a loader worker
         if self.synth_repeats < 1:
             raise LowlightError(f"config: synth_repeats must be at least 1, not {self.synth_repeats!r}")
         if self.reinforce_target not in ("amplified", "high"):

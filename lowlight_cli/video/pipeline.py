@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from lowlight_cli.video import codecs
 from lowlight_cli.video.probe import VideoInfo, probe
 from lowlight_cli.video.reader import SourceFrame, read
 from lowlight_cli.video.temporal import TemporalSmoother, flicker
+
+if TYPE_CHECKING:  # the enhancer's module loads when a video is enhanced
+    from lowlight_cli.inference.enhancer import Enhancer
 
 MAX_BATCH = 8
 KEYFRAME_INTERVAL = 2
@@ -144,7 +148,7 @@ def _try_writer(job: VideoJob) -> None:
         os.unlink(name)
 
 
-def batch_size(enhancer: Enhancer, height: int, width: int) -> int:  # noqa: F821
+def batch_size(enhancer: Enhancer, height: int, width: int) -> int:
     """Frames per model call: as many as fit the same memory budget the tiler uses for one image."""
     from lowlight_cli.inference.enhancer import TILE_BUDGET_PIXELS
 
@@ -162,7 +166,7 @@ def side_by_side(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
 
 
 def enhance_video(
-    enhancer: Enhancer,  # noqa: F821
+    enhancer: Enhancer,
     job: VideoJob,
     on_frames: Callable[[int], None] | None = None,
 ) -> VideoReport:
@@ -239,7 +243,7 @@ class _Keyframes:
 
 
 def _enhance_batch(
-    enhancer: Enhancer,  # noqa: F821
+    enhancer: Enhancer,
     batch: list[SourceFrame],
     smoother: TemporalSmoother | None,
     split: bool,
@@ -257,7 +261,7 @@ def _enhance_batch(
     size = enhancer.fast_size(h, w)
     sources = [downscale(f.rgb, size) for f in batch] if size else [f.rgb for f in batch]
     maps, due = [], []
-    for f, source in zip(batch, sources):
+    for f, source in zip(batch, sources, strict=True):
         a = enhancer.attention(source)
         maps.append(smoother.update(source, a, f.time) if smoother else a)
         if size:
@@ -270,13 +274,13 @@ def _enhance_batch(
             else ()
         )
         images = []
-        for f, d in zip(batch, due):
+        for f, d in zip(batch, due, strict=True):
             if d:
                 keyframes.coefficients = next(fitted)
             images.append(enhancer.carry(f.rgb, keyframes.coefficients))
     else:
         images = [r.image for r in enhancer.enhance_batch(np.stack(sources), np.stack(maps))]
-    for f, image in zip(batch, images):
+    for f, image in zip(batch, images, strict=True):
         image = smoother.steady(f.rgb, image) if smoother else image
         image = enhancer.controls.apply(f.rgb, image)
         image = side_by_side(f.rgb, image) if split else image
@@ -352,7 +356,7 @@ def _get(q: queue.Queue, producer: _Worker):
         except queue.Empty:
             producer.check()
             if not producer.is_alive() and q.empty():
-                raise LowlightError("the decoder stopped without finishing")
+                raise LowlightError("the decoder stopped without finishing") from None
 
 
 def _put(q: queue.Queue, item, consumer: _Worker) -> None:
@@ -363,4 +367,4 @@ def _put(q: queue.Queue, item, consumer: _Worker) -> None:
         except queue.Full:
             consumer.check()
             if not consumer.is_alive():
-                raise LowlightError("the encoder stopped without finishing")
+                raise LowlightError("the encoder stopped without finishing") from None

@@ -12,8 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lowlight_cli.errors import FileError
+
+if TYPE_CHECKING:  # PyAV loads on first use (the video extra)
+    import av
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class VideoInfo:
 
 
 @contextmanager
-def open_input(path: Path) -> Iterator[av.container.InputContainer]:  # noqa: F821
+def open_input(path: Path) -> Iterator[av.container.InputContainer]:
     """Open a media file, turning FFmpeg's errors into one-line FileErrors that name it."""
     import av
 
@@ -93,7 +97,7 @@ JPEG under another extension...). FFmpeg reads a photo as a one-frame video; `lo
 _IMAGE_KINDS = {"mjpeg": "JPEG", "png": "PNG", "webp": "WebP", "tiff": "TIFF", "bmp": "BMP"}
 
 
-def _refuse_still_image(container: av.container.InputContainer, path: Path) -> None:  # noqa: F821
+def _refuse_still_image(container: av.container.InputContainer, path: Path) -> None:
     """A photo is not a video: one line naming it (until 2026-12 a JPEG with EXIF ended in exit 3,
     `unexpected ValueError: 31 is not a valid Type`, from PyAV's side-data enum)."""
     demuxer = container.format.name
@@ -103,7 +107,7 @@ def _refuse_still_image(container: av.container.InputContainer, path: Path) -> N
         raise FileError(path, f"not a video: a still {kind} image; photos go through `lowlight enhance`")
 
 
-def video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:  # noqa: F821
+def video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
     """The main video stream (cover-art pictures are skipped), with a decoder that exists here."""
     import av
 
@@ -157,7 +161,7 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
-def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:  # noqa: F821
+def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
     try:
         sides = list(frame.side_data)
     except ValueError:  # a side-data type newer than PyAV's enum (FFmpeg 8's EXIF, 31): it lists none of them

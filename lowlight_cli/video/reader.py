@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lowlight_cli.errors import FileError
 from lowlight_cli.video.codecs import bit_depth
 from lowlight_cli.video.probe import VideoInfo, open_input, video_stream
+
+if TYPE_CHECKING:  # PyAV loads on first use (the video extra)
+    import av
 
 TRUNCATION_TOLERANCE = 0.02
 """Fraction of the stated frame count that may be missing before a file counts as truncated
@@ -38,10 +41,10 @@ class SourcePacket:
     """An audio/subtitle packet to copy; the stream index is taken now, the input closes before it is muxed."""
 
     stream_index: int
-    packet: av.Packet  # noqa: F821
+    packet: av.Packet
 
 
-Item = Union[SourceFrame, SourcePacket]
+Item = SourceFrame | SourcePacket
 
 
 def read(path: Path, info: VideoInfo, start: float | None = None, end: float | None = None) -> Iterator[Item]:
@@ -101,7 +104,7 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
             raise FileError(path, "no frames in the requested section")
 
 
-def _to_rgb(frame: av.VideoFrame) -> np.ndarray:  # noqa: F821
+def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
     """RGB float in the frame's own matrix and range (swscale honours both), 16-bit path for >8-bit video."""
     deep = bit_depth(frame.format.name) > 8
     arr = frame.to_ndarray(format="rgb48le" if deep else "rgb24", src_color_range=frame.color_range)

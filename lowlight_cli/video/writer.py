@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +11,9 @@ from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.video.codecs import EncodeSettings, bit_depth
 from lowlight_cli.video.probe import VideoInfo
 from lowlight_cli.video.reader import SourcePacket
+
+if TYPE_CHECKING:  # PyAV loads on first use (the video extra)
+    import av
 
 FASTSTART_FORMATS = ("mp4", "mov")
 """Containers whose index we move to the front so editors and browsers can open the file at once."""
@@ -46,7 +50,7 @@ class VideoWriter:
         self.info = info
         self.pix_fmt = settings.pix_fmt
 
-    def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> av.video.stream.VideoStream:  # noqa: F821
+    def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> av.video.stream.VideoStream:
         try:
             stream = self.container.add_stream(
                 settings.codec,
@@ -69,7 +73,7 @@ class VideoWriter:
             stream.set_display_matrix(info.display_matrix)
         return stream
 
-    def _add_copies(self, source: Path) -> dict[int, av.stream.Stream]:  # noqa: F821
+    def _add_copies(self, source: Path) -> dict[int, av.stream.Stream]:
         """Output streams for the source's audio and subtitles; an output container that cannot hold one is an error."""
         import av
 

@@ -64,7 +64,9 @@ def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
                 and m.output_padding == (0, 0)
                 and m.groups == 1
             ):
-                pad = tuple(d * (k - 1) - p for d, k, p in zip(m.dilation, m.kernel_size, m.padding))
+                pad = tuple(
+                    d * (k - 1) - p for d, k, p in zip(m.dilation, m.kernel_size, m.padding, strict=True)
+                )
                 conv = nn.Conv2d(
                     m.in_channels, m.out_channels, m.kernel_size, padding=pad, dilation=m.dilation
                 )

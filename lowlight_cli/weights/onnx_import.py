@@ -103,7 +103,7 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
         """Pair `module`'s convs with the graph's; return the tensor that feeds the first of them."""
         layers = _convs(module)
         nodes = g.walk(tensor, len(layers))
-        pairs.extend(zip(layers, nodes))
+        pairs.extend(zip(layers, nodes, strict=True))  # walk() returns exactly len(layers) or raises
         return nodes[0].input[0]
 
     match(model.attention_net, attention)
@@ -111,8 +111,13 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
     fusion = g.producer[enhanced]
     pairs.append((model.enhancement_net.fusion, fusion))
     branch_outputs = g.producer[fusion.input[0]].input[1:]
+    branches = model.enhancement_net.branches
+    if len(branch_outputs) != len(branches):
+        raise WeightsError(
+            f"{path}: the fusion takes {len(branch_outputs)} branch outputs, the released model {len(branches)}"
+        )
     feature = None
-    for branch, tensor in zip(model.enhancement_net.branches, branch_outputs):
+    for branch, tensor in zip(branches, branch_outputs, strict=True):
         feature = match(branch, tensor)
     concat = g.producer[feature]
     if concat.op_type == "Concat":  # last branch gets [A, F10]
