@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.colour import LUMA, gamma_to_mean, mean_luma
-from lowlight_cli.evaluation.look import look_metrics, noise_sigma
+from lowlight_cli.evaluation.look import immerkaer_noise_sigma, look_metrics
 
 PHOTOS = Path(__file__).parent / "data" / "synth"
 runner = CliRunner()
@@ -68,8 +68,8 @@ def test_noise_estimate_finds_added_noise_in_flat_regions(photo, sigma):
     noisy = smooth + np.random.default_rng(0).normal(0, sigma, smooth.shape).astype(np.float32)
     # luma of i.i.d. channel noise has sigma * |LUMA|
     expected = sigma * float(np.linalg.norm(LUMA))
-    assert noise_sigma(noisy) == pytest.approx(expected, rel=0.2)
-    assert noise_sigma(smooth) < 0.2 * expected
+    assert immerkaer_noise_sigma(noisy) == pytest.approx(expected, rel=0.2)
+    assert immerkaer_noise_sigma(smooth) < 0.2 * expected
 
 
 @pytest.fixture(scope="module")

@@ -129,7 +129,7 @@ def evaluate(
     images (input and target alike, area interpolation) down to that longer side first."""
     import torch
 
-    from lowlight_cli.evaluation.look import look_metrics, mean_luma, noise_sigma
+    from lowlight_cli.evaluation.look import immerkaer_noise_sigma, look_metrics, mean_luma
     from lowlight_cli.evaluation.metrics import psnr, ssim
     from lowlight_cli.evaluation.sheet import thumbnail
     from lowlight_cli.io.images import read_image
@@ -143,7 +143,7 @@ def evaluate(
                 f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}"
             )
         target = torch.from_numpy(high).permute(2, 0, 1)[None] if high is not None else None
-        base = {"image": sample.name, "in_luma": mean_luma(low), "in_noise": noise_sigma(low)}
+        base = {"image": sample.name, "in_luma": mean_luma(low), "in_noise": immerkaer_noise_sigma(low)}
         thumbs = [thumbnail(low, sheet_height)] if sheet_rows is not None else []
         for label, method in methods.items():
             tic = time.perf_counter()

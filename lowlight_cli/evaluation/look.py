@@ -67,7 +67,7 @@ def local_contrast(lightness: np.ndarray) -> float:
     return float(np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), LOCAL_SIGMA)).mean())
 
 
-def noise_sigma(rgb: np.ndarray) -> float:
+def immerkaer_noise_sigma(rgb: np.ndarray) -> float:
     """Immerkaer's noise estimate (1996) on the luma, over the FLAT_SHARE of pixels with the least structure.
 
     The 3x3 kernel [1 -2 1; -2 4 -2; 1 -2 1] cancels planes and ramps; its response to white noise of
@@ -110,7 +110,7 @@ def look_metrics(inp: np.ndarray, out: np.ndarray) -> dict[str, float]:
         "chroma_ratio": float(chroma_out / chroma_ref) if chroma_ref > 1e-3 else float("nan"),
         "contrast_ratio": float(lab_out[..., 0].std() / std_ref) if std_ref > 1e-3 else float("nan"),
         "local_contrast": local_contrast(lab_out[..., 0]) / local_ref if local_ref > 1e-6 else float("nan"),
-        "noise": noise_sigma(out),
+        "noise": immerkaer_noise_sigma(out),
         "black": black,
         "black_change": black - black_level(lab(inp)),
         "niqe": niqe(out) if min(out.shape[:2]) >= BLOCK else float("nan"),

@@ -1,4 +1,4 @@
-"""Fast mode (`--quality fast`): run the network on a small copy, carry its result to full size with a guided filter.
+"""Fast mode (`--fast`): run the network on a small copy, carry its result to full size with a guided filter.
 
 The network sees the frame downscaled (area average) so its longer side is `FAST_SIDE`. Its result is then
 explained, in each small window, as an affine function of the small input's luma, per output channel
@@ -8,8 +8,9 @@ bilinearly and applied to the full-size luma, which brings back the full-size ed
 Noise: a_c is the local brightening gain (often 5-20x in the dark), so full-size sensor noise in the guide
 would come back amplified, the noise the network removed at the small size. The full-size guide is therefore
 denoised first by a self-guided filter whose eps is set from the noise level measured in the frame itself
-(the median absolute deviation of the guide's fine detail, `noise_sigma`): flat, noisy areas are smoothed to
-their local mean and edges above the noise stay. Everything is box filters (OpenCV), linear in pixels.
+(the median absolute deviation of the guide's fine detail, `mad_noise_sigma`): flat, noisy areas are
+smoothed to their local mean and edges above the noise stay. Everything is box filters (OpenCV), linear
+in pixels.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -
     return (a * i + b).astype(np.float32)
 
 
-def noise_sigma(grey: np.ndarray) -> float:
+def mad_noise_sigma(grey: np.ndarray) -> float:
     """Standard deviation of the noise in an HxW image, from the median absolute deviation of its finest
     detail (grey minus its 3x3 mean, scaled for that filter's response to white noise)."""
     detail = np.abs(grey - box(grey, 1))[::3, ::3]  # every 9th pixel: plenty for a median, 9x cheaper
@@ -102,7 +103,7 @@ def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
     b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
     guide = luma_709(full)
-    sigma = noise_sigma(guide)
+    sigma = mad_noise_sigma(guide)
     if sigma > 0:
         ga, gb = guided_coefficients(guide, guide, DENOISE_RADIUS, (DENOISE_K * sigma) ** 2)
         guide *= ga
