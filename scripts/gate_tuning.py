@@ -4,8 +4,8 @@
 
 The network runs once per validation photo without a gate (a gate the weights carry is set aside); each
 candidate gate (thresholds and blur of the map) then blends its result with the input as inference does
-(`inference.gate.gate_map`, `models.gate.gated`), except that it blends the clipped result where inference blends
-before clipping (they differ only where the network overshoots [0, 1] and the gate is part-open). Two validation sets, neither used by the look benchmark:
+(`inference.whole_image_gate.gate_map`, `models.gate.gated`), except that it blends the clipped result where
+inference blends before clipping (they differ only where the network overshoots [0, 1] and the gate is part-open). Two validation sets, neither used by the look benchmark:
 - `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
 - `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
 `synth-val-dark` is the part of `synth-val` made by the paper's darkening (exposure `dark` in its manifest), the
@@ -44,7 +44,7 @@ def main() -> None:
     from lowlight_cli.evaluation.evaluate import find_samples
     from lowlight_cli.evaluation.metrics import psnr_images
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.inference.gate import gate_map
+    from lowlight_cli.inference.whole_image_gate import gate_map
     from lowlight_cli.io.images import read_image
     from lowlight_cli.models.gate import gated
     from lowlight_cli.synth.manifest import load_pairs

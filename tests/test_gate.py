@@ -1,5 +1,6 @@
-"""The attention gate at inference (`inference.gate`): it reads the whole image's map, smoothed, after the tiles
-are stitched; the graphs stop before it; older graphs with the gate inside are refused for gated weights."""
+"""The attention gate at inference (`inference.whole_image_gate`): it reads the whole image's map, smoothed, after
+the tiles are stitched; the graphs stop before it; older graphs with the gate inside are refused for gated
+weights."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.inference.backends import TorchBackend
 from lowlight_cli.inference.enhancer import Enhancer
-from lowlight_cli.inference.gate import gate_map
+from lowlight_cli.inference.whole_image_gate import gate_map
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.config import AgLLNetConfig
 from lowlight_cli.models.gate import gate_weight

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # torch loads on first use: the photo-only install has none
 
 class Backend(Protocol):
     config: AgLLNetConfig
-    """The weights' architecture, and the attention gate the Enhancer applies (`inference.gate`)."""
+    """The weights' architecture, and the attention gate the Enhancer applies (`whole_image_gate`)."""
     description: str
     device_type: str
     """"cpu" or "cuda": selects the tile memory budget."""
@@ -31,7 +31,7 @@ class Backend(Protocol):
 
     def local(self, image: np.ndarray, attention: np.ndarray) -> np.ndarray:
         """(N,3,h,w) image and (N,1,h,w) attention -> (N,3,h,w) the network's image, unclipped and before the
-        attention gate (which needs the whole image's map: `inference.gate`)."""
+        attention gate (which needs the whole image's map: `inference.whole_image_gate`)."""
 
 
 def resolve_torch_device(device: str) -> torch.device:

@@ -17,10 +17,10 @@ import numpy as np
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
-from lowlight_cli.inference.gate import gate_weights
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
+from lowlight_cli.inference.whole_image_gate import gate_weights
 from lowlight_cli.models.config import AgLLNetConfig
 from lowlight_cli.models.gate import blend, blend_into
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
@@ -97,8 +97,8 @@ class Enhancer:
             `lowlight_cli.inference.controls`); `enhance_batch` returns the network's raw results.
         quality: `full`, or `fast`: the network runs on a copy whose longer side is `fast_side` and its result
             is carried to full size by a guided filter (`lowlight_cli.inference.guided_upsampling`).
-        gate: apply the weights' attention gate (`inference.gate`), if they have one; False gives the network's
-            result everywhere, also on the parts (or whole photos) the gate would leave as they are.
+        gate: apply the weights' attention gate (`inference.whole_image_gate`), if they have one; False gives
+            the network's result everywhere, also on the parts (or whole photos) the gate would leave as they are.
     """
 
     def __init__(
@@ -225,7 +225,8 @@ class Enhancer:
         return getattr(self.backend, "config", None)
 
     def _gate_weights(self, attention: np.ndarray) -> np.ndarray | None:
-        """The weights' gate on (N, 1, H, W) maps (`inference.gate.gate_weights`); None without a gate or with --no-gate."""
+        """The weights' gate on (N, 1, H, W) maps (`whole_image_gate.gate_weights`); None without a gate or with
+        gate=False."""
         return gate_weights(self._config, attention) if self.gate and self._config is not None else None
 
     def _enhance_batch(

@@ -30,7 +30,7 @@ class AgLLNetOutput:
     result: torch.Tensor
     """What training scores: `reinforced`, or with `config.attention_gate` its blend with the input under this
     crop's own (unblurred) map. Inference gates the whole stitched image instead, with the map blurred by
-    `config.attention_gate_blur` (`inference.gate`); the two agree when that blur is 0."""
+    `config.attention_gate_blur` (`inference.whole_image_gate`); the two agree when that blur is 0."""
     noise: torch.Tensor | None = None
 
 

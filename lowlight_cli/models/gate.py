@@ -1,6 +1,6 @@
 """The attention gate's formula (`AgLLNetConfig.attention_gate`), on torch tensors and numpy arrays alike; it
 imports neither, so the onnxruntime path stays free of torch. The model gates each training crop with its own
-map; at inference the Enhancer gates the whole image with a smoothed map (`inference.gate`).
+map; at inference the Enhancer gates the whole image with a smoothed map (`inference.whole_image_gate`).
 """
 
 from __future__ import annotations

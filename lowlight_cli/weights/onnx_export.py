@@ -26,7 +26,7 @@ STAGES: dict[str, tuple[tuple[str, ...], Callable]] = {
     "local": (("image", "attention"), lambda m, x, a: m.local(x, a).reinforced),
 }
 """Stage name -> (input names, how the model computes its one output). The local graph stops before the
-attention gate, which needs the whole image's map (`inference.gate`)."""
+attention gate, which needs the whole image's map (`inference.whole_image_gate`)."""
 
 
 class _Stage(nn.Module):
