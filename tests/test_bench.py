@@ -1,4 +1,5 @@
-"""`lowlight bench` on tiny inputs: the numbers are measured, isolated per case, and reported as Markdown + JSON."""
+"""`lowlight bench` on tiny inputs: the numbers are measured, isolated per case, and reported as Markdown
+and JSON."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 
 import pytest
 
-from lowlight_cli.bench import Case, image_size, markdown, run_case
+from lowlight_cli.speed.cases import Case, image_size, run_case
+from lowlight_cli.speed.report import markdown
 
 
 def test_standard_sizes_and_others():
@@ -44,10 +46,11 @@ def test_bench_command_writes_markdown_and_json(tmp_path):
 
 @pytest.mark.slow
 def test_ratios_are_measured_in_one_run_against_the_authors_graph(tmp_path):
-    """fast/full, folder/model-only and ours/authors' graph (fp16/fp32 on CUDA only), each from a real timed run."""
+    """fast/full, folder/model-only and ours/authors' graph (fp16/fp32 on CUDA only), each from a real timed
+    run."""
     from conftest import OFFICIAL_ONNX
 
-    from lowlight_cli.bench import ratios, ratios_markdown
+    from lowlight_cli.speed.ratios import ratios, ratios_markdown
 
     result = ratios("official", "cpu", 0.1, 1, tmp_path, OFFICIAL_ONNX, folder_images=2, log=lambda _: None)
     names = [r["ratio"] for r in result["rows"]]
@@ -73,7 +76,7 @@ def test_video_fps_includes_decode_and_encode(tmp_path):
     import av
     import numpy as np
 
-    from lowlight_cli.bench import video_fps
+    from lowlight_cli.speed.cases import video_fps
 
     clip = tmp_path / "clip.mp4"
     with av.open(str(clip), "w") as container:
@@ -92,16 +95,43 @@ def test_the_authors_graph_runs_at_free_sizes():
     """Its fixed 256-grid Resize sizes are replaced by x2 scales, so it runs (and is timed) at other sizes."""
     from conftest import OFFICIAL_ONNX
 
-    from lowlight_cli.bench import authors_graph_case
+    from lowlight_cli.speed.ratios import authors_graph_case
 
     result = authors_graph_case(OFFICIAL_ONNX, 0.02, 1)
     assert result["size"] == "256x128" and result["seconds"] > 0  # 173x115 padded to multiples of 128
 
 
 def test_precisions_are_fp32_and_fp16():
-    from lowlight_cli.bench import PRECISIONS, parse_list
     from lowlight_cli.errors import LowlightError
+    from lowlight_cli.speed.cases import PRECISIONS
+    from lowlight_cli.speed.plan import parse_names
 
     assert PRECISIONS == ("fp32", "fp16")
-    with pytest.raises(LowlightError, match="int8 is not one of fp32, fp16"):
-        parse_list("--precisions", "fp32,int8", PRECISIONS)
+    with pytest.raises(LowlightError, match="int8 is not one of fp32, fp16") as caught:
+        parse_names("precisions", "fp32,int8", PRECISIONS)
+    assert caught.value.param == "precisions"
+
+
+def test_a_plan_checks_every_option_and_drops_fp16_on_a_cpu(tmp_path):
+    """The Python API makes the command's checks: lists as text or sequences, fp16 left out on a CPU (with a
+    note), the device type's default sizes, and a bad value is an error naming its parameter."""
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.speed.plan import plan
+
+    checked = plan(["onnx"], "fp32,fp16", [None, 512], device="cpu", out=tmp_path / "b")
+    assert (
+        checked.device_type == "cpu" and checked.precisions == ("fp32",) and checked.sizes == (0.5, 2.0, 8.0)
+    )
+    assert checked.notes and "fp16 skipped" in checked.notes[0]
+    assert [(c.tile, c.megapixels) for c in checked.cases][:2] == [(None, 0.5), (512, 0.5)]
+    assert len(checked.cases) == 6 and not (tmp_path / "b").exists()
+    for kwargs, param in [
+        (dict(sizes=[0]), "sizes"),
+        (dict(tiles="big"), "tiles"),
+        (dict(backends="tensorflow"), "backends"),
+        (dict(precisions="fp16"), "precisions"),
+        (dict(repeats=0), "repeats"),
+    ]:
+        with pytest.raises(LowlightError) as caught:
+            plan(**{"backends": "onnx", "device": "cpu", "out": tmp_path / "b", **kwargs})
+        assert caught.value.param == param and str(caught.value).startswith(param), str(caught.value)
