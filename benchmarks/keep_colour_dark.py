@@ -1,13 +1,13 @@
 """`--keep-colour` in the darkest parts of real dark and night photos.
 
-    python benchmarks/keep_colour_dark.py [--shared ../shared/data] [--weights agllnet-look-5] [--side 640]
+    python -m benchmarks keep_colour_dark [--shared ../shared/data] [--weights agllnet-look-5] [--side 640]
         [--out docs/results/keep-colour/dark-quartile.csv] [--sheet reports/keep-colour/sheet.png]
 
-Per photo of `real_dark/` and `night_scenes/` (scaled to `--side`), over the darkest quartile of its pixels (by the
-input's luma): the mean CIELAB a*, b* of the input brightened by one gamma to the result's mean luma (the colour
-reference of the look metrics), of the network's result and of the result with `--keep-colour`, and each one's
-colour shift against the reference. The contact sheet (input by that gamma | network | keep-colour) is not
-committed: the night photos' terms forbid redistribution.
+Per photo of `real_dark/` and `night_scenes/` (scaled to `--side`), over the darkest quartile of its pixels
+(by the input's luma): the mean CIELAB a*, b* of the input brightened by one gamma to the result's mean luma
+(the colour reference of the look metrics), of the network's result and of the result with `--keep-colour`,
+and each one's colour shift against the reference. The contact sheet (input by that gamma | network |
+keep-colour) is not committed: the night photos' terms forbid redistribution.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.paths import RESULTS, ROOT, SHARED, SHARED_HELP
+
 COLUMNS = (
     "image",
     "input_codes",
@@ -42,12 +43,10 @@ def main() -> None:
     from lowlight_cli.io.images import read_image
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--shared", type=Path, default=SHARED, help=SHARED_HELP)
     parser.add_argument("--weights", default="agllnet-look-5")
     parser.add_argument("--side", type=int, default=640)
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "docs" / "results" / "keep-colour" / "dark-quartile.csv"
-    )
+    parser.add_argument("--out", type=Path, default=RESULTS / "keep-colour" / "dark-quartile.csv")
     parser.add_argument("--sheet", type=Path, default=ROOT / "reports" / "keep-colour" / "sheet.png")
     args = parser.parse_args()
     files = sorted((args.shared / "real_dark").glob("*.png")) + sorted(

@@ -1,6 +1,6 @@
 """AgLLNet-Lite against AgLLNet on this machine: FLOPs per pixel, training speed, inference speed.
 
-    python benchmarks/lite_cost.py [--weights agllnet-lite] [--out docs/results/lite/cost.csv] [--check]
+    python -m benchmarks lite_cost [--weights agllnet-lite] [--out docs/results/lite/cost.csv] [--check]
 
 * FLOPs: torch.utils.flop_counter over one forward pass at 128x128 (both stages), per pixel.
 * Training: seconds per optimizer step (forward, every loss term of the recipe, backward, AdamW) for the same
@@ -9,7 +9,7 @@
   gate off, `official` and `--weights` alternating in one process, best of `--repeats`.
 
 Run it on an otherwise idle machine (pause a training run with kill -STOP, resume with kill -CONT). `--check`
-recomputes nothing and fails when the CSV is missing a row.
+recomputes nothing and fails when the CSV is missing a row (its table in docs/training.md is look_tables').
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.paths import RESULTS
+
 COLUMNS = ("quantity", "agllnet", "agllnet_lite", "ratio", "note")
 ROWS = ("flops_per_pixel", "train_kpx_per_s", "onnx_1080p_s")
+COST = RESULTS / "lite" / "cost.csv"
 
 
 def flops_per_pixel(model, side: int = 128) -> float:
@@ -124,21 +126,29 @@ def measure(weights: str, repeats: int, crop: int, batch: int) -> list[dict]:
     ]
 
 
+def check(path: Path = COST) -> list[str]:
+    """The committed CSV has every row."""
+    with open(path, newline="") as f:
+        found = {r["quantity"] for r in csv.DictReader(f)}
+    missing = set(ROWS) - found
+    return (
+        [f"{path}: missing rows {sorted(missing)}; rerun python -m benchmarks lite_cost"] if missing else []
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weights", default="agllnet-lite")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "lite" / "cost.csv")
+    parser.add_argument("--out", type=Path, default=COST)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--crop", type=int, default=128)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--check", action="store_true", help="fail when the committed CSV lacks a row")
     args = parser.parse_args()
     if args.check:
-        with open(args.out, newline="") as f:
-            found = {r["quantity"] for r in csv.DictReader(f)}
-        missing = set(ROWS) - found
-        if missing:
-            raise SystemExit(f"{args.out}: missing rows {sorted(missing)}; rerun benchmarks/lite_cost.py")
+        problems = check(args.out)
+        if problems:
+            raise SystemExit("\n".join(problems))
         return
     rows = measure(args.weights, args.repeats, args.crop, args.batch)
     args.out.parent.mkdir(parents=True, exist_ok=True)

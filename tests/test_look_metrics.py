@@ -45,8 +45,9 @@ def test_gt_mean_equals_the_target_grey_and_clips():
 
 
 def test_eval_report_has_the_new_columns_and_says_which_metrics_it_could_not_measure(tmp_path):
-    """lol_folder's images are 100x72, under one NIQE block: the table's NIQE is empty and a line under the table (and
-    in summary.md) says why; GT-mean PSNR/SSIM and the black level's change are in the table and the CSVs."""
+    """lol_folder's images are 100x72, under one NIQE block: the table's NIQE is empty and a line under the
+    table (and in summary.md) says why; GT-mean PSNR/SSIM and the black level's change are in the table and
+    the CSVs."""
     import csv
 
     from _synthdata import make_lol_dir
@@ -100,14 +101,7 @@ def test_eval_scores_niqe_without_a_note_on_photos_large_enough(tmp_path):
 
 
 def test_the_rule_asks_niqe_below_official_and_gamma_and_black_within_one_of_official():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "look_tables", Path(__file__).resolve().parents[1] / "scripts" / "look_tables.py"
-    )
-    look_tables = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(look_tables)
+    from benchmarks import look_tables
 
     def dark(black, niqe):
         return {"delta_ab": 1.0, "chroma_ratio": 1.0, "clipped_new": 0.0, "black": black, "niqe": niqe}

@@ -6,24 +6,24 @@ preset. The frames of each case are compared with those of the same side at keyf
 the decoded outputs, so the encoder's own loss is in both); the source's frame-to-frame PSNR is given to
 show how much the clip moves. Run on an otherwise idle machine:
 
-    python scripts/fast_video.py ../shared/data/video/sample_no.mp4 --out docs/results/speed/fast-video.json
+    python -m benchmarks fast_video [VIDEO] --out docs/results/speed/fast-video.json
+
+VIDEO defaults to video/sample_no.mp4 of the shared data ($LOWLIGHT_SHARED_DATA, else ../shared/data).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lowlight_cli.evaluation.metrics import psnr_images  # noqa: E402
-from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
-from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan  # noqa: E402
+from benchmarks.paths import SHARED
+from lowlight_cli.evaluation.metrics import psnr_images
+from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
 
 def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
@@ -40,7 +40,13 @@ def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("video", type=Path)
+    ap.add_argument(
+        "video",
+        type=Path,
+        nargs="?",
+        default=SHARED / "video" / "sample_no.mp4",
+        help="default: video/sample_no.mp4 of the shared data (benchmarks/paths.py)",
+    )
     ap.add_argument("-w", "--weights", default="official")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--sides", default="384,256")
@@ -72,7 +78,7 @@ def main() -> None:
                     "flicker_out": report.flicker_out,
                     "encoder": job.settings.speed_label,
                     "psnr_vs_every_frame": (
-                        float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference)]))
+                        float(np.mean([psnr_images(a, b) for a, b in zip(decoded, reference, strict=False)]))
                         if reference is not None and interval != 1
                         else None
                     ),
@@ -80,7 +86,7 @@ def main() -> None:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         source = frames(args.video, rows[0]["frames"])
-    motion = float(np.mean([psnr_images(a, b) for a, b in zip(source[1:], source[:-1])]))
+    motion = float(np.mean([psnr_images(a, b) for a, b in zip(source[1:], source[:-1], strict=True)]))
     result = {
         "video": args.video.name,
         "size": f"{source[0].shape[1]}x{source[0].shape[0]}",

@@ -1,21 +1,24 @@
 """The look benchmark: every method on every photo set, with `lowlight eval`'s look report.
 
-    python scripts/make_look_sets.py --out data/look          # once: photo sets and synthetic test sets
-    python scripts/look_benchmark.py -m official=official -m agllnet-noise=agllnet-noise -m gamma=baseline:gamma \
-        -m agllnet-look=agllnet-look
-    python scripts/look_tables.py                             # tables of docs/benchmarks.md from the CSVs
+    python -m benchmarks make_look_sets --out data/look       # once: photo sets and synthetic test sets
+    python -m benchmarks look_benchmark -m official=official -m agllnet-noise=agllnet-noise \
+        -m gamma=baseline:gamma -m agllnet-look=agllnet-look
+    python -m benchmarks look_tables                          # tables of docs/benchmarks.md from the CSVs
 
 Per set, it writes docs/results/look/SET/{per_image,summary}.csv and summary.md (committed) and
 reports/look/SET/sheet.png (the contact sheet; not committed: some sets' terms forbid redistribution).
 Each (set, method) is cached in reports/look/SET/cache/, so adding a method runs only that method;
---force recomputes. Without --merge a set's CSVs hold only the methods given; with it the committed rows of the
-other methods stay (the summaries are recomputed from the per-image rows either way).
+--force recomputes. Without --merge a set's CSVs hold only the methods given; with it the committed rows of
+the other methods stay (the summaries are recomputed from the per-image rows either way). --check recomputes
+only the summaries, from the committed per-image rows, and fails naming each set whose summary.csv or
+summary.md differs.
 
-Where the data is: the shared sets (normal/, night_scenes/, real_dark/, lol_train/) under --shared, default the
-LOWLIGHT_SHARED_DATA environment variable, else ../shared/data beside the repository; --data SET=FOLDER puts one set
-elsewhere. A trial on a few images, written away from the committed results:
+Where the data is: the shared sets (normal/, night_scenes/, real_dark/, lol_train/) under --shared, default
+the LOWLIGHT_SHARED_DATA environment variable, else ../shared/data beside the repository
+(benchmarks/paths.py); --data SET=FOLDER puts one set elsewhere. A trial on a few images, written away from
+the committed results:
 
-    python scripts/look_benchmark.py --sets real-dark,night --limit 2 --out /tmp/look-trial \
+    python -m benchmarks look_benchmark --sets real-dark,night --limit 2 --out /tmp/look-trial \
         -m official=official -m gamma=baseline:gamma
 """
 
@@ -23,18 +26,19 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
+import filecmp
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_ENV = "LOWLIGHT_SHARED_DATA"
-SHARED = Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared" / "data")
-"""Where the shared data sets lie (--shared, default $LOWLIGHT_SHARED_DATA, else ../shared/data beside the repository);
-the synthetic sets and held-out photos are under ROOT/data/look."""
-RESULTS = ROOT / "docs" / "results" / "look"
-"""SET/{per_image,summary}.csv and summary.md per set (committed); --out puts them, caches and sheets elsewhere."""
+from benchmarks.doc_blocks import stale
+from benchmarks.paths import RESULTS as ALL_RESULTS
+from benchmarks.paths import ROOT, SHARED, SHARED_ENV, SHARED_HELP
+
+RESULTS = ALL_RESULTS / "look"
+"""SET/{per_image,summary}.csv and summary.md per set (committed); --out puts them, caches and sheets
+elsewhere."""
 REPORTS = ROOT / "reports" / "look"
 """SET/cache/ and SET/sheet.png per set (not committed)."""
 
@@ -55,8 +59,8 @@ def make_sets(shared: Path) -> dict:
 SETS = make_sets(SHARED)
 SHEET_HEIGHT = 200
 NIGHT_SIDE = 800
-"""Longer side the night (1600 px) and real dark (1080p-4K) photos are evaluated at: a fraction of the work; their
-look, black level and noise are the same at that scale."""
+"""Longer side the night (1600 px) and real dark (1080p-4K) photos are evaluated at: a fraction of the work;
+their look, black level and noise are the same at that scale."""
 SCALED = ("night", "real-dark")
 
 
@@ -84,10 +88,9 @@ def method(spec: str, threads: int):
 
 
 def check_synthetic(set_name: str) -> None:
-    """Exit with one line when a synthetic set on disk was made with other settings than make_look_sets.py uses
-    now: its pairs, and any result measured on them, would not be what the committed scripts give."""
-    from make_look_sets import synth_sets
-
+    """Exit with one line when a synthetic set on disk was made with other settings than make_look_sets.py
+    uses now: its pairs, and any result measured on them, would not be what the committed scripts give."""
+    from benchmarks.make_look_sets import synth_sets
     from lowlight_cli.synth.pipeline import settings_differ
 
     data, synthetic = SETS[set_name][0], synth_sets()
@@ -96,8 +99,9 @@ def check_synthetic(set_name: str) -> None:
     differ = settings_differ(data, synthetic[data.name][1])
     if differ:
         raise SystemExit(
-            f"{data}: made with other settings than scripts/make_look_sets.py uses now ({', '.join(differ)}): "
-            f"delete it, rebuild it (python scripts/make_look_sets.py) and rerun every method on {set_name} with --force"
+            f"{data}: made with other settings than benchmarks/make_look_sets.py uses now "
+            f"({', '.join(differ)}): delete it, rebuild it (python -m benchmarks make_look_sets) and rerun "
+            f"every method on {set_name} with --force"
         )
 
 
@@ -119,8 +123,8 @@ def run_one(
     reports: Path = REPORTS,
     limit: int | None = None,
 ) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
-    """Rows, output thumbnails and input thumbnails of one method on one set (cached in `reports`/SET/cache; with
-    `limit`, its first images only)."""
+    """Rows, output thumbnails and input thumbnails of one method on one set (cached in `reports`/SET/cache;
+    with `limit`, its first images only)."""
     from lowlight_cli.evaluation.evaluate import COLUMNS, evaluate, find_samples
 
     data, split, self_target, _ = SETS[set_name]
@@ -156,14 +160,29 @@ def run_one(
     return rows, out, inp
 
 
+def check() -> list[str]:
+    """The sets whose committed summary.csv or summary.md is not what their committed per-image rows give."""
+    from lowlight_cli.evaluation.evaluate import summarize, write_reports
+
+    problems = []
+    for results in sorted(p.parent for p in RESULTS.glob("*/per_image.csv")):
+        rows = read_rows(results / "per_image.csv")
+        with tempfile.TemporaryDirectory() as tmp:
+            write_reports(rows, summarize(rows), Path(tmp))
+            problems += [
+                stale(results / name, "look_benchmark")
+                for name in ("summary.csv", "summary.md")
+                if not filecmp.cmp(Path(tmp) / name, results / name, shallow=False)
+            ]
+    return problems
+
+
 def main() -> None:
     from lowlight_cli.evaluation.evaluate import summarize, write_reports
     from lowlight_cli.evaluation.sheet import contact_sheet
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "-m", "--method", action="append", required=True, help="LABEL=WEIGHTS or LABEL=baseline:NAME"
-    )
+    parser.add_argument("-m", "--method", action="append", help="LABEL=WEIGHTS or LABEL=baseline:NAME")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--force", action="store_true")
     parser.add_argument(
@@ -176,8 +195,7 @@ def main() -> None:
         "--shared",
         type=Path,
         default=SHARED,
-        help=f"the shared data folder (normal/, night_scenes/, real_dark/, lol_train/); default ${SHARED_ENV}, "
-        "else ../shared/data beside the repository",
+        help=SHARED_HELP,
     )
     parser.add_argument(
         "--data",
@@ -195,7 +213,19 @@ def main() -> None:
         help="write results, caches and sheets under OUT/SET instead of "
         "docs/results/look/SET and reports/look/SET",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that each set's committed summaries are what its committed per-image rows give",
+    )
     args = parser.parse_args()
+    if args.check:
+        problems = check()
+        if problems:
+            raise SystemExit("\n".join(problems))
+        return
+    if not args.method:
+        parser.error("the following arguments are required: -m/--method")
     SETS.update(make_sets(args.shared))
     for spec in args.data:
         name, _, folder = spec.partition("=")

@@ -1,29 +1,26 @@
-"""Fast mode (`--quality fast`) against the full model: PSNR to the ground truth on a noisy synthetic test set.
+"""Fast mode (`--quality fast`) against the full model: PSNR to the ground truth on a noisy synthetic set.
 
-For each pair the full model and fast mode enhance the low image; PSNR is taken against the normal-light image.
-Fast mode runs at `--fast-side` and, to stand for 1080p footage (1920 px wide, network at 384 px: a factor
-of 5), also at the same *factor* on these smaller images (`side = longer side / 5`).
+For each pair the full model and fast mode enhance the low image; PSNR is taken against the normal-light
+image. Fast mode runs at `--fast-side` and, to stand for 1080p footage (1920 px wide, network at 384 px: a
+factor of 5), also at the same *factor* on these smaller images (`side = longer side / 5`).
 
-    python scripts/fast_mode_quality.py /work/main/data/look/synth-noisy-test -w official \
-        --out docs/results/fast-mode.json --pair docs/images/fast-vs-full.jpg
+    python -m benchmarks fast_mode_quality data/look/synth-noisy-test -w official \
+        --out docs/results/speed/fast-mode.json --pair docs/images/fast-vs-full.jpg
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lowlight_cli.evaluation.metrics import psnr_images  # noqa: E402
-from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
-from lowlight_cli.inference.guided_upsampling import FAST_SIDE  # noqa: E402
-from lowlight_cli.io.images import read_image, write_image  # noqa: E402
+from lowlight_cli.evaluation.metrics import psnr_images
+from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.inference.guided_upsampling import FAST_SIDE
+from lowlight_cli.io.images import read_image, write_image
 
 FACTOR_1080P = 1920 / FAST_SIDE
 

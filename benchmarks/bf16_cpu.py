@@ -3,7 +3,7 @@
 Two ways: the model cast to bfloat16, and fp32 weights under torch.autocast("cpu", bfloat16). Without
 AVX-512 BF16 / AMX the CPU has no bf16 arithmetic and oneDNN emulates it, so the CPU flags are recorded too.
 
-    python scripts/bf16_cpu.py --size 768x512 --out docs/results/bf16-cpu.json
+    python -m benchmarks bf16_cpu --size 768x512 --out docs/results/speed/bf16-cpu.json
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lowlight_cli.bench import hardware, test_image  # noqa: E402
-from lowlight_cli.inference.precision import cpu_flags  # noqa: E402
-from lowlight_cli.weights.store import load_model  # noqa: E402
+from lowlight_cli.inference.precision import cpu_flags
+from lowlight_cli.speed.cases import test_image
+from lowlight_cli.speed.report import hardware
+from lowlight_cli.weights.store import load_model
 
 
 def main() -> None:

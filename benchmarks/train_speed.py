@@ -1,6 +1,6 @@
 """Training-step speed of the Noise-Net model on this machine, per recipe option (CPU or GPU).
 
-    python scripts/train_speed.py [--steps 3] [--timeout 150] [--out docs/results/train_speed.csv]
+    python -m benchmarks train_speed [--steps 3] [--timeout 150] [--out docs/results/train_speed.csv]
 
 Each row times `--steps` optimizer steps (forward, all four loss terms, backward, AdamW) after one warm-up
 step, in a fresh process (a recipe that crashes or exceeds --timeout is recorded as such), and the on-the-fly
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from benchmarks.paths import ROOT
 
 RECIPES = [
     # crop, batch, channels_last, bf16
@@ -86,19 +88,21 @@ def main() -> None:
         crop, batch, cl, bf16 = (int(v) for v in args.one.split(","))
         print(step_time(crop, batch, bool(cl), bool(bf16), args.steps))
         return
-    photo = Path(__file__).resolve().parents[1] / "tests" / "data" / "synth" / "000000000785.jpg"
+    photo = ROOT / "tests" / "data" / "synth" / "000000000785.jpg"
     rows = []
     for crop, batch, cl, bf16 in RECIPES:
         cmd = [
             sys.executable,
-            __file__,
+            "-m",
+            "benchmarks",
+            "train_speed",
             "--steps",
             str(args.steps),
             "--one",
             f"{crop},{batch},{int(cl)},{int(bf16)}",
         ]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
             seconds = float(done.stdout.split()[-1]) if done.returncode == 0 else float("nan")
             note = "" if done.returncode == 0 else f"crashed (exit {done.returncode})"
         except subprocess.TimeoutExpired:

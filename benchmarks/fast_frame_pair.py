@@ -1,21 +1,22 @@
 """One video frame enhanced by the full model and by fast mode, side by side (full left, fast right), with
 a 1:1 crop of each below (bottom left), for looking at detail and noise.
 
-    python scripts/fast_frame_pair.py ../shared/data/video/sample_no.mp4 --frame 30 --out docs/images/fast-vs-full-video.jpg
+    python -m benchmarks fast_frame_pair [VIDEO] --frame 30 \
+        --out docs/images/fast-vs-full-video.jpg
+
+VIDEO defaults to video/sample_no.mp4 of the shared data ($LOWLIGHT_SHARED_DATA, else ../shared/data).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
-from lowlight_cli.io.images import ImageMeta, write_image  # noqa: E402
+from benchmarks.paths import SHARED
+from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.io.images import ImageMeta, write_image
 
 
 def main() -> None:
@@ -23,7 +24,13 @@ def main() -> None:
     import cv2
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("video", type=Path)
+    ap.add_argument(
+        "video",
+        type=Path,
+        nargs="?",
+        default=SHARED / "video" / "sample_no.mp4",
+        help="default: video/sample_no.mp4 of the shared data (benchmarks/paths.py)",
+    )
     ap.add_argument("--frame", type=int, default=30)
     ap.add_argument("-w", "--weights", default="official")
     ap.add_argument("--out", type=Path, required=True)

@@ -1,11 +1,11 @@
 """The screenshot of the `lowlight serve` page in the README (docs/images/serve.png).
 
-    python scripts/serve_screenshot.py [--out docs/images/serve.png]
+    python -m benchmarks serve_screenshot [--out docs/images/serve.png]
 
 Starts `python -m lowlight_cli serve` (official weights, onnx backend), opens the page in headless Chromium
 (Debian's chromium + chromium-driver, paths given: nothing is downloaded), drops the sample photo and a
-broken file, sets strength 0.85, exposure auto and keep-colour, shows the `lowlight enhance` command, and saves the
-window as a 256-colour PNG.
+broken file, sets strength 0.85, exposure auto and keep-colour, shows the `lowlight enhance` command, and
+saves the window as a 256-colour PNG.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.paths import ROOT
+
 SAMPLE = ROOT / "tests/data/official/sample_5047.jpg"
 
 

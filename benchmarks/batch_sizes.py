@@ -1,23 +1,20 @@
 """Does batching same-size images pay on this machine? Seconds per image of the network alone (onnxruntime,
 CPU) for batches of 1, 2 and 4 identical-size images, at a few sizes; best of `--repeats`.
 
-    python scripts/batch_sizes.py --out docs/results/speed/batch-sizes.json
+    python -m benchmarks batch_sizes --out docs/results/speed/batch-sizes.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lowlight_cli.bench import test_image  # noqa: E402
-from lowlight_cli.inference.enhancer import Enhancer  # noqa: E402
+from lowlight_cli.inference.enhancer import Enhancer
+from lowlight_cli.speed.cases import test_image
 
 
 def main() -> None:

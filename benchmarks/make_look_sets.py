@@ -1,6 +1,8 @@
-"""Build the training photos and the evaluation sets of the look benchmark from ../shared/data.
+"""Build the training photos and the evaluation sets of the look benchmark from the shared data.
 
-    python scripts/make_look_sets.py [--shared ../shared/data] [--out data/look]
+    python -m benchmarks make_look_sets [--shared ../shared/data] [--out data/look]
+
+--shared defaults to $LOWLIGHT_SHARED_DATA, else ../shared/data beside the checkout (benchmarks/paths.py).
 
 Writes (symlinks to the shared photos, and two `lowlight synth` folders):
     photos/train/     photos the bundled default trains on: COCO-CC photos not held out, and BSDS500,
@@ -10,7 +12,7 @@ Writes (symlinks to the shared photos, and two `lowlight synth` folders):
     synth-val/        `lowlight synth` of photos/val with the default settings (all pair kinds)
     synth-noisy-test/ `lowlight synth` of photos/test, every pair dark (the paper's darkening) with camera
                       noise and no cast: the noisy synthetic test set
-Kodak24, McMaster, the night scenes and the LOL pairs are read in place by scripts/look_benchmark.sh.
+Kodak24, McMaster, the night scenes and the LOL pairs are read in place by benchmarks/look_benchmark.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+
+from benchmarks.paths import SHARED, SHARED_HELP
 
 HELD_OUT_EVERY = 7
 """COCO-CC photo k (in sorted order) is test when k % 7 == 0 and validation when k % 7 == 1."""
@@ -30,7 +34,8 @@ def link(src: Path, dst: Path) -> None:
 
 
 def synth_sets() -> dict:
-    """name -> (photo split, SynthSettings) of the synthetic sets, which scripts/look_benchmark.py checks too."""
+    """name -> (photo split, SynthSettings) of the synthetic sets, which benchmarks/look_benchmark.py checks
+    too."""
     from lowlight_cli.synth.settings import DEFAULTS
 
     no_filters = dict(darkness_filter=False, blur_filter=False, colour_filter=False, test_fraction=1.0)
@@ -52,9 +57,7 @@ def main() -> None:
     from lowlight_cli.synth.sources import folder_or_glob
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
-    )
+    parser.add_argument("--shared", type=Path, default=SHARED, help=SHARED_HELP)
     parser.add_argument("--out", type=Path, default=Path("data/look"))
     args = parser.parse_args()
     normal, out = args.shared / "normal", args.out

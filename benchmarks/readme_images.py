@@ -1,26 +1,29 @@
 """The README and benchmark pictures, made with the bundled weights and one run folder.
 
-    python scripts/readme_images.py
+    python -m benchmarks readme_images [--shared ../shared/data]
 
 docs/images/before_after.jpg     the authors' sample: input | attention map | default weights
-docs/images/look-comparison.png  input | gamma | official | agllnet-look-3 | agllnet-look-5 on the authors' sample,
+docs/images/look-comparison.png  input | gamma | official | agllnet-look-3 | agllnet-look-5 on the authors'
+sample,
                                  two well-exposed held-out COCO-CC photos and two of them darkened with noise
                                  (synth-noisy); the photos' Flickr licences are printed for the caption.
-                                 `agllnet-look-3` is not bundled: its run folder, trained, gated and exported as
-                                 docs/benchmarks.md#reproduce says (LOOK3 below).
+                                 `agllnet-look-3` is not bundled: its run folder, trained, gated and exported
+                                 as docs/benchmarks.md#reproduce says (LOOK3 below). The licences are read
+                                 from the shared data ($LOWLIGHT_SHARED_DATA, else ../shared/data).
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.paths import ROOT, SHARED, SHARED_HELP
+
 SAMPLE = ROOT / "tests" / "data" / "official" / "sample_5047.jpg"
 LOOK = ROOT / "data" / "look"
-COCO_MANIFEST = ROOT.parent / "shared" / "data" / "normal" / "coco_val2017_cc" / "manifest.csv"
 WELL_EXPOSED = ("000000022705.jpg", "000000067534.jpg")
 """Held-out COCO-CC test photos shown as they are (do-no-harm) ..."""
 DARK = ("000000000785", "000000040036")
@@ -37,8 +40,11 @@ HEIGHT = 220
 
 
 def main() -> None:
-    from look_benchmark import method  # the benchmark's own builder: same method, same result
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=SHARED, help=SHARED_HELP)
+    args = parser.parse_args()
 
+    from benchmarks.look_benchmark import method  # the benchmark's own builder: same method, same result
     from lowlight_cli.evaluation.sheet import contact_sheet, thumbnail
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.io.heatmap import heatmap
@@ -66,7 +72,7 @@ def main() -> None:
     ]
     contact_sheet(rows, ("input", *methods), ROOT / "docs" / "images" / "look-comparison.png")
 
-    with open(COCO_MANIFEST, newline="") as f:
+    with open(args.shared / "normal" / "coco_val2017_cc" / "manifest.csv", newline="") as f:
         licences = {r["file"]: r for r in csv.DictReader(f)}
     for name in (*WELL_EXPOSED, *(f"{s}.jpg" for s in DARK)):
         r = licences[name]

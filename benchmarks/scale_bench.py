@@ -1,6 +1,6 @@
 """Ray runs against local runs on this machine: throughput, Ray's overhead per image, identity of the outputs.
 
-    python scripts/scale_bench.py [--images 12] [--out docs/results/scale]
+    python -m benchmarks scale_bench [--images 12] [--out docs/results/scale] [--check]
 
 Sources: the three real photos of tests/data/synth, copied `--images / 3` times under other names (each
 name seeds its own pair). Synth runs with the candidate filters off (every source becomes a pair). Timed,
@@ -15,7 +15,8 @@ start, model load per actor, scheduling); `per image` = the marginal cost of one
 the same on the local run: (Ray(N) - Ray(1) - (local(N) - local(1))) / (N - 1), with one actor.
 Identity: the Ray outputs are compared with the one-process run (synth: every file byte for byte;
 enhance: decoded pixels). Writes OUT.csv (one row per run), OUT.json (overheads, identity, machine) and
-the table between the `scale:start`/`scale:end` markers of docs/scale.md. Run on an idle machine.
+the table between the `scale:start`/`scale:end` markers of docs/scale.md. Run on an idle machine. --check
+measures nothing: it fails when that table is not what the committed docs/results/scale.{csv,json} give.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.doc_blocks import replace, stale
+from benchmarks.paths import RESULTS, ROOT
+from lowlight_cli.synth.settings import DEFAULTS
 
-from lowlight_cli.synth.settings import DEFAULTS  # noqa: E402
-
+DOC = ROOT / "docs" / "scale.md"
+START, END = "<!-- scale:start (benchmarks/scale_bench.py writes this) -->", "<!-- scale:end -->"
 COCO_TRAIN = 118_287
 SETTINGS = dataclasses.replace(DEFAULTS, darkness_filter=False, blur_filter=False, colour_filter=False)
 
@@ -63,8 +65,16 @@ def timed(fn) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=12)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "scale")
+    parser.add_argument("--out", type=Path, default=RESULTS / "scale")
+    parser.add_argument(
+        "--check", action="store_true", help="only check docs/scale.md's table against the committed results"
+    )
     args = parser.parse_args()
+    if args.check:
+        problems = check()
+        if problems:
+            sys.exit("\n".join(problems))
+        return
 
     import ray
 
@@ -125,7 +135,11 @@ def main() -> None:
             "ray",
             actors,
             n,
-            timed(lambda: synth_ray(folder_or_glob(src), out(f"s-ray-{actors}"), SETTINGS, resources=res)),
+            timed(
+                lambda actors=actors, res=res: synth_ray(
+                    folder_or_glob(src), out(f"s-ray-{actors}"), SETTINGS, resources=res
+                )
+            ),
         )
     record(
         "synth",
@@ -167,7 +181,11 @@ def main() -> None:
             "ray",
             actors,
             n,
-            timed(lambda: list(enhance_ray(items, out(f"e-ray-{actors}"), "", settings, resources=res))),
+            timed(
+                lambda actors=actors, res=res: list(
+                    enhance_ray(items, out(f"e-ray-{actors}"), "", settings, resources=res)
+                )
+            ),
         )
     record(
         "enhance",
@@ -197,7 +215,7 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     args.out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
-    write_table(rows, summary)
+    replace(DOC, START, END, table(rows, summary), check=False)
     print(json.dumps(summary, indent=2))
 
 
@@ -247,26 +265,44 @@ def summarize(
     return summary
 
 
-def write_table(rows: list[dict], summary: dict) -> None:
-    """The measured table of docs/scale.md, between its markers."""
+def check() -> list[str]:
+    """docs/scale.md's table against the one the committed docs/results/scale.{csv,json} give."""
+    with open(RESULTS / "scale.csv", newline="") as f:
+        rows = [
+            {
+                **r,
+                **{k: int(r[k]) for k in ("workers", "images")},
+                **{k: float(r[k]) for k in ("seconds", "images_per_s")},
+            }
+            for r in csv.DictReader(f)
+        ]
+    summary = json.loads((RESULTS / "scale.json").read_text())
+    return [] if replace(DOC, START, END, table(rows, summary), check=True) else [stale(DOC, "scale_bench")]
+
+
+def table(rows: list[dict], summary: dict) -> str:
+    """The measured table of docs/scale.md, markers included."""
     lines = [
         "| job | run | workers | images | seconds | images/s |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {r['job']} | {r['mode']} | {r['workers']} | {r['images']} | {r['seconds']:.1f} | {r['images_per_s']:.2f} |"
+        f"| {r['job']} | {r['mode']} | {r['workers']} | {r['images']} | {r['seconds']:.1f} "
+        f"| {r['images_per_s']:.2f} |"
         for r in rows
     ]
     lines += [
         "",
         f"Ray start-up (`ray.init(num_cpus=2)`): {summary['ray_init_s']:.1f} s, once per cluster.",
         "",
-        "| job | local s/image | Ray fixed cost per run (s) | Ray overhead per image (s) | 2 actors vs local | 2 actors vs 1 |",
+        "| job | local s/image | Ray fixed cost per run (s) | Ray overhead per image (s) | 2 actors vs local "
+        "| 2 actors vs 1 |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for job, o in summary["overhead"].items():
         lines.append(
-            f"| {job} | {o['local_s_per_image']:.2f} | {o['ray_fixed_s']:.1f} | {o['ray_overhead_s_per_image']:.3f} | "
+            f"| {job} | {o['local_s_per_image']:.2f} | {o['ray_fixed_s']:.1f} "
+            f"| {o['ray_overhead_s_per_image']:.3f} | "
             f"{o['speedup_2_actors_vs_local']:.2f}x | {o['speedup_2_actors_vs_1_actor']:.2f}x |"
         )
     lines += [
@@ -293,11 +329,7 @@ def write_table(rows: list[dict], summary: dict) -> None:
         f"Identity with the one-process run: {', '.join(f'{k}: {v}' for k, v in same.items())} "
         f"({summary['synth_files_compared']} synth files compared byte for byte; enhance: decoded pixels).",
     ]
-    doc = ROOT / "docs" / "scale.md"
-    text = doc.read_text()
-    start, end = "<!-- scale:start (scripts/scale_bench.py writes this) -->", "<!-- scale:end -->"
-    head, rest = text.split(start)
-    doc.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1])
+    return START + "\n" + "\n".join(lines) + "\n" + END
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """`lowlight serve` on this machine: time to the first result after start-up, and peak memory under N
 concurrent requests (the server's RSS, sampled every 10 ms).
 
-    python scripts/serve_bench.py [--concurrency 1 2 8] [--photo tests/data/official/sample_5047.jpg]
+    python -m benchmarks serve_bench [--concurrency 1 2 8] [--photo tests/data/official/sample_5047.jpg]
+    [--check]
 
 Starts `python -m lowlight_cli serve` (official weights, onnx backend, CPU, default 2 workers) in a fresh
 process, waits for /healthz, sends the photo once (time to first result), then N copies at once for each
 N and records the server's peak RSS. Writes docs/results/serve_bench.json and the table in docs/serve.md
-between its `serve-bench` markers. Run it on an otherwise idle machine.
+between its `serve-bench` markers. Run it on an otherwise idle machine. --check measures nothing: it fails
+when that table is not what the committed docs/results/serve_bench.json gives.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import socket
 import subprocess
 import sys
@@ -24,10 +25,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-import psutil
+from benchmarks.doc_blocks import replace, stale
+from benchmarks.paths import RESULTS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "serve.md"
+START, END = "<!-- serve-bench:start -->", "<!-- serve-bench:end -->"
 
 
 def free_port() -> int:
@@ -40,6 +42,8 @@ class PeakRSS:
     """Samples a process's RSS in a thread; `reset()` starts a new peak."""
 
     def __init__(self, pid: int) -> None:
+        import psutil
+
         self.proc = psutil.Process(pid)
         self.peak = 0
         self._stop = threading.Event()
@@ -47,6 +51,8 @@ class PeakRSS:
         self._thread.start()
 
     def _run(self) -> None:
+        import psutil
+
         while not self._stop.is_set():
             try:
                 self.peak = max(self.peak, self.proc.memory_info().rss)
@@ -67,9 +73,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 8])
     parser.add_argument("--photo", type=Path, default=ROOT / "tests/data/official/sample_5047.jpg")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs/results/serve_bench.json")
-    parser.add_argument("--doc", type=Path, default=ROOT / "docs/serve.md")
+    parser.add_argument("--out", type=Path, default=RESULTS / "serve_bench.json")
+    parser.add_argument("--doc", type=Path, default=DOC)
+    parser.add_argument(
+        "--check", action="store_true", help="only check the doc's table against the committed results"
+    )
     args = parser.parse_args()
+    if args.check:
+        problems = check(args.doc, args.out)
+        if problems:
+            sys.exit("\n".join(problems))
+        return
+    import httpx
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -155,18 +170,28 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    update_doc(args.doc, result)
+    replace(args.doc, START, END, block(result), check=False)
 
 
-def update_doc(doc: Path, r: dict) -> None:
+def check(doc: Path = DOC, results: Path = RESULTS / "serve_bench.json") -> list[str]:
+    """The doc's table against the one the committed results give."""
+    fresh = replace(doc, START, END, block(json.loads(results.read_text())), check=True)
+    return [] if fresh else [stale(doc, "serve_bench")]
+
+
+def block(r: dict) -> str:
+    """The measured table of docs/serve.md, markers included."""
     lines = [
-        f"Measured {r['date']} on {r['machine']} with `{r['command']}` ({r['backend']}, {r['workers']} workers), "
+        f"Measured {r['date']} on {r['machine']} with `{r['command']}` ({r['backend']}, "
+        f"{r['workers']} workers), "
         f"photo {r['photo']}:",
         "",
-        f"- ready (/healthz 200) {r['ready_s']} s after the process started; first result {r['first_result_s']} s "
+        f"- ready (/healthz 200) {r['ready_s']} s after the process started; "
+        f"first result {r['first_result_s']} s "
         f"after it started (one request: {r['single_request_s']} s);",
         f"- server RSS while idle and ready: {r['idle_rss_mb']} MB;",
-        f"- machine load (1-min average) before and after: {r['load_average_1min'][0]}, {r['load_average_1min'][1]}.",
+        "- machine load (1-min average) before and after: "
+        f"{r['load_average_1min'][0]}, {r['load_average_1min'][1]}.",
         "",
         "| requests at once | peak RSS (MB) | wall time (s) | slowest answer (s) |",
         "| ---: | ---: | ---: | ---: |",
@@ -175,11 +200,7 @@ def update_doc(doc: Path, r: dict) -> None:
             for row in r["concurrency"]
         ),
     ]
-    text = doc.read_text()
-    block = "<!-- serve-bench:start -->\n\n" + "\n".join(lines) + "\n\n<!-- serve-bench:end -->"
-    doc.write_text(
-        re.sub(r"<!-- serve-bench:start -->.*?<!-- serve-bench:end -->", lambda _: block, text, flags=re.S)
-    )
+    return START + "\n\n" + "\n".join(lines) + "\n\n" + END
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
 """Tables of the docs from committed CSVs, and the default-weights rule.
 
-    python scripts/look_tables.py [--candidate agllnet-look ...] [--check]
+    python -m benchmarks look_tables [--candidate agllnet-look ...] [--check]
 
-Reads docs/results/look/SET/summary.csv (written by scripts/look_benchmark.py) and rewrites the part of
+Reads docs/results/look/SET/summary.csv (written by benchmarks/look_benchmark.py) and rewrites the part of
 docs/benchmarks.md between the `<!-- look-tables -->` markers; reads docs/results/train_speed.csv (written
-by scripts/train_speed.py) and rewrites the part of docs/training.md between the `<!-- train-speed -->`
-markers. With --check it only says whether the files are up to date (exit 1 if not).
+by benchmarks/train_speed.py) and rewrites the part of docs/training.md between the `<!-- train-speed -->`
+markers; the same for the AgLLNet-Lite cost (docs/results/lite/cost.csv, benchmarks/lite_cost.py), the lite
+run's and the model cards' validation curves (their committed logs). With --check it only says which files are
+out of date (exit 1 if any).
 
 The rule (also in docs/benchmarks.md): a candidate may be the default only if on every set it is no worse
-than `official` on each of that set's criteria (within NO_WORSE), meets that set's BELOW requirements (NIQE below
-`gamma`'s on the dark sets), and is strictly better on most criteria.
+than `official` on each of that set's criteria (within NO_WORSE), meets that set's BELOW requirements (NIQE
+below `gamma`'s on the dark sets), and is strictly better on most criteria.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import csv
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from lowlight_cli.weights.registry import DEFAULT_WEIGHTS  # noqa: E402  (the incumbent a candidate must also beat)
+from benchmarks.doc_blocks import replace, stale
+from benchmarks.paths import ROOT
+from lowlight_cli.weights.registry import DEFAULT_WEIGHTS  # the incumbent a candidate must also beat
 
 RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -45,13 +47,14 @@ CANDIDATES = [
     "agllnet-look-5-keep-colour",
     "agllnet-lite",
 ]
-"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round 5's network
-with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate (`agllnet-look-5`, bundled), and
-round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the merge of `agllnet-look-5`'s Attention-Net with
-`agllnet-noise`'s local stages (`merge-look5-noise`, scripts/merge_weights.py) with rounds 7 and 8 trained from it (run
-folders; docs/training.md#configs), and rounds 9-11 from `agllnet-look-5` with other darkenings (run folders), and
-`agllnet-look-5` with the gate the tuning rule picks on the rebuilt validation sets (`agllnet-look-5-retuned`), round 12
-(a run folder), and `agllnet-look-5` with `--keep-colour` (scripts/look_benchmark.py's `:keep-colour`)."""
+"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round
+5's network with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate
+(`agllnet-look-5`, bundled), and round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the
+merge of `agllnet-look-5`'s Attention-Net with `agllnet-noise`'s local stages (`merge-look5-noise`, merged by
+a script that git history keeps) with rounds 7 and 8 trained from it (run folders; docs/training.md#configs),
+and rounds 9-11 from `agllnet-look-5` with other darkenings (run folders), and `agllnet-look-5` with the gate
+the tuning rule picks on the rebuilt validation sets (`agllnet-look-5-retuned`), round 12 (a run folder), and
+`agllnet-look-5` with `--keep-colour` (benchmarks/look_benchmark.py's `:keep-colour`)."""
 
 KINDS = {
     "kodak24": "well-exposed",
@@ -84,11 +87,13 @@ NO_WORSE = {
     "black": 1.0,
     "niqe": 0.0,
 }
-"""How much worse than the reference still counts as "no worse" (measurement noise; the black level: at most the
-reference's + 1 L*). NIQE has none: it is deterministic, and the candidate's must be below the reference's."""
+"""How much worse than the reference still counts as "no worse" (measurement noise; the black level: at most
+the reference's + 1 L*). NIQE has none: it is deterministic, and the candidate's must be below the
+reference's."""
 BELOW = {"dark": [("niqe", "gamma")]}
-"""kind: [(column, method)]: besides the criteria, the candidate's value must be below that method's on each such set
-(NIQE below the plain gamma's: a network that looks less natural than one global curve has not earned its place)."""
+"""kind: [(column, method)]: besides the criteria, the candidate's value must be below that method's on each
+such set (NIQE below the plain gamma's: a network that looks less natural than one global curve has not earned
+its place)."""
 TARGETS = {
     # kind: [(column, test, text)] -- the targets of issue 10
     "well-exposed": [
@@ -128,10 +133,10 @@ def score(value: float, how: str) -> float:
 def verdict(
     data: dict, candidate: str, reference: str = REFERENCE, better_on_most: bool = True
 ) -> tuple[list[str], bool]:
-    """Rows of the rule table, and whether the candidate passes the rule against `reference`: measured on every set
-    the reference is, no worse on any criterion, and better on most (against `official`) or on at least one
-    (`better_on_most=False`: against the current default, which already maxes the well-exposed criteria it keeps
-    photos for, so "most" could not be met)."""
+    """Rows of the rule table, and whether the candidate passes the rule against `reference`: measured on
+    every set the reference is, no worse on any criterion, and better on most (against `official`) or on at
+    least one (`better_on_most=False`: against the current default, which already maxes the well-exposed
+    criteria it keeps photos for, so "most" could not be met)."""
     lines, worse, better, total = [], 0, 0, 0
     for name, methods in data.items():
         if reference not in methods:
@@ -223,8 +228,9 @@ def tables(data: dict, candidates: list[str]) -> str:
         "noise",
     )
     head = (
-        "| method | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | black L* (median) | black Δ (median) | NIQE (median) | luma in | luma out | clipped | "
-        "newly clipped | Δa* | Δb* | colour shift | chroma × (median) | contrast × (median) | local contrast × (median) | noise out |"
+        "| method | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | black L* (median) | black Δ (median) "
+        "| NIQE (median) | luma in | luma out | clipped | newly clipped | Δa* | Δb* | colour shift "
+        "| chroma × (median) | contrast × (median) | local contrast × (median) | noise out |"
     )
     for name, methods in data.items():
         n = int(next(iter(methods.values()))["images"])
@@ -320,7 +326,8 @@ def lite_cost_table() -> str:
         "| --- | ---: | ---: | ---: | --- |",
     ]
     out += [
-        f"| {names.get(r['quantity'], r['quantity'])} | {r['agllnet']} | {r['agllnet_lite']} | {r['ratio']}x | {r['note']} |"
+        f"| {names.get(r['quantity'], r['quantity'])} | {r['agllnet']} | {r['agllnet_lite']} | {r['ratio']}x "
+        f"| {r['note']} |"
         for r in rows
     ]
     return "\n".join(out + ["", "<!-- lite-cost:end -->"])
@@ -336,7 +343,8 @@ def lite_run_table() -> str:
     out = [
         "<!-- lite-run:start -->",
         "",
-        "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; EMA weights, "
+        "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; "
+        "EMA weights, "
         "no gate), every 250 steps of the committed run:",
         "",
         "| step | val PSNR | val SSIM |",
@@ -351,10 +359,13 @@ def lite_run_table() -> str:
     crop_batch = crop * crop * batch
     out += [
         "",
-        f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} crops of "
-        f"{crop} px ({int(last['step']) * batch:,} samples, {int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
-        f"{float(last['steps_per_s']):.2f} steps/s on average ({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
-        "2-core CPU shared with other work). Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
+        f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} "
+        f"crops of {crop} px ({int(last['step']) * batch:,} samples, "
+        f"{int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
+        f"{float(last['steps_per_s']):.2f} steps/s on average "
+        f"({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
+        "2-core CPU shared with other work). "
+        "Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
         "",
         "<!-- lite-run:end -->",
     ]
@@ -382,7 +393,8 @@ def run_table(logs: str, curves: str, what: str, stage: str) -> str:
     out = [
         "<!-- look-run:start -->",
         "",
-        f"Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; {what}),",
+        "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; "
+        f"{what}),",
         f"logged by the {stage} run:",
         "",
         f"| {stage} step | val PSNR | val SSIM |",
@@ -392,7 +404,8 @@ def run_table(logs: str, curves: str, what: str, stage: str) -> str:
     last = train[-1]
     out += [
         "",
-        f"Last logged step {last['step']}: loss {float(last['total']):.3f}, {float(last['steps_per_s']):.3f} steps/s "
+        f"Last logged step {last['step']}: loss {float(last['total']):.3f}, "
+        f"{float(last['steps_per_s']):.3f} steps/s "
         "on average (128 px x 8, channels-last fp32, this machine shared with other work at times). "
         f"Curves: [images/{curves}](images/{curves}).",
         "",
@@ -401,16 +414,31 @@ def run_table(logs: str, curves: str, what: str, stage: str) -> str:
     return "\n".join(out)
 
 
-def replace(doc: Path, start: str, end: str, block: str, check: bool) -> bool:
-    """Put `block` between the markers of `doc`; True when the file was already up to date."""
-    text = doc.read_text()
-    if start not in text or end not in text:
-        sys.exit(f"{doc}: no {start} ... {end} markers")
-    new = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    if not check and new != text:
-        doc.write_text(new)
-        print(f"wrote {doc}")
-    return new == text
+def blocks(candidates: list[str]) -> list[tuple[Path, str, str, str]]:
+    """(doc, start marker, end marker, generated block) of every part of the docs written here."""
+    docs = ROOT / "docs"
+    out = [
+        (DOC, START, END, tables(load(), candidates)),
+        (docs / "training.md", "<!-- train-speed:start -->", "<!-- train-speed:end -->", speed_table()),
+        (docs / "training.md", "<!-- lite-cost:start -->", "<!-- lite-cost:end -->", lite_cost_table()),
+    ]
+    out += [
+        (docs / doc, "<!-- lite-run:start -->", "<!-- lite-run:end -->", lite_run_table())
+        for doc in ("training.md", "model-card-lite.md")
+    ]
+    out += [
+        (docs / card, "<!-- look-run:start -->", "<!-- look-run:end -->", run_table(*run))
+        for card, run in RUNS.items()
+    ]
+    return out
+
+
+def check(candidates: list[str] | None = None) -> list[str]:
+    """One line per doc whose generated parts are not what the committed CSVs and logs give."""
+    stale_docs = [
+        doc for doc, *block in blocks(candidates or CANDIDATES) if not replace(doc, *block, check=True)
+    ]
+    return [stale(doc, "look_tables") for doc in dict.fromkeys(stale_docs)]
 
 
 def main() -> None:
@@ -422,47 +450,13 @@ def main() -> None:
     )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    fresh = [
-        replace(DOC, START, END, tables(load(), args.candidate or CANDIDATES), args.check),
-        replace(
-            ROOT / "docs" / "training.md",
-            "<!-- train-speed:start -->",
-            "<!-- train-speed:end -->",
-            speed_table(),
-            args.check,
-        ),
-    ]
-    fresh.append(
-        replace(
-            ROOT / "docs" / "training.md",
-            "<!-- lite-cost:start -->",
-            "<!-- lite-cost:end -->",
-            lite_cost_table(),
-            args.check,
-        )
-    )
-    for doc in ("training.md", "model-card-lite.md"):
-        fresh.append(
-            replace(
-                ROOT / "docs" / doc,
-                "<!-- lite-run:start -->",
-                "<!-- lite-run:end -->",
-                lite_run_table(),
-                args.check,
-            )
-        )
-    for card, run in RUNS.items():
-        fresh.append(
-            replace(
-                ROOT / "docs" / card,
-                "<!-- look-run:start -->",
-                "<!-- look-run:end -->",
-                run_table(*run),
-                args.check,
-            )
-        )
-    if args.check and not all(fresh):
-        sys.exit("docs are out of date: run python scripts/look_tables.py")
+    if args.check:
+        problems = check(args.candidate)
+        if problems:
+            sys.exit("\n".join(problems))
+        return
+    for doc, *block in blocks(args.candidate or CANDIDATES):
+        replace(doc, *block, check=False)
 
 
 if __name__ == "__main__":
