@@ -97,3 +97,13 @@ def test_every_extra_install_hint_in_the_help_texts_survives_rich_markup():
     assert {"lowlight[ray]"} <= checked.get("enhance", set()) and {"lowlight[ray]"} <= checked.get(
         "synth", set()
     )
+
+
+def test_each_command_summary_is_one_paragraph_however_its_docstring_wraps():
+    """Rich keeps a docstring's line breaks: a summary wrapped in the source showed its break in `lowlight
+    --help`'s command list. On a wide terminal every command's summary is one table line."""
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "400"})
+    rows = result.output.split("Commands", 1)[1].split("╰", 1)[0].splitlines()[1:]
+    names = [c.name for c in app.registered_commands] + ["weights"]
+    listed = [r.split()[1] for r in rows if r.strip("│ ")]
+    assert sorted(listed) == sorted(names), result.output

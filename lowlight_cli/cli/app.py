@@ -7,6 +7,7 @@ Sub-command modules import torch and friends inside their functions, so `--help`
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import types
@@ -22,7 +23,8 @@ from lowlight_cli.cli.console import DEBUG_ENV, Terminated, escape, needs
 
 
 class _FlagsAsFlags:
-    """Help tables show an on/off option as its name alone (`--recursive, -r`), with no `<bool>` value column."""
+    """Help tables show an on/off option as its name alone (`--recursive, -r`),
+    with no `<bool>` value column."""
 
     def get_params(self, ctx):  # type: ignore[no-untyped-def]
         params = super().get_params(ctx)  # type: ignore[misc]
@@ -90,8 +92,8 @@ def _root(
 
 
 def examples(module: types.ModuleType, command: str) -> str | None:
-    """The --help epilog of `lowlight COMMAND`: `module.EPILOG` (Rich markup: a literal `[` is written `\\[`), or
-    else the `Examples:` lines of the module's docstring that run that command."""
+    """The --help epilog of `lowlight COMMAND`: `module.EPILOG` (Rich markup: a literal `[` is written `\\[`),
+    or else the `Examples:` lines of the module's docstring that run that command."""
     if getattr(module, "EPILOG", None):  # Rich markup, one example a line
         return _LINE.join(module.EPILOG.strip("\n").splitlines())
     doc = module.__doc__ or ""
@@ -112,12 +114,23 @@ def examples(module: types.ModuleType, command: str) -> str | None:
     return _LINE.join(["[bold]Examples[/]", *(f"  {escape(line)}" for line in mine)])
 
 
+def summary_help(func: Callable) -> str | None:
+    """`func`'s docstring as its --help text, the first paragraph on one line: Rich keeps a docstring's line
+    breaks, and that paragraph is also the command's line in `lowlight --help`, wrapped to the terminal."""
+    doc = inspect.getdoc(func)
+    if not doc:
+        return None
+    first, sep, rest = doc.partition("\n\n")
+    return " ".join(first.split()) + sep + rest
+
+
 def _register(
     name: str, module: types.ModuleType, func: Callable, extras: tuple[str, ...] = (), **kwargs
 ) -> None:
+    help_text = summary_help(func)
     if extras:
         func = needs(f"lowlight {name}", *extras)(func)
-    app.command(name, epilog=examples(module, name), cls=Command, **kwargs)(func)
+    app.command(name, help=help_text, epilog=examples(module, name), cls=Command, **kwargs)(func)
 
 
 _register("enhance", enhance, enhance.enhance, no_args_is_help=True)  # backend extras: Enhancer checks them
@@ -134,6 +147,8 @@ from lowlight_cli.cli import serve  # noqa: E402
 _register("serve", serve, serve.serve, ("serve",))
 for _sub in weights.app.registered_commands:
     _sub.epilog, _sub.cls = examples(weights, f"weights {_sub.name}"), Command
+    if _sub.help is None and _sub.callback is not None:
+        _sub.help = summary_help(_sub.callback)
 
 
 def _terminate(signum, frame) -> None:
