@@ -170,3 +170,36 @@ def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gp
         assert (
             auto_backend("agllnet-look-5", "cuda") == "torch"
         )  # torch may have the GPU; CPU onnx must not win
+
+
+def test_export_writes_beside_the_weights_and_gives_the_verdict(tmp_path, monkeypatch):
+    """`export_weights` (what `lowlight export` runs): the graphs go to the weights folder's onnx/ unless `out`
+    is given (bundled weights need one), every precision is compared with PyTorch, and graphs further from it
+    than TOLERANCE are a GraphMismatch carrying the report; the CLI prints the comparison before its error."""
+    import torch
+    from typer.testing import CliRunner
+
+    from lowlight_cli.cli.app import app
+    from lowlight_cli.errors import LowlightError
+    from lowlight_cli.models.agllnet import AgLLNet
+    from lowlight_cli.weights import onnx_export
+    from lowlight_cli.weights.onnx_export import GraphMismatch, export_folder, export_weights
+    from lowlight_cli.weights.store import save_model
+
+    with pytest.raises(LowlightError, match="^out is needed for bundled weights") as caught:
+        export_folder("official")
+    assert caught.value.param == "out"
+    torch.manual_seed(0)
+    weights = save_model(AgLLNet().eval(), tmp_path / "mine")
+    report = export_weights(str(weights))
+    assert report.out == weights / "onnx" and report.within_tolerance and report.opset == 17
+    [fp32] = report.comparisons
+    assert fp32.precision == "fp32" and max(fp32.diffs.values()) <= onnx_export.TOLERANCE["fp32"]
+    assert resolve_onnx(weights).graphs.keys() == {"fp32"}
+    monkeypatch.setitem(onnx_export.TOLERANCE, "fp32", 0.0)  # no export is that exact
+    with pytest.raises(GraphMismatch) as caught:
+        export_weights(str(weights), tmp_path / "strict")
+    assert caught.value.report.out == tmp_path / "strict" and not caught.value.report.within_tolerance
+    result = CliRunner().invoke(app, ["export", "-w", str(weights), "-o", str(tmp_path / "cli")])
+    assert result.exit_code == 1 and "fp32 max |torch - onnxruntime|: attention/random" in result.output
+    assert "error: the exported graphs differ from PyTorch by more than" in result.output

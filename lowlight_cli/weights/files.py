@@ -21,6 +21,8 @@ ONNX_FORMAT = "lowlight-onnx/2"
 """Version 2: the local graph returns the network's image before the attention gate (the Enhancer gates).
 Version 1 graphs are read when their weights have no gate (the graphs are the same)."""
 ONNX_FORMAT_UNGATED = "lowlight-onnx/1"
+DEFAULT_OPSET, MIN_OPSET = 17, 11
+"""The ONNX opset `lowlight export` writes by default, and the oldest it writes."""
 GRAPH_PRECISIONS = ("fp32", "fp16")
 """The graph precisions a manifest may list that are loaded; other entries (older manifests listed int8
 graphs) are ignored, their files neither read nor required."""

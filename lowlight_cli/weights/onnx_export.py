@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from lowlight_cli.errors import LowlightError
 from lowlight_cli.models.agllnet import AgLLNet
-from lowlight_cli.weights.registry import ONNX_FORMAT, ONNX_MANIFEST, graph_file, sha256_of
+from lowlight_cli.weights.files import DEFAULT_OPSET, MIN_OPSET
+from lowlight_cli.weights.registry import ONNX_FORMAT, ONNX_MANIFEST, ResolvedWeights, graph_file, sha256_of
 
-DEFAULT_OPSET = 17
 STAGES: dict[str, tuple[tuple[str, ...], Callable]] = {
     "attention": (("image",), lambda m, x: m.attention(x)),
     "local": (("image", "attention"), lambda m, x, a: m.local(x, a).reinforced),
@@ -168,3 +171,98 @@ def compare_stages(
                 out = session.run(None, feeds[stage])[0]
                 diffs[f"{stage}/{kind}"] = float(np.abs(out - ref[stage].numpy()).max())
     return diffs
+
+
+TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
+"""Max |torch fp32 - onnxruntime| accepted by the export check, per graph precision."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One graph precision against PyTorch: max |torch - onnxruntime| per stage and input (`compare_stages`),
+    or None with the reason it could not be compared on this machine."""
+
+    precision: str
+    diffs: dict[str, float] | None
+    skipped: str | None = None
+
+    @property
+    def within_tolerance(self) -> bool:
+        return self.diffs is None or max(self.diffs.values()) <= TOLERANCE[self.precision]
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    out: Path
+    opset: int
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def within_tolerance(self) -> bool:
+        """Every graph that could be compared is within TOLERANCE of PyTorch."""
+        return all(c.within_tolerance for c in self.comparisons)
+
+
+class GraphMismatch(LowlightError):
+    """Exported graphs that differ from PyTorch by more than TOLERANCE (they are written: `report.out`)."""
+
+    def __init__(self, report: ExportReport) -> None:
+        super().__init__(f"the exported graphs differ from PyTorch by more than {TOLERANCE}")
+        self.report = report
+
+
+def export_folder(weights: str, out: str | Path | None = None, found: ResolvedWeights | None = None) -> Path:
+    """Where `export_weights` writes: `out`, or else the weights folder's onnx/. Hub weights (a read-only
+    cache) and bundled weights (read-only, and they ship their graphs) need an `out`. `found`: `weights`
+    resolved already."""
+    from lowlight_cli.weights.hub import PREFIX
+    from lowlight_cli.weights.registry import ONNX_DIR, WRITE_BUNDLED_ENV, check_not_bundled, resolve
+
+    if out is None:
+        found = found or resolve(weights)
+        if found.source.startswith(PREFIX):
+            raise LowlightError(
+                f"out is needed for {PREFIX} weights (the Hub cache is read-only)", param="out"
+            )
+        if found.source.startswith("bundled:") and os.environ.get(WRITE_BUNDLED_ENV) != "1":
+            raise LowlightError(
+                f"out is needed for bundled weights (they are read-only, and {weights!r} already "
+                f"ships its ONNX graphs): e.g. {weights}-onnx",
+                param="out",
+            )
+        out = found.weights_file.parent / ONNX_DIR
+    check_not_bundled(out)
+    return Path(out)
+
+
+def export_weights(
+    weights: str,
+    out: str | Path | None = None,
+    opset: int = DEFAULT_OPSET,
+    fp16: bool = False,
+    image: str | Path | None = None,
+) -> ExportReport:
+    """Export `weights` as ONNX graphs (`export_onnx`) into `export_folder(weights, out)`, then compare each
+    graph precision with PyTorch on random inputs and, when given, a real photo. Raises GraphMismatch (which
+    carries the report) when a graph is further from PyTorch than TOLERANCE."""
+    from lowlight_cli.io.images import read_image
+    from lowlight_cli.weights.registry import resolve
+    from lowlight_cli.weights.store import load_checkpoint
+
+    if opset < MIN_OPSET:
+        raise LowlightError(f"opset {opset}: must be at least {MIN_OPSET}", param="opset")
+    found = resolve(weights)
+    folder = export_folder(weights, out, found)
+    model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
+    export_onnx(model, folder, opset=opset, fp16=fp16, source_sha256=sha256_of(found.weights_file))
+    rgb = read_image(image)[0] if image else None
+    comparisons = []
+    for precision in ("fp32", "fp16") if fp16 else ("fp32",):
+        try:
+            comparisons.append(Comparison(precision, compare_stages(model, folder, rgb, precision)))
+        except Exception as exc:  # onnxruntime's CPU provider has no fp16 convolutions on most CPUs
+            comparisons.append(Comparison(precision, None, exc.__class__.__name__))
+    report = ExportReport(folder, opset, tuple(comparisons))
+    if not report.within_tolerance:
+        raise GraphMismatch(report)
+    return report
