@@ -69,7 +69,10 @@ FastOpt = Annotated[
     bool,
     typer.Option(
         "--fast",
-        help=f"Fast mode for previews and video on a CPU: the network sees a {FAST_SIDE} px copy and a guided filter carries its result to full size.",
+        help=(
+            f"Fast mode for previews and video on a CPU: the network sees a {FAST_SIDE} px copy and a "
+            "guided filter carries its result to full size."
+        ),
     ),
 ]
 TileOpt = Annotated[
@@ -84,7 +87,10 @@ BackendOpt = Annotated[
     BackendName,
     typer.Option(
         "--backend",
-        help="auto (onnx where it has graphs and cannot lose the GPU, else torch), torch, onnx (onnxruntime), or onnx-tensorrt (TensorRT first).",
+        help=(
+            "auto (onnx where it has graphs and cannot lose the GPU, else torch), torch, onnx "
+            "(onnxruntime), or onnx-tensorrt (TensorRT first)."
+        ),
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the final summary.")]
@@ -105,14 +111,20 @@ DenoiseOpt = Annotated[
         "--denoise",
         min=0.0,
         max=1.0,
-        help="How much of the network's noise removal to keep: 1 (default) all of it, 0 brightness and colour only (the photo's own grain, brightened).",
+        help=(
+            "How much of the network's noise removal to keep: 1 (default) all of it, 0 brightness and "
+            "colour only (the photo's own grain, brightened)."
+        ),
     ),
 ]
 ExposureOpt = Annotated[
     str | None,
     typer.Option(
         "--exposure",
-        help="Brightness of the result: auto (mean luma into 0.35-0.55), a target mean luma such as 0.45, or an EV offset such as +0.5ev. Default: as the model gives it.",
+        help=(
+            "Brightness of the result: auto (mean luma into 0.35-0.55), a target mean luma such as "
+            "0.45, or an EV offset such as +0.5ev. Default: as the model gives it."
+        ),
     ),
 ]
 KeepColourOpt = Annotated[
@@ -126,6 +138,9 @@ GateOpt = Annotated[
     bool,
     typer.Option(
         "--gate/--no-gate",
-        help="Weights with an attention gate (the default ones) leave well-exposed photos and parts as they are; --no-gate applies the network everywhere.",
+        help=(
+            "Weights with an attention gate (the default ones) leave well-exposed photos and parts as "
+            "they are; --no-gate applies the network everywhere."
+        ),
     ),
 ]

@@ -1,8 +1,8 @@
 """`lowlight serve`: a local web page and HTTP API for enhancing photos and videos (the [serve] extra).
 
 Examples:
-    lowlight serve                                 # http://127.0.0.1:8000/ ; the API is documented at /docs
-    lowlight serve --host 0.0.0.0 --port 9000      # reachable from the network: a token is generated and printed
+    lowlight serve                             # http://127.0.0.1:8000/ ; the API is documented at /docs
+    lowlight serve --host 0.0.0.0 --port 9000  # reachable from the network: a token is generated and printed
     lowlight serve --weights official --device cuda --max-pixels 60M
 """
 
@@ -38,7 +38,10 @@ def serve(
     token: Annotated[
         str | None,
         typer.Option(
-            help="Require 'Authorization: Bearer TOKEN' on every API call (or set LOWLIGHT_TOKEN). Generated and printed when --host is not loopback.",
+            help=(
+                "Require 'Authorization: Bearer TOKEN' on every API call (or set LOWLIGHT_TOKEN). "
+                "Generated and printed when --host is not loopback."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -53,7 +56,10 @@ def serve(
         list[str] | None,
         typer.Option(
             "--cors-origin",
-            help="Allow browser calls from this origin (repeatable; no wildcards). Default: none, same origin only.",
+            help=(
+                "Allow browser calls from this origin (repeatable; no wildcards). Default: none, same "
+                "origin only."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -68,7 +74,11 @@ def serve(
     workers: Annotated[
         int | None,
         typer.Option(
-            help=f"Photos worked on at once on the CPU, each on its own worker thread: at least 1, default min(2, cores) ({WORKERS_ZERO}, as for synth, is refused). A GPU has one worker and a queue.",
+            help=(
+                "Photos worked on at once on the CPU, each on its own worker thread: at least 1, "
+                f"default min(2, cores) ({WORKERS_ZERO}, as for synth, is refused). A GPU has one "
+                "worker and a queue."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -83,7 +93,8 @@ def serve(
     tile: TileOpt = None,
     gate: GateOpt = True,
 ) -> None:
-    """Serve a web page (drop photos, compare, adjust, download) and an HTTP API; the model loads at start-up."""
+    """Serve a web page (drop photos, compare, adjust, download) and an HTTP API;
+    the model loads at start-up."""
     import socket
 
     import uvicorn

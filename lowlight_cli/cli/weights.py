@@ -100,7 +100,8 @@ def pull(
         f"{escape(ref)}: ok ({params:,} parameters), cached at {escape(str(found.weights_file.parent))}"
     )
     console.print(
-        f"commit {escape(found.weights_file.parent.name)}: pin it with hf://…@<commit>/… for reproducible runs"
+        f"commit {escape(found.weights_file.parent.name)}: pin it with hf://…@<commit>/… for "
+        "reproducible runs"
     )
 
 

@@ -1,4 +1,5 @@
-"""`create_app(settings)`: the FastAPI application of `lowlight serve` (routes; the guards are in safety.py)."""
+"""`create_app(settings)`: the FastAPI application of `lowlight serve`
+(routes; the guards are in safety.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ Denoise = Annotated[
     Form(
         ge=0.0,
         le=1.0,
-        description="How much of the network's noise removal to keep: 1 all, 0 the photo's own grain (as --denoise).",
+        description=(
+            "How much of the network's noise removal to keep: 1 all, 0 the photo's own grain (as --denoise)."
+        ),
     ),
 ]
 Format = Annotated[str | None, Form(description="jpeg, png, tiff, webp or bmp; default: the input's.")]
@@ -393,10 +396,8 @@ def create_app(
             with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
                 for item in done:
                     if job.kind == "video":
-                        archive.write(
-                            item.video_out,
-                            f"{item.index:03d}_{download_name(item.name, '', None).rsplit('.', 1)[0]}{item.video_out.suffix}",
-                        )
+                        stem = download_name(item.name, "", None).rsplit(".", 1)[0]
+                        archive.write(item.video_out, f"{item.index:03d}_{stem}{item.video_out.suffix}")
                         continue
                     tmp = job.folder / f"zip-{item.index:03d}.tmp"
                     meta = render(item.upload, item.raw, controls, tmp, fmt, quality)

@@ -96,7 +96,8 @@ class Engine:
         with self._lock:
             if len(self._waiting) >= self.settings.max_queue:
                 raise Busy(
-                    f"the server is busy: {len(self._waiting)} tasks are waiting (--max-queue); try again later"
+                    f"the server is busy: {len(self._waiting)} tasks are waiting (--max-queue); "
+                    "try again later"
                 )
             self._waiting.append(ticket)
             self._listeners[ticket] = on_position

@@ -53,7 +53,8 @@ def download_name(client_name: str, source_format: str, fmt: str | None, label: 
 def render(
     upload: Path, raw: Path, controls: Controls, out: Path, fmt: str | None = None, quality: int | None = None
 ) -> ImageMeta:
-    """Apply `controls` to the stored raw result of `upload` and write it to `out`; returns the source's meta."""
+    """Apply `controls` to the stored raw result of `upload` and write it to `out`;
+    returns the source's meta."""
     rgb, meta = read_image(upload)
     result = np.load(raw, mmap_mode="r")
     image = controls.apply(rgb, np.asarray(result, np.float32))

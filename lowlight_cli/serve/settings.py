@@ -12,7 +12,8 @@ from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 DEFAULT_MAX_PIXELS = 40_000_000
-"""Largest photo the server decodes (megapixels x 1e6): a 24 MP photo costs about 1.7 GB while it is worked on."""
+"""Largest photo the server decodes (megapixels x 1e6):
+a 24 MP photo costs about 1.7 GB while it is worked on."""
 DEFAULT_MAX_BODY = 200_000_000
 """Largest request body in bytes (a 40 MP 16-bit TIFF is about 240 MB uncompressed, 100-200 MB deflated)."""
 DEFAULT_MAX_QUEUE = 32
