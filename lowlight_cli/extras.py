@@ -128,8 +128,9 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
         return exc
     if hub:
         return MissingExtraError(
-            f"weights {weights!r} are on the Hub, where the auto backend uses PyTorch, which is not installed: "
-            f"choose the onnx backend to run their ONNX graphs, or {install_hint('torch')}"
+            f"weights {weights!r} are on the Hub, where the auto backend uses PyTorch, which is "
+            "not installed: choose the onnx backend to run their ONNX graphs, or "
+            f"{install_hint('torch')}"
         )
     import onnxruntime
 
@@ -143,8 +144,10 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
         )
     where = f"device {asked}" if asked else "this machine's NVIDIA GPU"
     return DeviceError(
-        f"{where}: onnxruntime here has no CUDA provider (it offers {providers}) and PyTorch is not installed: "
-        "pip install 'lowlight[gpu]' in place of 'lowlight[cpu]', or "
-        f"{install_hint('torch')}, or run on the CPU (device cpu)",
+        (
+            f"{where}: onnxruntime here has no CUDA provider (it offers {providers}) and PyTorch is "
+            "not installed: pip install 'lowlight[gpu]' in place of 'lowlight[cpu]', or "
+            f"{install_hint('torch')}, or run on the CPU (device cpu)"
+        ),
         param="device" if asked else None,
     )

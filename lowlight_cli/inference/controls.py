@@ -28,17 +28,18 @@ AUTO_RANGE = (0.35, 0.55)
 EXPOSURE_TOLERANCE = 0.01
 """A numeric `--exposure` target is met within this (mean luma); only clipping at 0/1 can stop it earlier."""
 KEEP_COLOUR_SIGMA = 0.01
-"""`--keep-colour` takes the input's a*, b* blurred by a Gaussian of this share of the longer side (8 px at 800 px):
-wide enough to average a dark photo's colour noise away, narrow enough to keep each object's colour. Taken pixel
-for pixel, the input's colours brought its colour noise back (docs/benchmarks.md#keep-colour)."""
+"""`--keep-colour` takes the input's a*, b* blurred by a Gaussian of this share of the longer side (8 px at
+800 px): wide enough to average a dark photo's colour noise away, narrow enough to keep each object's colour.
+Taken pixel for pixel, the input's colours brought its colour noise back (docs/benchmarks.md#keep-colour)."""
 DENOISE_SIGMA = 2.0
 """Pixels: the scale of the grain `denoise` gives back (sensor noise and JPEG blocks live below it)."""
 MAX_GAIN = 64.0
 """`denoise` never brightens the input's grain by more than this (the gain of a black pixel is undefined)."""
 KEEP_COLOUR_SIGNAL = (2 / 255, 10 / 255)
-"""`--keep-colour` trusts the input's colour where its local luma (blurred as the colours are) is above the upper
-end, and not at all below the lower: 2-10 codes of 255. Under that the input's R:G:B ratios are quantisation and
-sensor offsets (a green or olive cast once brightened), so the colours there fade to neutral."""
+"""`--keep-colour` trusts the input's colour where its local luma (blurred as the colours are) is above the
+upper end, and not at all below the lower: 2-10 codes of 255. Under that the input's R:G:B ratios are
+quantisation and sensor offsets (a green or olive cast once brightened), so the colours there fade to
+neutral."""
 _EV = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*ev\s*$", re.IGNORECASE)
 
 
@@ -168,8 +169,9 @@ class Controls:
 
 def regrain(source: np.ndarray, enhanced: np.ndarray, denoise: float) -> np.ndarray:
     """`enhanced` keeping `denoise` of the network's noise removal: its detail finer than DENOISE_SIGMA is
-    replaced, by the share 1 - denoise, with `source`'s own, times the local gain blur(enhanced) / blur(source)
-    per channel. At 0 the result is the network's brightness and colour over the input's own grain."""
+    replaced, by the share 1 - denoise, with `source`'s own, times the local gain blur(enhanced) /
+    blur(source) per channel. At 0 the result is the network's brightness and colour over the input's own
+    grain."""
     import cv2
 
     if np.array_equal(source, enhanced):
@@ -183,12 +185,12 @@ def regrain(source: np.ndarray, enhanced: np.ndarray, denoise: float) -> np.ndar
 
 
 def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-    """L* of `enhanced`, and the a*, b* of `source` brightened by one gamma to the same mean luma, at the scale of
-    objects: `enhanced`'s a*, b* plus their difference from that reference blurred by KEEP_COLOUR_SIGMA. The photo's
-    own colours come back without the colour noise the network took out of a dark input. Where the input is too
-    dark to carry colour (KEEP_COLOUR_SIGNAL) the reference is neutral instead of the input's quantised ratios. A
-    photo the network left as it is (the attention gate kept it) comes back as it is, not through a CIELAB round
-    trip."""
+    """L* of `enhanced`, and the a*, b* of `source` brightened by one gamma to the same mean luma, at the
+    scale of objects: `enhanced`'s a*, b* plus their difference from that reference blurred by
+    KEEP_COLOUR_SIGMA. The photo's own colours come back without the colour noise the network took out of a
+    dark input. Where the input is too dark to carry colour (KEEP_COLOUR_SIGNAL) the reference is neutral
+    instead of the input's quantised ratios. A photo the network left as it is (the attention gate kept it)
+    comes back as it is, not through a CIELAB round trip."""
     import cv2
 
     from lowlight_cli.colour import LUMA, gamma_to_mean, lab, mean_luma
@@ -203,6 +205,7 @@ def keep_colour(source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
     reference[..., 1:] *= (t * t * (3 - 2 * t))[..., None]
     mixed = own.copy()
     mixed[..., 1:] += blur(reference[..., 1:] - own[..., 1:])
-    # the change in RGB added to `enhanced`, so that the CIELAB round trip's rounding cancels where colours agree
+    # the change in RGB added to `enhanced`, so that the CIELAB round trip's rounding cancels where colours
+    # agree
     change = cv2.cvtColor(mixed, cv2.COLOR_Lab2RGB) - cv2.cvtColor(own, cv2.COLOR_Lab2RGB)
     return np.clip(enhanced + change, 0, 1).astype(np.float32)

@@ -37,10 +37,11 @@ influence of far pixels fades fast: tiled vs untiled PSNR on a 768x512 photo at 
 at a 32 px margin, 51 dB at 64, 64 dB at 96 and 76 dB at 128 (docs/usage.md). 96 is invisible and
 cuts the work per tile several-fold compared with the full 266."""
 MIN_TILE = 64
-"""Smallest tile core: a `tile` of 1..63 is raised to it (and the auto size never goes below it). Smaller cores
-would save next to no memory, since every window carries 2 x (TILE_MARGIN + BLEND) = 224 px of context around
-its core and the whole-image buffers stay, while multiplying the work: at 64 px the network already runs on
-(64 + 224)^2 / 64^2 = 20x the pixels it keeps. Cores are multiples of the network's `local_multiple` (4 or 8)."""
+"""Smallest tile core: a `tile` of 1..63 is raised to it (and the auto size never goes below it). Smaller
+cores would save next to no memory, since every window carries 2 x (TILE_MARGIN + BLEND) = 224 px of context
+around its core and the whole-image buffers stay, while multiplying the work: at 64 px the network already
+runs on (64 + 224)^2 / 64^2 = 20x the pixels it keeps. Cores are multiples of the network's `local_multiple`
+(4 or 8)."""
 MIN_LOCAL_SIDE = 64
 """Smaller inputs are padded up to this: the Enhancement-Net's unpadded 7x7 convolutions need room."""
 
@@ -98,7 +99,8 @@ class Enhancer:
         quality: `full`, or `fast`: the network runs on a copy whose longer side is `fast_side` and its result
             is carried to full size by a guided filter (`lowlight_cli.inference.guided_upsampling`).
         gate: apply the weights' attention gate (`inference.whole_image_gate`), if they have one; False gives
-            the network's result everywhere, also on the parts (or whole photos) the gate would leave as they are.
+            the network's result everywhere, also on the parts (or whole photos) the gate would leave as they
+            are.
     """
 
     def __init__(
@@ -145,7 +147,10 @@ class Enhancer:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
         if self._config is not None and self._config.attention_gate is not None:
             tiling += ", attention gate" + ("" if self.gate else " off")
-        return f"{self.backend.description}, {tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
+        return (
+            f"{self.backend.description}, "
+            f"{tiling}{'' if self.controls.neutral else ', ' + self.controls.description}"
+        )
 
     def attention(self, rgb: np.ndarray) -> np.ndarray:
         """The global attention map (H, W) of one HxWx3 image."""
@@ -157,8 +162,9 @@ class Enhancer:
         """Enhance one HxWx3 image and apply the controls; pass `attention` (HxW) to reuse a precomputed map.
         At strength 0 the network is not run and the image comes back unchanged.
 
-        `rgb` is float in [0, 1], or uint8 (0-255) or uint16 (0-65535), scaled to [0, 1]; the result is float32
-        in [0, 1] either way. Any other dtype, shape or range raises LowlightError naming what is expected."""
+        `rgb` is float in [0, 1], or uint8 (0-255) or uint16 (0-65535), scaled to [0, 1]; the result is
+        float32 in [0, 1] either way. Any other dtype, shape or range raises LowlightError naming what is
+        expected."""
         rgb = as_unit_rgb(rgb)
         if self.controls.strength == 0:
             return EnhanceResult(np.asarray(rgb, np.float32), np.zeros(rgb.shape[:2], np.float32))
@@ -183,7 +189,8 @@ class Enhancer:
         return self._enhance_batch(frames, attentions, progress)
 
     def fast_size(self, height: int, width: int) -> tuple[int, int] | None:
-        """(h, w) of the copy the network sees in fast mode; None in full mode or when the image is that small."""
+        """(h, w) of the copy the network sees in fast mode;
+        None in full mode or when the image is that small."""
         if self.fast_side and max(height, width) > self.fast_side:
             return small_size(height, width, self.fast_side)
         return None
@@ -192,8 +199,9 @@ class Enhancer:
         self, small: np.ndarray, attentions: np.ndarray | None = None, progress: Progress | None = None
     ) -> tuple[list[Fitted], list[np.ndarray]]:
         """Fast mode's first half, on frames already at `fast_size` (N, h, w, 3): for each, the network's
-        ungated result as guided-filter coefficients (`guided_upsampling.fit`) and the attention gate's weights
-        at that size (None without a gate), which `carry` takes to any full-size frame; and the attention maps."""
+        ungated result as guided-filter coefficients (`guided_upsampling.fit`) and the attention gate's
+        weights at that size (None without a gate), which `carry` takes to any full-size frame; and the
+        attention maps."""
         if attentions is None:
             attentions = self._attention(np.ascontiguousarray(small.transpose(0, 3, 1, 2), dtype=np.float32))[
                 :, 0
@@ -209,8 +217,8 @@ class Enhancer:
         return fitted, [r.attention for r in results]
 
     def carry(self, frame: np.ndarray, fitted: Fitted) -> np.ndarray:
-        """Fast mode's second half: a full-size HxWx3 `frame` enhanced by one `fast_fit` result. The gate blends at
-        full size, so what it keeps is the frame itself, not a guided-filter copy of it."""
+        """Fast mode's second half: a full-size HxWx3 `frame` enhanced by one `fast_fit` result. The gate
+        blends at full size, so what it keeps is the frame itself, not a guided-filter copy of it."""
         coefficients, weights = fitted
         if coefficients is None:
             return np.array(frame, np.float32)
@@ -221,12 +229,13 @@ class Enhancer:
 
     @property
     def _config(self) -> AgLLNetConfig | None:
-        """The weights' config; None for a Backend written before the gate left the graphs (it has no gate)."""
+        """The weights' config; None for a Backend written before the gate left the graphs
+        (it has no gate)."""
         return getattr(self.backend, "config", None)
 
     def _gate_weights(self, attention: np.ndarray) -> np.ndarray | None:
-        """The weights' gate on (N, 1, H, W) maps (`whole_image_gate.gate_weights`); None without a gate or with
-        gate=False."""
+        """The weights' gate on (N, 1, H, W) maps (`whole_image_gate.gate_weights`); None without a gate or
+        with gate=False."""
         return gate_weights(self._config, attention) if self.gate and self._config is not None else None
 
     def _enhance_batch(
@@ -306,7 +315,8 @@ FLOAT_SLACK = 1.0 + 1e-3
 
 
 def as_unit_rgb(rgb: np.ndarray, batch: bool = False) -> np.ndarray:
-    """`rgb` as float32 in [0, 1]: uint8 / uint16 scaled by their full range, float checked; else LowlightError."""
+    """`rgb` as float32 in [0, 1]: uint8 / uint16 scaled by their full range, float checked;
+    else LowlightError."""
     from lowlight_cli.errors import LowlightError
 
     a = np.asarray(rgb)

@@ -61,7 +61,8 @@ def guided_coefficients(
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, kernel: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter (grey guide), window `kernel` = 2r+1, computed in float64 (the LIME baseline)."""
+    """He et al.'s guided filter (grey guide), window `kernel` = 2r+1, computed in float64
+    (the LIME baseline)."""
     i = guide.astype(np.float64)
     a, b = guided_coefficients(i, src.astype(np.float64), kernel // 2, eps)
     return (a * i + b).astype(np.float32)

@@ -63,11 +63,13 @@ def choose_providers(
 
 
 UNLOADABLE = ("InvalidProtobuf", "InvalidGraph", "NoSuchFile", "NoModel", "NotImplemented")
-"""onnxruntime's errors for a graph file it cannot read or build: damaged, truncated, from an unknown opset."""
+"""onnxruntime's errors for a graph file it cannot read or build: damaged, truncated,
+from an unknown opset."""
 
 
 def open_session(ort, path: Path, options, providers):
-    """An InferenceSession on one graph; a graph onnxruntime cannot load is a one-line WeightsError naming it."""
+    """An InferenceSession on one graph; a graph onnxruntime cannot load is a one-line WeightsError naming
+    it."""
     from lowlight_cli.errors import WeightsError
 
     try:

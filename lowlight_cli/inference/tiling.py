@@ -78,8 +78,9 @@ def _rise(t: np.ndarray) -> np.ndarray:
 
 def _ramp(span: Span) -> tuple[slice, np.ndarray]:
     """Canvas slice a span contributes to, and its 1-D blend weights over that slice: a sin^2 rise over the
-    first 2 x blend_before pixels times a fall over the last 2 x blend_after. `plan_axis` keeps a core at least
-    as long as its two bands, so the ramps never overlap and neighbours' ramps sum to 1 (sin^2 + cos^2)."""
+    first 2 x blend_before pixels times a fall over the last 2 x blend_after. `plan_axis` keeps a core at
+    least as long as its two bands, so the ramps never overlap and neighbours' ramps sum to 1 (sin^2 +
+    cos^2)."""
     lo, hi = span.core[0] - span.blend_before, span.core[1] + span.blend_after
     pos = np.arange(hi - lo, dtype=np.float32) + 0.5
     weights = np.ones(hi - lo, np.float32)

@@ -1,10 +1,11 @@
 """The attention gate at inference: the blend of the network's result with the input runs on the whole image's
 attention map, smoothed first (`AgLLNetConfig.attention_gate_blur`), after the tiles are stitched.
 
-Why here and not in the graphs: a per-pixel gate follows every wiggle of the map, and where the map crosses the
-gate's thresholds inside a smooth region (a twilight sky) the output shows a curved edge between a brightened part
-and a kept part. A map blurred over a good share of the image cannot be computed tile by tile, so the gate runs
-once per image on the global map. Training blends with the crop's own map (`models.gate.gated`), the same formula.
+Why here and not in the graphs: a per-pixel gate follows every wiggle of the map, and where the map crosses
+the gate's thresholds inside a smooth region (a twilight sky) the output shows a curved edge between a
+brightened part and a kept part. A map blurred over a good share of the image cannot be computed tile by tile,
+so the gate runs once per image on the global map. Training blends with the crop's own map
+(`models.gate.gated`), the same formula.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from lowlight_cli.models.config import AgLLNetConfig
 from lowlight_cli.models.gate import gate_weight
 
 BLUR_SIDE = 256
-"""The map is blurred on a copy whose longer side is this (a blurred map is smooth; full size would be slow)."""
+"""The map is blurred on a copy whose longer side is this
+(a blurred map is smooth; full size would be slow)."""
 
 
 def gate_map(attention: np.ndarray, blur: float) -> np.ndarray:
-    """`attention` (H, W) blurred by a Gaussian whose sigma is `blur` times the longer side; unchanged at 0."""
+    """`attention` (H, W) blurred by a Gaussian whose sigma is `blur` times the longer side;
+    unchanged at 0."""
     import cv2
 
     if blur <= 0:

@@ -34,9 +34,9 @@ _GUARDS: list[Callable[[Path], None]] = []
 
 
 def guard_outputs(check: Callable[[Path], None]) -> None:
-    """Register a check that refuses some output paths by raising; every `atomic_path` and `check_destinations`
-    runs them all. Higher layers register theirs (`weights.registry` keeps the bundled weights read-only), so
-    this layer needs to know nothing about them."""
+    """Register a check that refuses some output paths by raising; every `atomic_path` and
+    `check_destinations` runs them all. Higher layers register theirs (`weights.registry` keeps the bundled
+    weights read-only), so this layer needs to know nothing about them."""
     if check not in _GUARDS:
         _GUARDS.append(check)
 
@@ -54,7 +54,8 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     The temporary name keeps the final suffix so writers that pick a format from the extension
     (Pillow, OpenCV, PyAV) still work. An interrupted or failed write leaves no partial file behind.
     An OSError (read-only, permission, not a folder, disk full) is raised as a FileError naming `final`;
-    a path a registered guard refuses (`guard_outputs`: the bundled weights) is refused, whichever command asks.
+    a path a registered guard refuses (`guard_outputs`: the bundled weights) is refused, whichever command
+    asks.
     """
     final = Path(final)
     check_guarded(final)
@@ -119,7 +120,8 @@ def check_writable_dir(folder: str | Path) -> None:
 
 
 def remove_stale_parts(folder: Path) -> list[Path]:
-    """Delete temporary files of our own naming in `folder` whose writer is gone (once per folder and process)."""
+    """Delete temporary files of our own naming in `folder` whose writer is gone
+    (once per folder and process)."""
     key = folder.resolve()
     if key in _swept:
         return []

@@ -98,11 +98,12 @@ def map_path(output: Path) -> Path:
 def check_distinct_outputs(
     items: list[InputItem], out_dir: Path | None, suffix: str, fmt: str | None = None, save_maps: bool = False
 ) -> None:
-    """Refuse a batch, before any work, in which one file would hide another: two inputs that map to one output
-    (`a.jpg` and `a.png` with `--format png`; `x.jpg` in two input folders under one `-o`; their heat-maps with
-    `--save-maps`), or an output that lands on another input (`a.png --format jpeg` beside an `a.jpg`). Until
-    2026-12 the second input was reported as `skip (exists)` and never enhanced (issue 24). One LowlightError
-    naming both files. An input whose own output is refused (`output_path`) is left to fail in the batch."""
+    """Refuse a batch, before any work, in which one file would hide another: two inputs that map to one
+    output (`a.jpg` and `a.png` with `--format png`; `x.jpg` in two input folders under one `-o`; their
+    heat-maps with `--save-maps`), or an output that lands on another input (`a.png --format jpeg` beside an
+    `a.jpg`). Until 2026-12 the second input was reported as `skip (exists)` and never enhanced (issue 24).
+    One LowlightError naming both files. An input whose own output is refused (`output_path`) is left to fail
+    in the batch."""
     inputs = {item.path.resolve(): item.path for item in items}
     claimed: dict[Path, Path] = {}
     for item in items:

@@ -62,7 +62,8 @@ class AttentionNet(nn.Module):
 
 
 class NoiseNet(nn.Module):
-    """Paper variant: predicts a non-negative 3-channel noise map from the dark image and the attention map."""
+    """Paper variant: predicts a non-negative 3-channel noise map from the dark image and the attention
+    map."""
 
     def __init__(self, width: int, dilations: tuple[int, ...]) -> None:
         super().__init__()

@@ -15,8 +15,9 @@ def gate_weight(attention, gate: tuple[float, float]):
 
 
 def gated(image, output, attention, gate: tuple[float, float]):
-    """The network's `output` under the attention gate: `image` where `gate_weight` is 0, `output` where it is 1,
-    blended in between. `attention` must broadcast against `image` (N1HW for NCHW tensors, HxWx1 for HxWx3 arrays)."""
+    """The network's `output` under the attention gate: `image` where `gate_weight` is 0, `output` where it is
+    1, blended in between. `attention` must broadcast against `image` (N1HW for NCHW tensors, HxWx1 for HxWx3
+    arrays)."""
     return blend(image, output, gate_weight(attention, gate))
 
 

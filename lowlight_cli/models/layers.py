@@ -39,7 +39,8 @@ class Up(nn.ConvTranspose2d):
 
 
 class CAN(nn.Module):
-    """Context-aggregation network (Chen et al. 2017): dilated 3x3 convs at full resolution, linear 1x1 head."""
+    """Context-aggregation network (Chen et al. 2017): dilated 3x3 convs at full resolution,
+    linear 1x1 head."""
 
     def __init__(self, cin: int, width: int, dilations: tuple[int, ...], cout: int = 3) -> None:
         super().__init__()
