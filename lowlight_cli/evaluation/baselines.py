@@ -5,8 +5,8 @@ All take and return HxWx3 float32 RGB in [0, 1]. Parameters are fixed (no tuning
   (g clipped to [0.1, 1] so bright images are left alone).
 - clahe: OpenCV CLAHE (clip limit 2, 8x8 tiles) on the L channel of CIE L*a*b*; colours untouched.
 - lime: LIME-style Retinex (Guo et al. 2017) with its closed-form shortcut: the illumination map
-  T0 = max_c(I) is refined by an edge-preserving guided filter (He et al.; T0 as its own guide, 15x15 OpenCV box
-  filters, eps 1e-3)
+  T0 = max_c(I) is refined by an edge-preserving guided filter (He et al.; T0 as its own guide, 15x15 OpenCV
+  box filters, eps 1e-3)
   instead of LIME's iterative optimisation, then gamma-corrected T = T^0.8 and I / max(T, 0.05).
 """
 

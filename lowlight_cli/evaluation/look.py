@@ -7,17 +7,20 @@ shift, chroma change or contrast change it shows is what the method did beyond b
 
     luma             mean Rec.601 luma
     clipped          share of pixels with a channel at or above CLIP_LEVEL (blown highlights)
-    clipped_new      share of pixels clipped in the output but not in the input: the highlights the method blew
-                     (a well-exposed photo often has clipped pixels of its own, which leaving it alone keeps)
+    clipped_new      share of pixels clipped in the output but not in the input: the highlights the method
+                     blew (a well-exposed photo often has clipped pixels of its own, which leaving it alone
+                     keeps)
     delta_a, delta_b mean CIELAB a*, b* of the output minus those of the reference (+b* = yellower)
     delta_ab         |(delta_a, delta_b)|: the mean colour shift
     chroma_ratio     mean CIELAB chroma of the output / of the reference
     contrast_ratio   std of L* of the output / of the reference (global contrast)
     local_contrast   mean |L* - blurred L*| of the output / of the reference (detail)
     noise            residual-noise estimate (sigma, 0-1 units) in the flattest regions of the output
-    black            black level: the 1st percentile of the output's CIELAB L* (0-100; lifted blacks read high)
+    black            black level: the 1st percentile of the output's CIELAB L* (0-100; lifted blacks read
+                     high)
     black_change     black minus the input's black level
-    niqe             NIQE of the output (`evaluation.niqe`, no reference; lower is more natural); NaN below 96 px
+    niqe             NIQE of the output (`evaluation.niqe`, no reference; lower is more natural); NaN below 96
+                     px
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ def psnr(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def psnr_images(pred: np.ndarray, target: np.ndarray) -> float:
-    """`psnr` of two same-shape NumPy images (HxWx3 float in [0, 1]), as the measurement scripts compare them."""
+    """`psnr` of two same-shape NumPy images (HxWx3 float in [0, 1]),
+    as the measurement scripts compare them."""
     return psnr(
         torch.from_numpy(np.ascontiguousarray(pred, np.float32)),
         torch.from_numpy(np.ascontiguousarray(target, np.float32)),

@@ -95,8 +95,8 @@ def _half_matrix(n: int) -> np.ndarray:
 
 
 def niqe_of_y(y: np.ndarray) -> float:
-    """NIQE of a luma image (H, W) in [0, 255], already rounded (see `niqe`); NaN when fewer than two blocks have
-    any structure (a flat or black image)."""
+    """NIQE of a luma image (H, W) in [0, 255], already rounded (see `niqe`); NaN when fewer than two blocks
+    have any structure (a flat or black image)."""
     from scipy.ndimage import convolve
 
     mu_p, cov_p, window = _pristine()

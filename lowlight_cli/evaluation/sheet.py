@@ -21,7 +21,8 @@ def thumbnail(rgb: np.ndarray, height: int) -> np.ndarray:
 
 
 def contact_sheet(rows: list[list[np.ndarray]], labels: tuple[str, ...], path: Path) -> Path:
-    """Lay out `rows` of same-height thumbnails under a header of `labels`; every cell as wide as the widest."""
+    """Lay out `rows` of same-height thumbnails under a header of `labels`;
+    every cell as wide as the widest."""
     import cv2
 
     from lowlight_cli.io.images import ImageMeta, write_image

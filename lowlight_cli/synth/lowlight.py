@@ -17,9 +17,10 @@ def uniform(rng: np.random.Generator, bounds: Range) -> float:
 def darken(rgb: np.ndarray, alpha: float, beta: float, gamma: float, keep_ratios: bool = False) -> np.ndarray:
     """Darken float32 RGB in [0, 1]; the same (alpha, beta, gamma) for all three channels.
 
-    The paper applies the curve to each channel, which raises saturation: at the same mean luma such a low image
-    has about twice the chroma of a real exposure drop (docs/synth.md#ratio-darkening). With `keep_ratios` the
-    curve is applied to the luma and every pixel is scaled by it, keeping its R:G:B ratios as less light would.
+    The paper applies the curve to each channel, which raises saturation: at the same mean luma such a low
+    image has about twice the chroma of a real exposure drop (docs/synth.md#ratio-darkening). With
+    `keep_ratios` the curve is applied to the luma and every pixel is scaled by it, keeping its R:G:B ratios
+    as less light would.
     """
     if not keep_ratios:
         return (beta * np.power(alpha * rgb, gamma)).astype(np.float32)

@@ -1,9 +1,9 @@
 """Camera-pipeline noise (spec 1.3, after CBDNet): noise is added to the raw Bayer mosaic.
 
 sRGB --inverse CRF--> irradiance; shot + read + row noise drawn on its raw mosaic, demosaiced (cv2) and
-added to it --CRF--> sRGB, optionally JPEG-compressed (as a camera or phone does after its noise). The shot part uses CBDNet's
-heteroscedastic Gaussian approximation: variance = sigma_s**2 * x + sigma_c**2 for a raw value x in
-[0, 1]; row noise adds one Gaussian offset of deviation sigma_row to each sensor row (banding).
+added to it --CRF--> sRGB, optionally JPEG-compressed (as a camera or phone does after its noise). The shot
+part uses CBDNet's heteroscedastic Gaussian approximation: variance = sigma_s**2 * x + sigma_c**2 for a raw
+value x in [0, 1]; row noise adds one Gaussian offset of deviation sigma_row to each sensor row (banding).
 """
 
 from __future__ import annotations

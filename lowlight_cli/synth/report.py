@@ -26,7 +26,10 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 def _rules(s: SynthSettings) -> dict[str, str]:
     return {
-        "darkness": f"keep if >= {s.bright_fraction:.0%} of ~{s.superpixels} superpixels have mean luma >= {s.bright_level:g}",
+        "darkness": (
+            f"keep if >= {s.bright_fraction:.0%} of ~{s.superpixels} superpixels have mean luma >= "
+            f"{s.bright_level:g}"
+        ),
         "blur": f"keep if Laplacian variance >= {s.blur_threshold:g}",
         "colour": f"keep if colourfulness >= {s.colour_threshold:g}",
     }
@@ -68,8 +71,11 @@ def build_report(pairs: list[dict], skipped: list[dict], settings: SynthSettings
 
 def to_markdown(report: dict) -> str:
     lines = [
-        f"{report['sources']} sources: {report['pairs']} pairs ({report['train']} train, {report['test']} test), "
-        f"{report['rejected']} rejected, {len(report['failed'])} unreadable or failed.",
+        (
+            f"{report['sources']} sources: {report['pairs']} pairs ({report['train']} train, "
+            f"{report['test']} test), {report['rejected']} rejected, {len(report['failed'])} "
+            "unreadable or failed."
+        ),
         "",
         "| filter | rule | rejected | only by this filter | metric p5 / median / p95 | examples |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -7,7 +7,8 @@ import numpy as np
 EPS = 1e-4
 """Added to max_c(GT) so black pixels give A = 0 instead of 0/0."""
 NOISE_SCALE = 65535 / 2
-"""Noise maps are stored as 16-bit PNG: v = round((n + 1) * NOISE_SCALE), so n in [-1, 1] is lossless to 2e-5."""
+"""Noise maps are stored as 16-bit PNG: v = round((n + 1) * NOISE_SCALE),
+so n in [-1, 1] is lossless to 2e-5."""
 
 
 def attention_map(high: np.ndarray, low_clean: np.ndarray) -> np.ndarray:

@@ -68,7 +68,8 @@ class TrainConfig:
     """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
     and synthetic pair once per epoch, whatever the counts."""
     synth: dict[str, Any] = field(default_factory=dict)
-    """data_mode=onthefly: SynthSettings overrides for the pairs synthesized while training (e.g. cast_share)."""
+    """data_mode=onthefly: SynthSettings overrides for the pairs synthesized while training
+    (e.g. cast_share)."""
     synth_repeats: PositiveInt = 1
     """data_mode=onthefly: how many times each photo appears per epoch (each time freshly synthesized)."""
     out: str = "runs/agllnet"
@@ -181,7 +182,8 @@ _ADAPTER: TypeAdapter | None = None
 
 
 def describe_validation(exc: ValidationError, where: str = "config") -> str:
-    """The first schema violation as `config: stages.0.step: unknown key ...` (unknown keys reported first)."""
+    """The first schema violation as `config: stages.0.step: unknown key ...`
+    (unknown keys reported first)."""
     errors = sorted(
         exc.errors(), key=lambda e: e["type"] not in ("unexpected_keyword_argument", "extra_forbidden")
     )
