@@ -97,7 +97,8 @@ class EncodeSettings:
 
     @property
     def speed_label(self) -> str:
-        """The encoder and its speed preset, e.g. `libx264 veryfast` or `libvpx-vp9 realtime` (speed tables)."""
+        """The encoder and its speed preset, e.g. `libx264 veryfast` or `libvpx-vp9 realtime`
+        (speed tables)."""
         presets = {spec.preset_option for spec in CODECS.values()}
         return " ".join([self.codec, *(v for k, v in self.options.items() if k in presets)])
 
@@ -129,15 +130,18 @@ def resolve(
         pix_fmt = _closest_format(source_pix_fmt, supported)
         if odd and not spec.odd_size_subsampling and _subsampled(pix_fmt):
             pix_fmt = _closest_format(_as_444(pix_fmt), supported)
-            note = f"{width}x{height} is odd-sized and {spec.encoder} needs even sizes for 4:2:0, so {pix_fmt} keeps every pixel"
+            note = (
+                f"{width}x{height} is odd-sized and {spec.encoder} needs even sizes for 4:2:0, so "
+                f"{pix_fmt} keeps every pixel"
+            )
         if bit_depth(pix_fmt) < bit_depth(source_pix_fmt):
             note = f"{spec.encoder} here has no {bit_depth(source_pix_fmt)}-bit format; writing {pix_fmt}"
     elif pix_fmt not in supported:
         raise LowlightError(f"--pix-fmt {pix_fmt}: {spec.encoder} here supports {', '.join(supported)}")
     elif odd and not spec.odd_size_subsampling and _subsampled(pix_fmt):
         raise LowlightError(
-            f"--pix-fmt {pix_fmt}: {spec.encoder} cannot encode the odd size {width}x{height} with chroma subsampling; "
-            f"use {_as_444(pix_fmt)} or --codec ffv1/libvpx-vp9"
+            f"--pix-fmt {pix_fmt}: {spec.encoder} cannot encode the odd size {width}x{height} with "
+            f"chroma subsampling; use {_as_444(pix_fmt)} or --codec ffv1/libvpx-vp9"
         )
 
     options = dict(spec.extra_options)
@@ -175,7 +179,8 @@ def _as_444(pix_fmt: str) -> str:
 
 
 def _closest_format(source: str, supported: list[str]) -> str:
-    """The source's format if the encoder takes it, else the supported one with the same depth and chroma, else 4:2:0."""
+    """The source's format if the encoder takes it, else the supported one with the same depth and chroma,
+    else 4:2:0."""
     if source in supported:
         return source
     full_range = source.replace("yuvj", "yuv")  # JPEG-range formats are tags now; the range is set separately

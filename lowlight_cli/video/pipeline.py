@@ -78,7 +78,8 @@ class VideoReport:
 
 @dataclass(frozen=True)
 class VideoJob:
-    """A checked request: everything that can be wrong with the input or the options fails here, before the model loads."""
+    """A checked request: everything that can be wrong with the input or the options fails here,
+    before the model loads."""
 
     source: Path
     output: Path

@@ -60,7 +60,8 @@ class VideoInfo:
         return round(-math.degrees(math.atan2(b, a)))
 
     def expected_frames(self, start: float | None = None, end: float | None = None) -> int | None:
-        """Frames to process, for the progress bar: stated or estimated from duration x rate; None if unknown."""
+        """Frames to process, for the progress bar: stated or estimated from duration x rate;
+        None if unknown."""
         if start is None and end is None and self.frames:
             return self.frames
         if self.duration is None or not self.rate:

@@ -38,7 +38,8 @@ class SourceFrame:
 
 @dataclass
 class SourcePacket:
-    """An audio/subtitle packet to copy; the stream index is taken now, the input closes before it is muxed."""
+    """An audio/subtitle packet to copy; the stream index is taken now,
+    the input closes before it is muxed."""
 
     stream_index: int
     packet: av.Packet

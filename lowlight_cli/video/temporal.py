@@ -21,15 +21,18 @@ import numpy as np
 from lowlight_cli.colour import luma_709, mean_luma_709
 
 SMOOTHING_SECONDS = 0.3
-"""EMA time constant: long enough to average ~9 frames at 30 fps, short enough to follow a light switched on."""
+"""EMA time constant: long enough to average ~9 frames at 30 fps,
+short enough to follow a light switched on."""
 CUT_THRESHOLD = 0.5
-"""L1 distance (0..2) between consecutive frames' luminance histograms above which a frame starts a new shot."""
+"""L1 distance (0..2) between consecutive frames' luminance histograms above which a frame starts a new
+shot."""
 THUMB_SIZE = (64, 36)
 HIST_BINS = 32
 
 
 def luma_histogram(rgb: np.ndarray) -> np.ndarray:
-    """Normalised luminance histogram of a small thumbnail: cheap, and insensitive to noise and small motion."""
+    """Normalised luminance histogram of a small thumbnail: cheap,
+    and insensitive to noise and small motion."""
     import cv2
 
     thumb = luma_709(
@@ -59,7 +62,8 @@ class TemporalSmoother:
         self._keeps: list[float] = []
 
     def update(self, rgb: np.ndarray, attention: np.ndarray, time: float) -> np.ndarray:
-        """Fold in the map of the frame shown at `time` seconds; returns the map to enhance that frame with."""
+        """Fold in the map of the frame shown at `time` seconds;
+        returns the map to enhance that frame with."""
         hist = luma_histogram(rgb)
         cut = self.last_hist is not None and float(np.abs(hist - self.last_hist).sum()) > self.cut_threshold
         self.cut = cut
@@ -77,7 +81,8 @@ class TemporalSmoother:
         return self.state.copy()
 
     def steady(self, source: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
-        """The enhanced frame rescaled to the smoothed brightening gain (for the oldest frame not yet steadied)."""
+        """The enhanced frame rescaled to the smoothed brightening gain
+        (for the oldest frame not yet steadied)."""
         keep = self._keeps.pop(0)
         gain = mean_luma_709(enhanced) / max(mean_luma_709(source), 1e-6)
         self.gain = gain if self.gain is None or keep == 0.0 else keep * self.gain + (1.0 - keep) * gain

@@ -1,5 +1,6 @@
 """The on-disk formats of a weights folder: file names, format versions, the resolved files of a reference,
-and the sha256 every loader checks. The lowest module of `weights`: the Hub client and the registry import it."""
+and the sha256 every loader checks. The lowest module of `weights`: the Hub client and the registry import
+it."""
 
 from __future__ import annotations
 

@@ -96,8 +96,9 @@ def download(ref: HubRef, filename: str) -> Path:
         )
     except LocalEntryNotFoundError:
         raise WeightsError(
-            f"{where}: not in the local cache and the Hub cannot be reached ({unreachable or 'no connection'}); "
-            "run this once with a connection (or HF_ENDPOINT set to a reachable mirror), later runs use the cache"
+            f"{where}: not in the local cache and the Hub cannot be reached "
+            f"({unreachable or 'no connection'}); run this once with a connection (or HF_ENDPOINT "
+            "set to a reachable mirror), later runs use the cache"
         ) from None
     except RepositoryNotFoundError:
         raise WeightsError(
@@ -139,7 +140,8 @@ def _unreachable(ref: HubRef, filename: str) -> str | None:
 
 
 def network_reason(exc: BaseException) -> str | None:
-    """A short reason when `exc` is a failure to reach the server (refused, DNS, timeout, proxy), else None."""
+    """A short reason when `exc` is a failure to reach the server (refused, DNS, timeout, proxy),
+    else None."""
     kinds = {c.__name__ for c in type(exc).__mro__}
     if kinds & {
         "TransportError",

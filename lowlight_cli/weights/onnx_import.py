@@ -114,7 +114,8 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
     branches = model.enhancement_net.branches
     if len(branch_outputs) != len(branches):
         raise WeightsError(
-            f"{path}: the fusion takes {len(branch_outputs)} branch outputs, the released model {len(branches)}"
+            f"{path}: the fusion takes {len(branch_outputs)} branch outputs, the released model "
+            f"{len(branches)}"
         )
     feature = None
     for branch, tensor in zip(branches, branch_outputs, strict=True):

@@ -1,4 +1,5 @@
-"""`lowlight weights push`: upload a weights folder (and its ONNX export) to the Hugging Face Hub with a card."""
+"""`lowlight weights push`: upload a weights folder (and its ONNX export) to the Hugging Face Hub with a
+card."""
 
 from __future__ import annotations
 
@@ -22,15 +23,17 @@ tags: [low-light-image-enhancement, agllnet, image-to-image]
 
 # AgLLNet weights for `lowlight`
 
-Attention-guided low-light enhancement (Lv, Li & Lu, IJCV 2021), {"with" if cfg.get("noise_net") else "without"}
-a Noise-Net, pushed from `{source}` by `lowlight weights push`.
+Attention-guided low-light enhancement (Lv, Li & Lu, IJCV 2021),
+{"with" if cfg.get("noise_net") else "without"} a Noise-Net, pushed from `{source}`
+by `lowlight weights push`.
 
 | file | sha256 |
 | --- | --- |
 | `{WEIGHTS_FILE}` | `{sha256_of(weights)}` |
 
 `{CONFIG_FILE}` holds the architecture (`lowlight_cli.models.config.AgLLNetConfig`) and the sha256 above;
-the loader refuses weights that do not match it. See the source weights' own card for licence and training data.
+the loader refuses weights that do not match it. See the source weights' own card for licence and
+training data.
 
 ```bash
 pip install "lowlight[cpu]"

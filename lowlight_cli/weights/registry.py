@@ -65,7 +65,8 @@ BUNDLED: dict[str, BundledWeights] = {
     )
 }
 MAX_BUNDLED = 3
-"""The wheel holds at most this many weight sets (tests/test_bundle.py): `official`, the default and one more."""
+"""The wheel holds at most this many weight sets (tests/test_bundle.py): `official`,
+the default and one more."""
 DEFAULT_WEIGHTS = "agllnet-look-5"
 """What `lowlight enhance` uses without --weights; chosen by the rule of docs/benchmarks.md (no worse than
 `official` on any look criterion, better on most): `agllnet-look-5` is the first of ours to pass it."""
