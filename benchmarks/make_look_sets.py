@@ -51,7 +51,8 @@ def synth_sets() -> dict:
 
 
 def main() -> None:
-    from lowlight_cli.synth.pipeline import decode, run
+    from lowlight_cli.io.images import read_rgb
+    from lowlight_cli.synth.pipeline import run
     from lowlight_cli.synth.select import evaluate
     from lowlight_cli.synth.settings import DEFAULTS
     from lowlight_cli.synth.sources import folder_or_glob
@@ -68,13 +69,13 @@ def main() -> None:
         if k % HELD_OUT_EVERY in (0, 1):
             link(photo, out / "photos" / ("test" if k % HELD_OUT_EVERY == 0 else "val") / photo.name)
             continue
-        if evaluate(decode(photo), only_darkness).kept:
+        if evaluate(read_rgb(photo), only_darkness).kept:
             link(photo, out / "photos" / "train" / f"coco__{photo.name}")
             kept += 1
         else:
             rejected += 1
     for photo in sorted((normal / "bsds500").glob("*.jpg")):
-        if evaluate(decode(photo), only_darkness).kept:
+        if evaluate(read_rgb(photo), only_darkness).kept:
             link(photo, out / "photos" / "train" / f"bsds__{photo.name}")
             kept += 1
         else:

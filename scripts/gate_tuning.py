@@ -5,11 +5,12 @@
 The network runs once per validation photo without a gate (a gate the weights carry is set aside); each
 candidate gate (thresholds and blur of the map) then blends its result with the input as inference does
 (`inference.whole_image_gate.gate_map`, `models.gate.gated`), except that it blends the clipped result where
-inference blends before clipping (they differ only where the network overshoots [0, 1] and the gate is part-open). Two validation sets, neither used by the look benchmark:
+inference blends before clipping (they differ only where the network overshoots [0, 1] and the gate is
+part-open). Two validation sets, neither used by the look benchmark:
 - `photos-val`: well-exposed held-out COCO-CC photos (index % 7 == 1), target = the photo itself;
 - `synth-val`: the training run's validation pairs (dark, dim and well-exposed, with camera noise).
-`synth-val-dark` is the part of `synth-val` made by the paper's darkening (exposure `dark` in its manifest), the
-kind of pair the look benchmark's noisy synthetic test set holds.
+`synth-val-dark` is the part of `synth-val` made by the paper's darkening (exposure `dark` in its manifest),
+the kind of pair the look benchmark's noisy synthetic test set holds.
 The rule: among the gates that bring `photos-val` to the issue's do-no-harm target (PSNR against the
 input >= DO_NO_HARM_DB) and cost the dark pairs nothing (`synth-val-dark` at most DARK_SLACK_DB below the
 network without a gate: the gate protects well-exposed photos, it must not hold back dark ones), the one with
@@ -45,9 +46,8 @@ def main() -> None:
     from lowlight_cli.evaluation.metrics import psnr_images
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.whole_image_gate import gate_map
-    from lowlight_cli.io.images import read_image
     from lowlight_cli.models.gate import gated
-    from lowlight_cli.synth.manifest import load_pairs
+    from lowlight_cli.synth.store import iter_pairs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -60,13 +60,12 @@ def main() -> None:
     )  # the network's result everywhere: each candidate gate blends it
     if enhancer.backend.config.attention_gate is not None:
         print(f"{args.weights}: its gate {enhancer.backend.config.attention_gate} is set aside", flush=True)
-    exposures = {r["id"]: r["params"].get("exposure") for r in load_pairs(SETS["synth-val"][0])}
+    exposures = {r.name: r.params.get("exposure") for r in iter_pairs(SETS["synth-val"][0])}
     scores: dict[tuple, dict[str, list[float]]] = {}
     candidates = [(None, 0.0)] + [(g, b) for b in BLURS for g in GATES]
     for set_name, (data, split, self_target) in SETS.items():
         for sample in find_samples(data, split, self_target):
-            low = read_image(sample.low)[0]
-            high = low if self_target else read_image(sample.high)[0]
+            low, high = sample.read()  # with self_target, high is the photo itself
             dark = exposures.get(sample.name) == "dark"
             result = enhancer.enhance(low)
             maps = {b: gate_map(result.attention, b)[..., None] for b in BLURS}
@@ -101,7 +100,8 @@ def main() -> None:
     ]
     for r in rows:
         print(
-            f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}  synth-val {r['synth-val']:6.2f}"
+            f"{r['gate']:>10} blur {r['blur']:<4g}  photos-val {r['photos-val']:6.2f}"
+            f"  synth-val {r['synth-val']:6.2f}"
             f"  synth-val-dark {r.get('synth-val-dark', float('nan')):6.2f}"
         )
     for blur in BLURS:

@@ -95,7 +95,7 @@ def test_tar_shards_on_ray_match_the_local_run_and_every_reader_agrees(cluster, 
 
     from lowlight_cli.cluster.jobs import synth_ray
     from lowlight_cli.cluster.runtime import Resources
-    from lowlight_cli.synth.store import read_pair
+    from lowlight_cli.synth.store import iter_pairs, read_pair
     from lowlight_cli.training.data import SynthPairs
 
     settings = dataclasses.replace(DEFAULTS, test_fraction=0.0)  # one split: two shards of 3 + 1 pairs
@@ -107,24 +107,24 @@ def test_tar_shards_on_ray_match_the_local_run_and_every_reader_agrees(cluster, 
     assert sorted(p.name for p in (local / "train").iterdir()) == ["000001.tar", "000002.tar"]  # 3 + 1 pairs
 
     # the pairs in the shards are the loose pairs, whoever reads them: our reader, the loader, webdataset
-    by_id = {r["id"]: r for r in load_pairs(loose)}
-    records = load_pairs(local)
-    assert sorted(r["id"] for r in records) == sorted(by_id) and all("shard" in r for r in records)
+    by_id = {r.name: r for r in iter_pairs(loose)}
+    records = list(iter_pairs(local))
+    assert sorted(r.name for r in records) == sorted(by_id) and all(r.shard for r in records)
     for record in records:
-        want, got = read_pair(loose, by_id[record["id"]]), read_pair(local, record)
+        want, got = read_pair(loose, by_id[record.name]), read_pair(local, record)
         assert all(np.array_equal(want[k], got[k]) for k in want)
     assert len(SynthPairs(local, crop=64)) == 4 and SynthPairs(local, crop=64)[0]["low"].shape == (3, 64, 64)
     streamed = list(
         wds.WebDataset(sorted(str(p) for p in (local / "train").glob("*.tar")), shardshuffle=False)
     )
-    assert [s["__key__"] for s in streamed] == [r["files"]["low"].split(".")[0] for r in records]
+    assert [s["__key__"] for s in streamed] == [r.files["low"].split(".")[0] for r in records]
     first = records[0]
-    with tarfile.open(local / first["shard"]) as tar:
+    with tarfile.open(local / first.shard) as tar:
         assert (
-            tar.extractfile(first["files"]["high"]).read()
-            == (loose / by_id[first["id"]]["files"]["high"]).read_bytes()
+            tar.extractfile(first.files["high"]).read()
+            == (loose / by_id[first.name].files["high"]).read_bytes()
         )
-    assert streamed[0]["high.png"] == (loose / by_id[first["id"]]["files"]["high"]).read_bytes()
+    assert streamed[0]["high.png"] == (loose / by_id[first.name].files["high"]).read_bytes()
 
 
 @pytest.fixture(scope="module")

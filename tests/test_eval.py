@@ -88,12 +88,14 @@ def test_find_samples_reads_lol_folders_and_synth_test_splits(tmp_path):
 
     synth = make_synth_dir(tmp_path / "s", images=4)
     samples = find_samples(synth, "train") + find_samples(synth, "test")
-    assert len(samples) == 4 and all(s.low.is_file() and s.high.is_file() for s in samples)
+    assert len(samples) == 4 and all(s.pair is not None and not s.pair.real for s in samples)
+    assert all(low.shape == high.shape == (80, 96, 3) for low, high in (s.read() for s in samples))
 
 
 def test_lol_split_holds_out_the_pairs_that_training_never_sees(tmp_path):
     from lowlight_cli.evaluation.evaluate import find_samples
-    from lowlight_cli.training.data import RealPairs, real_split
+    from lowlight_cli.synth.store import real_split
+    from lowlight_cli.training.data import RealPairs
 
     lol = lol_folder(tmp_path / "lol", n=12)
     everything = [s.name for s in find_samples(lol)]

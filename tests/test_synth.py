@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from lowlight_cli.errors import FileError
+from lowlight_cli.io.images import read_rgb
 from lowlight_cli.synth.manifest import load_pairs, merge, read_jsonl
-from lowlight_cli.synth.pipeline import decode, run, shard_of
+from lowlight_cli.synth.pipeline import run, shard_of
 from lowlight_cli.synth.select import evaluate
 from lowlight_cli.synth.settings import DEFAULTS
 from lowlight_cli.synth.sources import folder_or_glob
@@ -94,7 +95,7 @@ def test_filters_reject_dark_blurred_grey_and_keep_good():
 )
 def test_filters_on_real_photos(name, failed):
 
-    assert evaluate(decode(PHOTOS / name), DEFAULTS).failed == failed
+    assert evaluate(read_rgb(PHOTOS / name), DEFAULTS).failed == failed
 
 
 # ---- synthesis
@@ -112,15 +113,15 @@ def test_bayer_mosaic_demosaic_round_trip(pattern):
 
 def test_pairs_are_darker_with_parameters_in_range_and_consistent_targets(baseline, photos, tmp_path):
     from lowlight_cli.synth.lowlight import cast
-    from lowlight_cli.training.data import read_pair
+    from lowlight_cli.synth.store import iter_pairs, read_pair
 
     pairs = load_pairs(baseline)
     assert len(pairs) == N_GOOD
     settings = dataclasses.replace(DEFAULTS, identity_share=0.0, mild_share=0.0)  # every pair dark: checkable
     dark = tmp_path / "all-dark"
     run(folder_or_glob(str(photos)), dark, settings, workers=0)
-    for record in load_pairs(dark):
-        p = record["params"]
+    for record in iter_pairs(dark):
+        p = record.params
         assert p["exposure"] == "dark"
         for name in ("alpha", "beta", "gamma", "sigma_s", "sigma_c", "sigma_row", "crf_gamma"):
             low, high = getattr(DEFAULTS, name)
@@ -161,7 +162,7 @@ def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturat
     from lowlight_cli.synth.lowlight import darken
     from lowlight_cli.synth.pairs import sample_params
 
-    high = decode(PHOTOS / "000000000785.jpg").astype(np.float32) / 255
+    high = read_rgb(PHOTOS / "000000000785.jpg")
     paper, kept = darken(high, 0.95, 0.8, 3.0), darken(high, 0.95, 0.8, 3.0, keep_ratios=True)
     lit = high.sum(-1) > 0.3
     ratios = lambda x: x[lit] / x[lit].sum(-1, keepdims=True)  # noqa: E731
@@ -189,7 +190,7 @@ def test_ratio_darkening_keeps_each_pixels_colour_where_the_papers_curve_saturat
 def test_identity_pairs_keep_the_photo_as_input_and_target():
     from lowlight_cli.synth.pairs import synthesize
 
-    high = decode(PHOTOS / sorted(p.name for p in PHOTOS.glob("*.jpg"))[0]).astype(np.float32) / 255
+    high = read_rgb(PHOTOS / sorted(p.name for p in PHOTOS.glob("*.jpg"))[0])
     settings = dataclasses.replace(DEFAULTS, identity_share=1.0, cast_share=0.0, jpeg_share=0.0)
     pair = synthesize(high, np.random.default_rng(0), settings, amplify=False)
     assert pair.params["exposure"] == "identity"
@@ -272,7 +273,7 @@ def test_resume_after_kill_skips_finished_pairs(photos, baseline, tmp_path):
     (out / "train" / "low" / ".leftover.part.png").write_bytes(b"junk")
     summary = run(folder_or_glob(str(photos)), out, DEFAULTS, workers=0)
     assert summary.written == N_GOOD - 2 and summary.resumed == 2 + 1 and summary.failed == 2
-    assert sorted(manifest.read_text().splitlines()) == sorted(l.rstrip("\n") for l in lines)
+    assert sorted(manifest.read_text().splitlines()) == sorted(line.rstrip("\n") for line in lines)
     expected = {k: v for k, v in tree_bytes(baseline).items() if k.endswith(".png")}
     assert {k: v for k, v in tree_bytes(out).items() if k.endswith(".png") and "part" not in k} == expected
 
@@ -298,7 +299,7 @@ def test_other_settings_in_the_same_folder_are_refused(photos, baseline, tmp_pat
 
     with pytest.raises(LowlightError, match="seed"):
         run(folder_or_glob(str(photos)), baseline, dataclasses.replace(DEFAULTS, seed=1), workers=0, limit=1)
-    # what the look benchmark checks before scoring a synthetic set (a set made by older code is named, not used)
+    # what the look benchmark checks before scoring a synthetic set (one made by older code is named, unused)
     assert settings_differ(baseline, DEFAULTS) == []
     assert settings_differ(
         baseline, dataclasses.replace(DEFAULTS, seed=1, noise_debias=not DEFAULTS.noise_debias)
@@ -505,29 +506,27 @@ def test_tar_shards_hold_the_loose_pairs_and_an_interrupted_run_resumes_to_the_s
     with a shard open loses only that shard, and the resumed run ends with the uninterrupted run's bytes."""
     import tarfile
 
-    from lowlight_cli.synth.store import read_pair
+    from lowlight_cli.synth.store import iter_pairs, read_pair
 
     settings = dataclasses.replace(DEFAULTS, test_fraction=0.0)
     loose, whole, cut = tmp_path / "loose", tmp_path / "whole", tmp_path / "cut"
     run(folder_or_glob(str(photos)), loose, settings, workers=0)
     run(folder_or_glob(str(photos)), whole, settings, workers=2, tar=2)
     assert sorted(p.name for p in (whole / "train").iterdir()) == ["000001.tar", "000002.tar", "000003.tar"]
-    by_id = {r["id"]: r for r in load_pairs(loose)}
-    records = load_pairs(whole)
-    assert len(records) == N_GOOD and sorted(r["id"] for r in records) == sorted(by_id)
+    by_id = {r.name: r for r in iter_pairs(loose)}
+    records = list(iter_pairs(whole))
+    assert len(records) == N_GOOD and sorted(r.name for r in records) == sorted(by_id)
     for record in records:
-        with tarfile.open(whole / record["shard"]) as tar:
-            for kind, member in record["files"].items():
-                assert (
-                    tar.extractfile(member).read()
-                    == (loose / by_id[record["id"]]["files"][kind]).read_bytes()
-                )
-        want, got = read_pair(loose, by_id[record["id"]]), read_pair(whole, record)
+        assert record.shard and record.params == by_id[record.name].params
+        with tarfile.open(whole / record.shard) as tar:
+            for kind, member in record.files.items():
+                assert tar.extractfile(member).read() == (loose / by_id[record.name].files[kind]).read_bytes()
+        want, got = read_pair(loose, by_id[record.name]), read_pair(whole, record)
         assert all(np.array_equal(want[k], got[k]) for k in want)
     from lowlight_cli.training.data import SynthPairs  # the training loader reads the shards in place
 
     from_loose, from_tar = (SynthPairs(d, crop=None, flip=False) for d in (loose, whole))
-    assert [r["id"] for r in from_tar.records] == [r["id"] for r in from_loose.records]
+    assert [r.name for r in from_tar.records] == [r.name for r in from_loose.records]
     assert all(torch_equal(from_loose[i], from_tar[i]) for i in range(N_GOOD))
 
     pairs = 0

@@ -1,12 +1,13 @@
 """`lowlight eval`: how weights and baselines do on a folder of photos, paired or not.
 
 Data: a folder with `low/` and `high/` holding same-named images (LOL layout), a `lowlight synth` folder
-(its manifest's test split), or any folder or glob of photos. Every image gets the look metrics of
+(its manifest's test split, loose or in tar shards), or any folder or glob of photos; pairs are read through
+the pair store (`synth.store`), as training reads them. Every image gets the look metrics of
 `evaluation.look` (exposure, clipping, colour shift, chroma, contrast, noise: output against its own
 input); pairs add PSNR and SSIM against the normal image, and `self_target` makes each photo its own
 target (the do-no-harm check on well-exposed photos). Reports: per_image.csv, summary.csv, summary.md and
-a contact sheet PNG (input | each method, a row per image). Besides the look metrics: the black level (1st-percentile
-L*) and its change, NIQE (`evaluation.niqe`), and for pairs GT-mean PSNR/SSIM (`gt_mean`).
+a contact sheet PNG (input | each method, a row per image). Besides the look metrics: the black level
+(1st-percentile L*) and its change, NIQE (`evaluation.niqe`), and for pairs GT-mean PSNR/SSIM (`gt_mean`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import numpy as np
 from lowlight_cli.errors import LowlightError
 from lowlight_cli.evaluation.look import METRICS
 from lowlight_cli.inference import DEFAULT_BACKEND
+from lowlight_cli.io.images import read_rgb
+from lowlight_cli.synth.store import PairRecord, iter_pairs, pair_layout, read_pair
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
@@ -39,46 +42,57 @@ COLUMNS = (
 )
 NUMERIC = COLUMNS[2:]
 RATIOS = ("chroma_ratio", "contrast_ratio", "local_contrast", "black", "black_change", "niqe")
-"""Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more; the black
-level and NIQE as the low-light literature reports them (a median over the images)."""
+"""Summarised by their median: one nearly grey photo has a tiny reference chroma and a ratio of 10 or more;
+the black level and NIQE as the low-light literature reports them (a median over the images)."""
 PSNR_CAP = 100.0
-"""dB: an output identical to its target (a baseline leaving a bright photo alone) has infinite PSNR; means use this."""
+"""dB: an output identical to its target (a baseline leaving a bright photo alone) has infinite PSNR; means
+use this."""
 
 
 @dataclass(frozen=True)
 class Sample:
+    """One image to evaluate: a stored pair (real or synthesized, read through `synth.store`) or a photo."""
+
     name: str
-    low: Path
-    high: Path | None
-    """The target; None for an unpaired photo (look metrics only)."""
+    root: Path | None = None
+    """The folder of `pair`."""
+    pair: PairRecord | None = None
+    photo: Path | None = None
+    """A photo without a stored pair: its own target with `self_target`, else unpaired (look metrics only)."""
+    self_target: bool = False
+
+    @property
+    def where(self) -> str:
+        """The file (or the shard) to name in a message about this sample."""
+        if self.pair is not None and self.root is not None:
+            shard, low = self.pair.shard, self.pair.files["low"]
+            return f"{self.root / shard}:{low}" if shard else str(self.root / low)
+        return str(self.photo)
+
+    def read(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(input, target or None) as float32 HxWx3 RGB in [0, 1], read as training reads them."""
+        if self.pair is not None and self.root is not None:
+            images = read_pair(self.root, self.pair, ("low", "high"))
+            return images["low"], images["high"]
+        if self.photo is None:
+            raise ValueError(f"{self.name}: a sample needs a pair or a photo")
+        rgb = read_rgb(self.photo)
+        return rgb, (rgb.copy() if self.self_target else None)
 
 
 def find_samples(data: Path, split: str | None = None, self_target: bool = False) -> list[Sample]:
     """The pairs of a LOL-layout folder (all of them unless `split` is `train` or `test`, the held-out
-    rule of `training.data.real_split`), of a synth folder's `split` (default `test`), or the photos of
-    any other folder or glob (each its own target with `self_target`, else unpaired)."""
+    rule of `synth.store.real_split`), of a synth folder's `split` (default `test`; loose or in tar shards),
+    or the photos of any other folder or glob (each its own target with `self_target`, else unpaired)."""
     from lowlight_cli.synth.sources import folder_or_glob
 
     path = Path(data)
-    if (path / "low").is_dir() and (path / "high").is_dir():
-        from lowlight_cli.training.data import real_pair_names
-
-        samples = [
-            Sample(n, path / "low" / n, path / "high" / n) for n in real_pair_names(path, split or "all")
-        ]
-    elif (path / "settings.json").is_file():
-        from lowlight_cli.synth.manifest import load_pairs
-
-        split = split or "test"
-        records = [r for r in load_pairs(path) if r["split"] == split]
-        if any("shard" in r for r in records):
-            raise LowlightError(
-                f"{data}: its pairs are in tar shards (synth --tar); eval reads loose pairs, "
-                "made without --tar"
-            )
-        samples = [Sample(r["id"], path / r["files"]["low"], path / r["files"]["high"]) for r in records]
+    layout = pair_layout(path)
+    if layout is not None:
+        split = split or ("test" if layout == "synth" else "all")
+        samples = [Sample(r.name, root=path, pair=r) for r in iter_pairs(path, split)]
     else:
-        samples = [Sample(s.rel, s.path, s.path if self_target else None) for s in folder_or_glob(str(data))]
+        samples = [Sample(s.rel, photo=s.path, self_target=self_target) for s in folder_or_glob(str(data))]
     if not samples:
         raise LowlightError(
             f"{data}: no images found (expected photos, low/ + high/ folders, or a synth folder "
@@ -132,16 +146,16 @@ def evaluate(
     from lowlight_cli.evaluation.look import immerkaer_noise_sigma, look_metrics, mean_luma
     from lowlight_cli.evaluation.metrics import psnr, ssim
     from lowlight_cli.evaluation.sheet import thumbnail
-    from lowlight_cli.io.images import read_image
 
     rows = []
     for sample in samples:
-        low = _fit(read_image(sample.low)[0], max_side)
-        high = _fit(read_image(sample.high)[0], max_side) if sample.high is not None else None
+        low, high = sample.read()
         if high is not None and low.shape != high.shape:
             raise LowlightError(
-                f"{sample.low}: size {low.shape[:2]} differs from its high image {high.shape[:2]}"
+                f"{sample.where}: size {low.shape[:2]} differs from its high image {high.shape[:2]}"
             )
+        low = _fit(low, max_side)
+        high = _fit(high, max_side) if high is not None else None
         target = torch.from_numpy(high).permute(2, 0, 1)[None] if high is not None else None
         base = {"image": sample.name, "in_luma": mean_luma(low), "in_noise": immerkaer_noise_sigma(low)}
         thumbs = [thumbnail(low, sheet_height)] if sheet_rows is not None else []
@@ -159,7 +173,7 @@ def evaluate(
                 "psnr_gt_mean": None,
                 "ssim_gt_mean": None,
             }
-            if target is not None:
+            if target is not None and high is not None:
                 pred = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)[None]
                 scaled = torch.from_numpy(gt_mean(out, high)).permute(2, 0, 1)[None]
                 row.update(
@@ -180,7 +194,8 @@ def evaluate(
 
 def gt_mean(out: np.ndarray, target: np.ndarray) -> np.ndarray:
     """`out` scaled so that its mean grey (Rec.601 luma) equals the target's, clipped to [0, 1]: the GT-mean
-    convention of KinD, LLFlow and Retinexformer, which scores the restoration apart from the exposure chosen."""
+    convention of KinD, LLFlow and Retinexformer, which scores the restoration apart from the exposure
+    chosen."""
     from lowlight_cli.colour import mean_luma
 
     scale = mean_luma(target) / max(mean_luma(out), 1e-6)
@@ -285,10 +300,10 @@ UNMEASURED = {
 
 
 def unmeasured_notes(rows: list[dict]) -> list[str]:
-    """One line per metric of UNMEASURED that some image could not be scored on: on how many of how many images
-    of which methods, and why; and one line for the methods whose rows lack columns other methods have (rows
-    measured before those columns existed, kept by scripts/look_benchmark.py --merge). So an empty or partial figure
-    in the table is never silent."""
+    """One line per metric of UNMEASURED that some image could not be scored on: on how many of how many
+    images of which methods, and why; and one line for the methods whose rows lack columns other methods have
+    (rows measured before those columns existed, kept by look_benchmark.py --merge). So an empty or partial
+    figure in the table is never silent."""
     methods = list(dict.fromkeys(r["method"] for r in rows))
     notes = []
     for column, (name, why) in UNMEASURED.items():
@@ -323,7 +338,8 @@ def unmeasured_notes(rows: list[dict]) -> list[str]:
 
 
 def report_text(summary: list[dict], rows: list[dict]) -> str:
-    """The summary table, then a line for each metric some images could not be scored on (`unmeasured_notes`)."""
+    """The summary table, then a line for each metric some images could not be scored on
+    (`unmeasured_notes`)."""
     notes = unmeasured_notes(rows)
     return markdown_table(summary) + ("\n" + "\n".join(f"- {n}" for n in notes) + "\n" if notes else "")
 

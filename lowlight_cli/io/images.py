@@ -6,6 +6,11 @@ applied on read and reset to 1 on write, so viewers show the output the same way
 
 Pillow decodes and encodes everything except 16-bit colour, which it cannot hold: that is read with OpenCV
 and written with OpenCV (PNG, plus the metadata chunks) or tifffile (TIFF).
+
+This module is the package's one image decoder: photos go through `read_image` (or `read_rgb`, its pixels
+alone), whoever reads them (enhance, serve, synth, training, eval); lossless data whose integer samples are
+the point (the pair store's PNGs, in files or in tar shards) goes through `read_samples`/`decode_samples`
+and `encode_png`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from lowlight_cli.colour import LUMA
-from lowlight_cli.errors import FileError
+from lowlight_cli.errors import FileError, file_error
 from lowlight_cli.io.atomic import atomic_path
 
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP", "bmp": "BMP"}
@@ -142,6 +147,56 @@ def read_image(path: str | Path) -> tuple[np.ndarray, ImageMeta]:
     return _split(pixels, meta)
 
 
+def read_rgb(path: str | Path) -> np.ndarray:
+    """The pixels of `read_image` without the metadata: float32 HxWx3 RGB in [0, 1], orientation applied, a
+    16-bit file at its full precision. How synth, training and eval read photos, so they read a file alike.
+
+    Raises FileError naming the file, as `read_image` does.
+    """
+    return read_image(path)[0]
+
+
+def read_samples(path: str | Path) -> np.ndarray:
+    """`decode_samples` of a file's bytes. Raises FileError naming the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise file_error(path, exc, "cannot read") from None
+    return decode_samples(data, path)
+
+
+def decode_samples(data: bytes, where: str | Path) -> np.ndarray:
+    """An encoded image in memory (PNG, or another format OpenCV reads) as its samples are stored, with no
+    conversion: HxW or HxWxC, uint8 or uint16, channels in RGB(A) order, no orientation applied.
+
+    For lossless data whose integers matter as they are (16-bit colour, the pair store's attention and noise
+    maps, a member of a tar shard); photos go through `read_image`. `where` names the data in the FileError
+    raised when it cannot be decoded.
+    """
+    import cv2
+
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if pixels is None:
+        raise FileError(where, "cannot decode (not an image, or truncated)" if data else "empty (0 bytes)")
+    if pixels.ndim == 3:
+        pixels = pixels[..., ::-1] if pixels.shape[2] == 3 else pixels[..., [2, 1, 0, 3][: pixels.shape[2]]]
+    return pixels
+
+
+def encode_png(samples: np.ndarray) -> bytes:
+    """The inverse of `decode_samples`: HxW or HxWxC (3 or 4) uint8 or uint16 samples in RGB(A) order -> PNG
+    bytes (OpenCV's default compression; no metadata chunks)."""
+    import cv2
+
+    if samples.ndim == 3:
+        samples = samples[..., [2, 1, 0, 3][: samples.shape[2]]]
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(samples))
+    if not ok:
+        raise ValueError(f"cannot encode {samples.dtype} samples of shape {samples.shape} as PNG")
+    return png.tobytes()
+
+
 def _quiet_bomb_warning(Image) -> None:  # noqa: N803
     """Silence Pillow's DecompressionBombWarning (over MAX_IMAGE_PIXELS, under twice that): `read_image`
     refuses those images itself in one line, so the two-line warning would only be noise. Set on every call
@@ -172,7 +227,7 @@ def write_image(
 
 
 def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
-    """Rotate/flip an HxW[xC] array the way EXIF orientation 1-8 says (the same as PIL.ImageOps.exif_transpose)."""
+    """Rotate/flip an HxW[xC] array as EXIF orientation 1-8 says (as PIL.ImageOps.exif_transpose does)."""
     ops = {
         2: lambda x: x[:, ::-1],
         3: lambda x: x[::-1, ::-1],
@@ -235,7 +290,7 @@ FLOAT_UNSUPPORTED = (
 
 
 def _unidentified_reason(path: Path) -> str:
-    """Why Pillow could not open `path`: a TIFF kind it lacks (float samples, several pages) or not an image."""
+    """Why Pillow could not open `path`: a TIFF kind it lacks (float samples, several pages), or no image."""
     try:
         import tifffile
 
@@ -243,7 +298,8 @@ def _unidentified_reason(path: Path) -> str:
             page = tif.pages[0]
             if getattr(page, "sampleformat", 1) == 3:  # SAMPLEFORMAT.IEEEFP
                 return f"{page.dtype} TIFF: {FLOAT_UNSUPPORTED}"
-            return f"TIFF Pillow cannot decode ({page.dtype}, {page.samplesperpixel} samples, {page.compression.name})"
+            layout = f"{page.dtype}, {page.samplesperpixel} samples, {page.compression.name}"
+            return f"TIFF Pillow cannot decode ({layout})"
     except Exception:  # noqa: BLE001 - not a TIFF either: the plain answer
         return "not an image (or a format Pillow cannot identify)"
 
@@ -267,16 +323,10 @@ def _pixels(im, path: Path) -> np.ndarray:
 
 
 def _read_16bit_color(path: Path) -> np.ndarray:
-    import cv2
-
-    data = np.fromfile(path, np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if bgr is None or bgr.dtype != np.uint16:
+    pixels = read_samples(path)
+    if pixels.dtype != np.uint16:
         raise FileError(path, "cannot decode 16-bit colour data")
-    if bgr.ndim == 2:
-        return bgr
-    order = [2, 1, 0, 3][: bgr.shape[2]]
-    return bgr[..., order]
+    return np.ascontiguousarray(pixels)
 
 
 def _split(pixels: np.ndarray, meta: ImageMeta) -> tuple[np.ndarray, ImageMeta]:
@@ -348,13 +398,7 @@ def _write_16bit_color(tmp: Path, pixels: np.ndarray, meta: ImageMeta, fmt: str)
             kwargs["extrasamples"] = ("unassalpha",)
         tifffile.imwrite(tmp, pixels, photometric="rgb", compression="zlib", iccprofile=meta.icc, **kwargs)
         return
-    import cv2
-
-    bgr = pixels[..., [2, 1, 0, 3][: pixels.shape[2]]]
-    ok, encoded = cv2.imencode(".png", bgr)
-    if not ok:
-        raise FileError(tmp, "PNG encoding failed")
-    tmp.write_bytes(_png_with_chunks(encoded.tobytes(), meta))
+    tmp.write_bytes(_png_with_chunks(encode_png(pixels), meta))
 
 
 def _png_with_chunks(png: bytes, meta: ImageMeta) -> bytes:

@@ -1,7 +1,7 @@
 """The on-disk layout of a synth run and its JSON Lines journals.
 
     OUT/settings.json                      the SynthSettings the folder was made with
-    OUT/manifest[.shard-K-of-N].jsonl      one line per finished pair (the only record a loader needs)
+    OUT/manifest[.shard-K-of-N].jsonl      one line per finished pair (`synth.store.PairRecord.to_json`)
     OUT/skipped[.shard-K-of-N].jsonl       one line per rejected or failed source
     OUT/{train,test}/{high,low,low_clean,attention,noise,amplified}/<id>.png   loose pairs, or
     OUT/{train,test}/[shard-K-of-N-]NNNNNN.tar              WebDataset shards (`--tar`, see synth/store.py)
@@ -53,15 +53,9 @@ def append_jsonl(path: Path, record: dict) -> None:
         f.write(dumps(record))
 
 
-def files_exist(out: Path, record: dict) -> bool:
-    """Whether a pair's files are in place: its tar shard (`synth.store`), or its six loose files."""
-    if "shard" in record:
-        return (out / record["shard"]).is_file()
-    return all((out / rel).is_file() for rel in record["files"].values())
-
-
 def load_pairs(out: Path) -> list[dict]:
-    """The pairs of a synth folder: `manifest.jsonl`, or all shard manifests before a merge."""
+    """The manifest lines of a synth folder: `manifest.jsonl`, or all shard manifests before a merge. Training
+    and eval read pairs as `synth.store.PairRecord`s, through `synth.store.iter_pairs`."""
     path = out / "manifest.jsonl"
     paths = [path] if path.exists() else sorted(out.glob("manifest.shard-*.jsonl"))
     return [r for p in paths for r in read_jsonl(p)]

@@ -17,18 +17,26 @@ from pathlib import Path
 
 import numpy as np
 
-from lowlight_cli.errors import LowlightError
+from lowlight_cli.errors import FileError, LowlightError
 from lowlight_cli.io.atomic import atomic_path
+from lowlight_cli.io.images import read_rgb
 from lowlight_cli.synth.manifest import (
     Shard,
     append_jsonl,
-    files_exist,
     journal_paths,
     read_jsonl,
     rewrite_jsonl,
 )
 from lowlight_cli.synth.settings import SynthSettings
 from lowlight_cli.synth.sources import Source
+from lowlight_cli.synth.store import (
+    PairRecord,
+    ShardWriter,
+    encode_pair,
+    files_exist,
+    loose_files,
+    write_loose,
+)
 
 IN_FLIGHT_PER_WORKER = 4
 """Bounded queue: at most this many images per worker are decoded or pending at once."""
@@ -66,22 +74,15 @@ class Summary:
     failures: list[str] = field(default_factory=list)
 
 
-def decode(path: Path) -> np.ndarray:
-    """uint8 HxWx3 RGB with EXIF orientation applied; Pillow raises on truncated files."""
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as im:
-        im.load()
-        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-
-
 def process(source: Source, out: Path, settings: SynthSettings, tar: bool = False) -> dict:
     """Select, synthesize and write one image; returns its journal record (never raises).
 
     With `tar`, nothing is written: the record carries the encoded files under `blobs` for the one
-    process that writes the shards (`finish_record`)."""
+    process that writes the shards (`Journal.finish`)."""
     try:
-        rgb = decode(source.path)
+        rgb = read_rgb(source.path)
+    except FileError as exc:
+        return {"source": source.rel, "status": "failed", "reason": f"unreadable: {exc.reason}"}
     except Exception as exc:  # any decoder failure means an unreadable source, reported, not fatal
         return {"source": source.rel, "status": "failed", "reason": f"unreadable: {exc}"}
     try:
@@ -91,9 +92,9 @@ def process(source: Source, out: Path, settings: SynthSettings, tar: bool = Fals
 
 
 def _select_and_write(source: Source, rgb: np.ndarray, out: Path, settings: SynthSettings, tar: bool) -> dict:
+    """`rgb`: the photo as `io.images.read_rgb` reads it (float32 in [0, 1])."""
     from lowlight_cli.synth.pairs import synthesize
     from lowlight_cli.synth.select import evaluate
-    from lowlight_cli.synth.store import encode_pair, loose_files, write_loose
 
     verdict = evaluate(rgb, settings)
     if not verdict.kept:
@@ -103,26 +104,23 @@ def _select_and_write(source: Source, rgb: np.ndarray, out: Path, settings: Synt
             "failed": list(verdict.failed),
             "metrics": verdict.metrics,
         }
-    pair = synthesize(
-        rgb.astype(np.float32) / 255.0, rng_for(settings.seed, source.rel), settings, quantize=True
-    )
+    pair = synthesize(rgb, rng_for(settings.seed, source.rel), settings, quantize=True)
     split, pid = split_of(source.rel, settings.test_fraction), image_id(source.rel)
-    blobs = encode_pair(pair)
-    files = loose_files(split, pid)
-    if not tar:
-        write_loose(out, files, blobs)
     h, w = rgb.shape[:2]
-    record = {
-        "source": source.rel,
-        "status": "pair",
-        "id": pid,
-        "split": split,
-        "size": [w, h],
-        "params": pair.params,
-        "metrics": verdict.metrics,
-        "files": files,
-    }
-    return {**record, "blobs": blobs} if tar else record
+    record = PairRecord(
+        name=pid,
+        split=split,
+        files=loose_files(split, pid),
+        source=source.rel,
+        size=(w, h),
+        params=pair.params,
+        metrics=verdict.metrics,
+    )
+    blobs = encode_pair(pair)
+    if not tar:
+        write_loose(out, record, blobs)
+    line = record.to_json()
+    return {**line, "blobs": blobs} if tar else line
 
 
 def _init_worker() -> None:
@@ -144,8 +142,8 @@ def select_sources(sources: Iterable[Source], shard: Shard | None, limit: int | 
 
 
 def settings_differ(out: Path, settings: SynthSettings) -> list[str] | None:
-    """The settings whose values in the dataset folder `out` differ from `settings` (sorted names; [] when it was
-    made with these); None when `out` has no settings.json yet."""
+    """The settings whose values in the dataset folder `out` differ from `settings` (sorted names; [] when it
+    was made with these); None when `out` has no settings.json yet."""
     path = out / "settings.json"
     if not path.exists():
         return None
@@ -167,7 +165,9 @@ def _resume_state(out: Path, manifest: Path, skipped: Path) -> dict[str, dict]:
     """Finished records by source; journals are rewritten without torn lines, pairs with missing
     files and failures (those are retried)."""
     pairs = {
-        r["source"]: r for r in read_jsonl(manifest) if r.get("status") == "pair" and files_exist(out, r)
+        r["source"]: r
+        for r in read_jsonl(manifest)
+        if r.get("status") == "pair" and files_exist(out, PairRecord.from_json(r))
     }
     rejected = {r["source"]: r for r in read_jsonl(skipped) if r.get("status") == "rejected"}
     rewrite_jsonl(manifest, pairs.values())
@@ -188,7 +188,6 @@ class Journal:
         on_record: Callable[[dict, bool], None] | None,
     ) -> None:
         from lowlight_cli.io.atomic import check_writable_dir
-        from lowlight_cli.synth.store import ShardWriter
 
         check_writable_dir(out)  # a read-only or full --out is one line before any work
         out.mkdir(parents=True, exist_ok=True)
@@ -201,9 +200,9 @@ class Journal:
         prefix = f"shard-{shard[0]}-of-{shard[1]}-" if shard else ""
         self.shards = ShardWriter(out, tar, prefix, self._journal_pairs) if tar else None
 
-    def _journal_pairs(self, records: list[dict]) -> None:
+    def _journal_pairs(self, records: list[PairRecord]) -> None:
         for record in records:
-            append_jsonl(self.manifest, record)
+            append_jsonl(self.manifest, record.to_json())
 
     def finish(self, record: dict, resumed: bool) -> None:
         """Journal (unless `resumed`) and count one source's record; `on_record` sees it."""
@@ -211,7 +210,9 @@ class Journal:
         if not resumed:
             blobs = record.pop("blobs", None)
             if blobs is not None:
-                self.shards.add(record, blobs)  # journaled when its shard is complete
+                assert self.shards is not None  # only a tar run's records carry blobs
+                stored = self.shards.add(PairRecord.from_json(record), blobs)  # journaled when complete
+                record = stored.to_json()
             else:
                 append_jsonl(self.manifest if status == "pair" else self.skipped, record)
         summary = self.summary

@@ -59,7 +59,12 @@ def colourfulness(rgb: np.ndarray) -> float:
 
 
 def evaluate(rgb: np.ndarray, settings: SynthSettings) -> Verdict:
-    """Compute the enabled metrics and list the filters that reject `rgb` (uint8 HxWx3)."""
+    """Compute the enabled metrics and list the filters that reject `rgb`: uint8 HxWx3, or float in [0, 1] as
+    `io.images.read_rgb` reads a photo (rounded to 8 bits first: the thresholds are set on 8-bit values)."""
+    if rgb.dtype != np.uint8:
+        from lowlight_cli.synth.noise import to_uint8
+
+        rgb = to_uint8(rgb)
     metrics: dict[str, float] = {}
     failed: list[str] = []
     if settings.darkness_filter:

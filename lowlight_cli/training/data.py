@@ -8,11 +8,14 @@ Both datasets yield dicts of float32 CHW tensors in [0, 1] with the same keys an
     attention  1xHxW  ue-attention ground truth
     noise      3xHxW  signed noise map, low - low_clean (in [-1, 1])
     amplified  3xHxW  contrast-amplified target for Reinforce-Net
-    noise_known 1     1 for synthetic pairs, 0 for real pairs (their noise is unknown; the noise loss skips them)
+    noise_known 1     1 for synthetic pairs, 0 for real pairs (their noise is unknown: the noise loss
+                      skips them)
 
 `RealPairs` adds real photographed pairs (LOL layout: same-named images in `low/` and `high/`); a fixed
-hash of each name assigns it to the `train` or `test` split, so fine-tuning and `lowlight eval --split`
-agree on which pairs were held out.
+hash of each name assigns it to the `train` or `test` split (`synth.store.real_split`), so fine-tuning and
+`lowlight eval --split` agree on which pairs were held out. Every pair is listed and read through the pair
+store (`synth.store.iter_pairs`, `read_pair`), and photos through `io.images.read_rgb`, as `lowlight eval`
+reads them: a 16-bit PNG keeps its 16 bits.
 
 Randomness (crop position, flips, on-the-fly synthesis) comes from torch's generator, so
 `torch.manual_seed` and DataLoader worker seeding make it reproducible.
@@ -20,16 +23,16 @@ Randomness (crop position, flips, on-the-fly synthesis) comes from torch's gener
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from lowlight_cli.io.images import read_rgb
 from lowlight_cli.synth.pairs import KINDS
 from lowlight_cli.synth.settings import DEFAULTS, SynthSettings
-from lowlight_cli.synth.store import read_pair  # noqa: F401 - the one reader of a stored pair, loose or in a shard
+from lowlight_cli.synth.store import iter_pairs, read_pair
 
 
 def _crop_flip(arrays: dict[str, np.ndarray], crop: int | None, flip: bool) -> dict[str, np.ndarray]:
@@ -58,27 +61,6 @@ def _tensors(arrays: dict[str, np.ndarray], noise_known: bool = True) -> dict[st
     return {**tensors, "noise_known": torch.tensor([float(noise_known)])}
 
 
-REAL_TEST_EVERY = 5
-"""About one real pair in REAL_TEST_EVERY is held out as `test`, chosen by a hash of its file name."""
-
-
-def real_split(name: str) -> str:
-    """`test` or `train` for a real pair, from its file name alone (stable when pairs are added)."""
-    return "test" if zlib.crc32(name.encode()) % REAL_TEST_EVERY == 0 else "train"
-
-
-def real_pair_names(root: Path, split: str = "all") -> list[str]:
-    """The image names of `root/low` (hidden files skipped), of one split (`train`, `test`) or `all`;
-    every one must have its twin in `root/high`."""
-    from lowlight_cli.errors import LowlightError
-
-    names = sorted(p.name for p in (root / "low").iterdir() if p.is_file() and not p.name.startswith("."))
-    unpaired = [n for n in names if not (root / "high" / n).is_file()]
-    if unpaired:
-        raise LowlightError(f"{root}: no high/ image for {unpaired[:3]}")
-    return names if split == "all" else [n for n in names if real_split(n) == split]
-
-
 class SynthPairs(Dataset):
     """Pairs of a `lowlight synth` output folder (its manifest), one split, randomly cropped and flipped.
 
@@ -91,10 +73,15 @@ class SynthPairs(Dataset):
     def __init__(
         self, root: str | Path, split: str = "train", crop: int | None = 256, flip: bool = True
     ) -> None:
-        from lowlight_cli.synth.manifest import load_pairs
+        from lowlight_cli.errors import LowlightError
+        from lowlight_cli.synth.store import pair_layout
 
         self.root = Path(root)
-        self.records = [r for r in load_pairs(self.root) if r["split"] == split]
+        if pair_layout(self.root) == "real":
+            raise LowlightError(
+                f"{self.root}: low/ and high/ photos are real pairs (real_data), not a synth folder"
+            )
+        self.records = list(iter_pairs(self.root, split))
         self.crop, self.flip = crop, flip
 
     def __len__(self) -> int:
@@ -122,7 +109,8 @@ class RealPairs(Dataset):
         self.root = Path(root)
         if not ((self.root / "low").is_dir() and (self.root / "high").is_dir()):
             raise FileNotFoundError(f"{self.root}: expected low/ and high/ folders of same-named images")
-        self.names = real_pair_names(self.root, split)
+        self.records = list(iter_pairs(self.root, split))
+        self.names = [r.name for r in self.records]
         self.crop, self.flip, self.settings, self.amplify = crop, flip, settings, amplify
         self._cache: dict[int, dict[str, np.ndarray]] = {}
 
@@ -130,12 +118,12 @@ class RealPairs(Dataset):
         return len(self.names)
 
     def _arrays(self, index: int) -> dict[str, np.ndarray]:
-        from lowlight_cli.synth.pipeline import decode
         from lowlight_cli.synth.targets import amplify_contrast, attention_map
 
         if index not in self._cache:
             name, st = self.names[index], self.settings
-            low, high = (decode(self.root / part / name).astype(np.float32) / 255 for part in ("low", "high"))
+            images = read_pair(self.root, self.records[index], ("low", "high"))
+            low, high = images["low"], images["high"]
             if low.shape != high.shape:
                 raise ValueError(
                     f"{self.root / 'low' / name}: {low.shape[:2]} differs from high/ {high.shape[:2]}"
@@ -184,12 +172,11 @@ class OnTheFlyPairs(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         from lowlight_cli.synth.pairs import synthesize
-        from lowlight_cli.synth.pipeline import decode
 
-        high = _crop_flip({"high": decode(self.paths[index])}, self.crop, self.flip)["high"]
+        high = _crop_flip({"high": read_rgb(self.paths[index])}, self.crop, self.flip)["high"]
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
         pair = synthesize(
-            np.ascontiguousarray(high, dtype=np.float32) / 255, rng, self.settings, amplify=self.amplify
+            np.ascontiguousarray(high, dtype=np.float32), rng, self.settings, amplify=self.amplify
         )
         return _tensors({k: getattr(pair, k) for k in KINDS})
 
