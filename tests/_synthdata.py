@@ -1,4 +1,5 @@
-"""Tiny `lowlight synth` and LOL-layout folders for training and evaluation tests, made by the real pipeline."""
+"""Tiny `lowlight synth` and LOL-layout folders for training and evaluation tests,
+made by the real pipeline."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def run(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess:
 def outcomes(tmp_path_factory) -> dict[tuple[str, ...], subprocess.CompletedProcess]:
     cwd = tmp_path_factory.mktemp("cli")
     with ThreadPoolExecutor(4) as pool:
-        return dict(zip(BAD, pool.map(lambda args: run(args, cwd), BAD)))
+        return dict(zip(BAD, pool.map(lambda args: run(args, cwd), BAD), strict=True))
 
 
 @pytest.mark.parametrize("args", BAD, ids=[" ".join(a)[:60] for a in BAD])

@@ -1,4 +1,5 @@
-"""User controls (`--strength`, `--exposure`, `--keep-colour`): each does what it says, in the API and the CLI."""
+"""User controls (`--strength`, `--exposure`, `--keep-colour`): each does what it says,
+in the API and the CLI."""
 
 from __future__ import annotations
 
@@ -136,7 +137,8 @@ def test_denoise_one_is_the_networks_result_and_neutral(dark, full):
 
 
 def test_denoise_zero_gives_back_the_inputs_grain_brightened(dark, full):
-    """At 0 the fine detail is the input's own times the network's local gain; the coarse tone is the network's."""
+    """At 0 the fine detail is the input's own times the network's local gain;
+    the coarse tone is the network's."""
     import cv2
 
     from lowlight_cli.inference.controls import regrain

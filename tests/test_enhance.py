@@ -238,7 +238,8 @@ def test_24_megapixel_photo_on_cpu_within_memory_bound(tmp_path):
     src = tmp_path / "big.jpg"
     Image.open(SAMPLE).resize((6000, 4000), Image.Resampling.BICUBIC).save(src, quality=90)
     code = (
-        "import resource, sys; from lowlight_cli.cli.app import app; sys.argv=['lowlight','enhance',sys.argv[1],'-q'];\n"
+        "import resource, sys; from lowlight_cli.cli.app import app; "
+        "sys.argv=['lowlight','enhance',sys.argv[1],'-q'];\n"
         "try: app()\nexcept SystemExit as e: rc = e.code\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

@@ -74,8 +74,9 @@ def _mount(target: Path, options: str) -> bool:
 
 @contextmanager
 def read_only_folder(tmp_path: Path):
-    """A folder nobody can write: chmod 0555 for a normal user; as root a read-only tmpfs (root ignores modes).
-    Root without mount rights gets the same error injected where files are created: still not a skip."""
+    """A folder nobody can write: chmod 0555 for a normal user; as root a read-only tmpfs (root ignores
+    modes). Root without mount rights gets the same error injected where files are created: still not a
+    skip."""
     ro = tmp_path / "RO"
     ro.mkdir()
     if os.geteuid() != 0:
@@ -115,7 +116,7 @@ def _refusing_mkdir(ro: Path, real):
     return mkdir
 
 
-# --- write errors ---------------------------------------------------------------------------------------------
+# --- write errors -------------------------------------------------------------------------------------------
 
 
 def test_enhance_into_a_read_only_folder_is_one_line_before_any_work(photos, tmp_path):
@@ -140,7 +141,8 @@ def test_enhance_below_a_file_names_the_file(photos):
 def test_full_disk_stops_the_batch_keeps_finished_outputs_and_leaves_no_partial_file(
     photos, tmp_path, monkeypatch
 ):
-    """ENOSPC injected into the second write (what Pillow raises on a full disk), at the atomic-write layer."""
+    """ENOSPC injected into the second write (what Pillow raises on a full disk),
+    at the atomic-write layer."""
     from PIL import Image
 
     out = tmp_path / "out"
@@ -197,7 +199,7 @@ def test_output_folder_inside_the_input_tree_is_never_an_input(photos):
     )
 
 
-# --- interrupted runs -----------------------------------------------------------------------------------------
+# --- interrupted runs ---------------------------------------------------------------------------------------
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
@@ -253,7 +255,7 @@ def test_stale_part_files_of_a_killed_run_are_removed_and_live_ones_kept(photos,
     assert sorted(p.name for p in out.iterdir()) == sorted([live.name, mine.name, "result.txt"])
 
 
-# --- training runs and their config ---------------------------------------------------------------------------
+# --- training runs and their config -------------------------------------------------------------------------
 
 
 def test_train_refuses_an_existing_run_unless_resume_or_overwrite(tmp_path):
@@ -311,7 +313,7 @@ def test_config_file_with_a_typo_names_the_file_and_key(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-# --- bench ----------------------------------------------------------------------------------------------------
+# --- bench --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -340,7 +342,7 @@ def test_bench_checks_every_option_before_the_first_case(tmp_path, args, message
     assert not (tmp_path / "bench").exists()
 
 
-# --- Hub and bundled weights ----------------------------------------------------------------------------------
+# --- Hub and bundled weights --------------------------------------------------------------------------------
 
 OFFLINE = {
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -422,7 +424,7 @@ def test_bundled_weights_are_read_only_to_every_command(tmp_path):
     assert after == before
 
 
-# --- Python API -----------------------------------------------------------------------------------------------
+# --- Python API ---------------------------------------------------------------------------------------------
 
 
 def test_enhancer_scales_uint8_and_uint16_and_refuses_0_255_floats():
@@ -482,7 +484,7 @@ def test_backend_onnx_without_onnxruntime_is_one_line(tmp_path):
     assert len(p.stderr.strip().splitlines()) == 1 and "lowlight[cpu]" in p.stderr
 
 
-# --- image formats and synth input ----------------------------------------------------------------------------
+# --- image formats and synth input --------------------------------------------------------------------------
 
 
 def test_multi_page_and_float_tiff_are_refused_clearly(tmp_path):
@@ -523,7 +525,7 @@ def test_synth_without_images_exits_non_zero(tmp_path, content):
         assert not (tmp_path / "pairs").exists()
 
 
-# --- --debug --------------------------------------------------------------------------------------------------
+# --- --debug ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])

@@ -32,7 +32,8 @@ REAL = [DATA / "official" / "sample_5047.jpg", *sorted((DATA / "synth").glob("*.
 SCALE = float(os.environ.get("LOWLIGHT_FUZZ_SCALE", "1"))
 FUZZ_PIXEL_LIMIT = 4_000_000
 """read_image's decompression-bomb limit while fuzzing: a flipped header byte can declare a huge image, and
-the limit (400 MP in use) would let each such case allocate gigabytes before failing; the code path is the same."""
+the limit (400 MP in use) would let each such case allocate gigabytes before failing; the code path is the
+same."""
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -61,7 +62,7 @@ def small_bomb_limit():
         images.MAX_PIXELS = old
 
 
-# --- images ---------------------------------------------------------------------------------------------------
+# --- images -------------------------------------------------------------------------------------------------
 
 FORMATS = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp"}
 MODES = {
@@ -174,7 +175,7 @@ def test_broken_images_are_read_or_refused_in_one_line(tmp_path_factory, fuzz_ca
     fuzz_cases[f"broken images: {outcome}"] += 1
 
 
-# --- tiling: tile x image size x backend x precision ---------------------------------------------------------
+# --- tiling: tile x image size x backend x precision --------------------------------------------------------
 
 TILE_COMBOS = {("onnx", "fp32"): 20, ("torch", "fp32"): 6}
 """(backend, precision) -> examples, with the default weights on the CPU. Each example compares one --tile
@@ -244,12 +245,13 @@ def test_every_tile_on_any_image_size_gives_the_untiled_result(tile_backends, fu
     case()
 
 
-# --- video ----------------------------------------------------------------------------------------------------
+# --- video --------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, bytes]:
-    """Real tiny containers to break: mp4 (H.264 + AAC), mkv (yuv444p, subtitles), audio only, an undecodable codec."""
+    """Real tiny containers to break: mp4 (H.264 + AAC), mkv (yuv444p, subtitles), audio only,
+    an undecodable codec."""
     from test_video import _audio_only, _no_decoder, make_clip
 
     folder = tmp_path_factory.mktemp("clips")
@@ -294,7 +296,7 @@ def test_broken_videos_are_probed_and_decoded_or_refused_in_one_line(
     fuzz_cases[f"videos: {outcome}"] += 1
 
 
-# --- the CLI --------------------------------------------------------------------------------------------------
+# --- the CLI ------------------------------------------------------------------------------------------------
 
 
 def run_cli(*args: str):

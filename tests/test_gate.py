@@ -1,6 +1,6 @@
-"""The attention gate at inference (`inference.whole_image_gate`): it reads the whole image's map, smoothed, after
-the tiles are stitched; the graphs stop before it; older graphs with the gate inside are refused for gated
-weights."""
+"""The attention gate at inference (`inference.whole_image_gate`): it reads the whole image's map, smoothed,
+after the tiles are stitched; the graphs stop before it; older graphs with the gate inside are refused for
+gated weights."""
 
 from __future__ import annotations
 
@@ -135,8 +135,8 @@ def test_the_default_weights_return_a_well_exposed_photo_unchanged_and_no_gate_a
 
 
 def test_a_photo_the_gate_keeps_whole_skips_the_local_stages(sample_rgb):
-    """The default weights on a well-exposed photo: the attention map alone decides, the costly local stages are not
-    run, and the photo comes back exactly; a dark photo (the authors' sample) does run them."""
+    """The default weights on a well-exposed photo: the attention map alone decides, the costly local stages
+    are not run, and the photo comes back exactly; a dark photo (the authors' sample) does run them."""
     from lowlight_cli.io.images import read_image
 
     enhancer = Enhancer()
@@ -150,9 +150,9 @@ def test_a_photo_the_gate_keeps_whole_skips_the_local_stages(sample_rgb):
 
 
 def test_fast_mode_gates_at_full_size_so_a_kept_photo_is_the_photo_itself():
-    """In fast mode the network sees a small copy; its result comes back by a guided filter of luma, which cannot
-    copy a photo's colours exactly. The gate therefore blends at full size: a well-exposed photo is returned
-    exactly, and with --no-gate it is the guided-filter result."""
+    """In fast mode the network sees a small copy; its result comes back by a guided filter of luma, which
+    cannot copy a photo's colours exactly. The gate therefore blends at full size: a well-exposed photo is
+    returned exactly, and with --no-gate it is the guided-filter result."""
     from lowlight_cli.io.images import read_image
 
     photo = read_image(ROOT_DATA / "synth" / "000000000785.jpg")[0]

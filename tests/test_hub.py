@@ -239,7 +239,8 @@ def test_push_round_trip_with_onnx_and_model_card(hub, tmp_path):
 
 
 def test_hub_graphs_of_an_older_manifest_listing_int8_load_fp32_and_fp16(hub, tmp_path):
-    """A repository whose manifest still lists int8 graphs (without their files): only fp32/fp16 are fetched."""
+    """A repository whose manifest still lists int8 graphs (without their files):
+    only fp32/fp16 are fetched."""
     from typer.testing import CliRunner
 
     from lowlight_cli.cli.weights import app

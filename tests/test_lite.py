@@ -141,8 +141,9 @@ def test_lite_attention_map_is_a_probability_at_every_multiple(side):
 
 
 def test_lite_noise_estimate_has_no_local_mean_so_it_cannot_lift_blacks():
-    """The estimate the Enhancement-Net subtracts has its local mean removed: over any 32x32 block it averages to
-    almost nothing, so it takes out grain and cannot add a brightness offset (which the gain would amplify)."""
+    """The estimate the Enhancement-Net subtracts has its local mean removed: over any 32x32 block it averages
+    to almost nothing, so it takes out grain and cannot add a brightness offset (which the gain would
+    amplify)."""
     import torch.nn.functional as F
 
     from lowlight_cli.models.lite import NOISE_MEAN_SIZE

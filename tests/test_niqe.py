@@ -20,12 +20,13 @@ BASICSR = {
     "000000050811": 3.942436,
 }
 """calculate_niqe(img, crop_border=0, input_order='HWC', convert_to='y') of BasicSR 1.4.2 (its niqe.py,
-metric_util.py, utils/color_util.py and utils/matlab_functions.py from the PyPI sdist basicsr-1.4.2.tar.gz, run
-unchanged but for their package imports: an empty basicsr/__init__.py and a stub METRIC_REGISTRY; torch 2.x for
-its imresize, numpy 2, scipy 1.17, opencv 4) on the BGR uint8 images cv2.imread gives: tests/data/official/
-sample_5047.jpg (1080x720), its Gaussian blur (sigma 2) and the photo plus N(0, 0.05) noise (numpy default_rng(0)),
-each rounded to 8 bits as made below, and the three COCO photos of tests/data/synth. Our port differs from these by
-at most 1.7e-4 (float32 sums in another order in the half-size resize)."""
+metric_util.py, utils/color_util.py and utils/matlab_functions.py from the PyPI sdist basicsr-1.4.2.tar.gz,
+run unchanged but for their package imports: an empty basicsr/__init__.py and a stub METRIC_REGISTRY; torch
+2.x for its imresize, numpy 2, scipy 1.17, opencv 4) on the BGR uint8 images cv2.imread gives:
+tests/data/official/sample_5047.jpg (1080x720), its Gaussian blur (sigma 2) and the photo plus N(0, 0.05)
+noise (numpy default_rng(0)), each rounded to 8 bits as made below, and the three COCO photos of
+tests/data/synth. Our port differs from these by at most 1.7e-4 (float32 sums in another order in the
+half-size resize)."""
 
 
 def images() -> dict[str, np.ndarray]:
@@ -58,7 +59,8 @@ def test_niqe_scores_a_blur_and_noise_worse_than_the_photo():
 
 
 def test_niqe_reads_luma_as_basicsr_does():
-    """BT.601 Y in [16, 235] (MATLAB's rgb2ycbcr), rounded: black 16, white 235; colour order matters (RGB in)."""
+    """BT.601 Y in [16, 235] (MATLAB's rgb2ycbcr), rounded: black 16, white 235; colour order matters
+    (RGB in)."""
     from lowlight_cli.evaluation.niqe import Y_WEIGHTS
 
     assert float(np.array([0, 0, 0]) @ (Y_WEIGHTS * 255) + 16) == 16
@@ -77,7 +79,8 @@ def test_niqe_of_a_flat_image_is_nan_not_an_error():
 
 
 def test_the_pristine_model_ships_with_its_licence():
-    """The wheel carries the folder's data files (hatch: everything under lowlight_cli/ that git does not ignore)."""
+    """The wheel carries the folder's data files (hatch: everything under lowlight_cli/ that git does not
+    ignore)."""
     from lowlight_cli.evaluation.niqe import PARAMS
 
     folder = PARAMS.parent

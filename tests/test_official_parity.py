@@ -35,7 +35,8 @@ def test_not_an_onnx_file_is_named(tmp_path):
 
 
 def _official_graph_at(side: int, path) -> None:
-    """The released graph re-sized to side x side: its seven nearest-neighbour Resize nodes have fixed sizes."""
+    """The released graph re-sized to side x side: its seven nearest-neighbour Resize nodes have fixed
+    sizes."""
     import onnx
     from onnx import numpy_helper
 

@@ -173,9 +173,10 @@ def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gp
 
 
 def test_export_writes_beside_the_weights_and_gives_the_verdict(tmp_path, monkeypatch):
-    """`export_weights` (what `lowlight export` runs): the graphs go to the weights folder's onnx/ unless `out`
-    is given (bundled weights need one), every precision is compared with PyTorch, and graphs further from it
-    than TOLERANCE are a GraphMismatch carrying the report; the CLI prints the comparison before its error."""
+    """`export_weights` (what `lowlight export` runs): the graphs go to the weights folder's onnx/ unless
+    `out` is given (bundled weights need one), every precision is compared with PyTorch, and graphs further
+    from it than TOLERANCE are a GraphMismatch carrying the report; the CLI prints the comparison before its
+    error."""
     import torch
     from typer.testing import CliRunner
 

@@ -421,7 +421,7 @@ def test_video_job_progress_per_frame_and_result(api, tmp_path):
     with av.open(str(out)) as container, av.open(str(clip)) as source:
         got = [f.to_ndarray(format="rgb24").mean() for f in container.decode(video=0)]
         src = [f.to_ndarray(format="rgb24").mean() for f in source.decode(video=0)]
-    assert len(got) == 6 and min(g - s for g, s in zip(got, src)) > 5  # every frame brighter
+    assert len(got) == 6 and min(g - s for g, s in zip(got, src, strict=True)) > 5  # every frame brighter
     both = api.post("/api/v1/jobs", files=[("files", ("clip.mp4", b"x")), ("files", ("a.jpg", b"y"))])
     assert both.status_code == 400 and both.json()["detail"] == "a job holds photos, or exactly one video"
 

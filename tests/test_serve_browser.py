@@ -26,7 +26,8 @@ APT = "apt-get install -y chromium chromium-driver"
 
 
 def browser_paths() -> tuple[str, str]:
-    """Chromium and its driver: $LOWLIGHT_CHROMIUM / $LOWLIGHT_CHROMEDRIVER, else on PATH (Debian packages)."""
+    """Chromium and its driver: $LOWLIGHT_CHROMIUM / $LOWLIGHT_CHROMEDRIVER, else on PATH
+    (Debian packages)."""
     binary = (
         os.environ.get("LOWLIGHT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     )

@@ -55,7 +55,8 @@ def test_each_command_takes_the_shared_options(command):
 
 
 def test_the_shared_options_are_one_definition():
-    """Same help, default and type on every command that has them (eval's --weights is repeatable, its own)."""
+    """Same help, default and type on every command that has them
+    (eval's --weights is repeatable, its own)."""
     tables = {c: params(c) for c in COMMANDS}
     for name in sorted((INFERENCE | FAST) - {"--weights", "-w"}):
         found = [

@@ -164,16 +164,14 @@ def test_folder_outcomes_keep_input_order_past_a_bad_file(tmp_path):
     outcomes = list(
         enhance_items(enhancer, collect_inputs([str(folder)], False), tmp_path / "out", "", "png")
     )
-    assert (
-        [(o.source.name, o.status) for o in outcomes]
-        == [
-            ("a.jpg", "done"),
-            ("b.jpg", "failed"),
-            ("c.jpg", "done"),
-            ("d.png", "done"),
-            ("e.jpg", "skipped"),
-        ]
-    )  # two inputs with one output name (d.jpg beside d.png) refuse the whole run: tests/test_batch_outputs.py
+    # two inputs with one output name (d.jpg beside d.png) refuse the whole run: tests/test_batch_outputs.py
+    assert [(o.source.name, o.status) for o in outcomes] == [
+        ("a.jpg", "done"),
+        ("b.jpg", "failed"),
+        ("c.jpg", "done"),
+        ("d.png", "done"),
+        ("e.jpg", "skipped"),
+    ]
     assert "b.jpg" in outcomes[1].error
     assert read_image(tmp_path / "out" / "e.png")[0].shape == (8, 8, 3)
     assert read_image(tmp_path / "out" / "a.png")[0].shape == (96, 128, 3)

@@ -7,6 +7,8 @@ The property test over tile x image size x backend x precision is in test_fuzz.p
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from conftest import SAMPLE, load_rgb
@@ -17,9 +19,9 @@ MARGIN, BLEND = 96, 16
 
 @pytest.mark.parametrize("multiple", [4, 8])
 def test_every_tile_on_every_size_covers_the_canvas_with_weights_summing_to_one(multiple):
-    """No network: for sizes up to 400 px and tiles 1..300 the cores tile the axis, start on the size multiple,
-    hold both their blend bands, every window keeps the full margin of context around what it contributes,
-    and the blend weights sum to exactly 1 (so a constant image comes back unchanged)."""
+    """No network: for sizes up to 400 px and tiles 1..300 the cores tile the axis, start on the size
+    multiple, hold both their blend bands, every window keeps the full margin of context around what it
+    contributes, and the blend weights sum to exactly 1 (so a constant image comes back unchanged)."""
     from lowlight_cli.inference.tiling import Blender, Tile, _ramp, plan_axis
 
     for size in range(multiple, 401, multiple):
@@ -27,7 +29,7 @@ def test_every_tile_on_every_size_covers_the_canvas_with_weights_summing_to_one(
             spans = plan_axis(size, tile, MARGIN, BLEND, multiple)
             assert spans[0].core[0] == 0 and spans[-1].core[1] == size
             total = np.zeros(size, np.float32)
-            for a, b in zip(spans, spans[1:]):
+            for a, b in pairwise(spans):
                 assert a.core[1] == b.core[0] and a.blend_after == b.blend_before
             for s in spans:
                 (c0, c1), (w0, w1) = s.core, s.window

@@ -36,7 +36,8 @@ def make_clip(
     seed: int = 0,
 ) -> Path:
     """A dark scene (a moving lit box, or a static one with sensor-like noise), BT.709 limited-range tags,
-    optionally a 440 Hz AAC tone and (MKV) two SubRip cues. `durations` (in TB units per frame) makes it VFR."""
+    optionally a 440 Hz AAC tone and (MKV) two SubRip cues. `durations` (in TB units per frame) makes it
+    VFR."""
     w, h = size
     rng = np.random.default_rng(seed)
     out = av.open(str(path), "w")
