@@ -63,7 +63,7 @@ class TrainConfig:
     """Synth folder whose `test` split validates; default: `data` when data_mode=pairs."""
     real_data: str | None = None
     """Real pairs (LOL layout: low/ + high/) mixed into training, their `train` split only (see
-    `training.data.real_split`); the noise term skips them, their noise being unknown."""
+    `synth.store.real_split`); the noise term skips them, their noise being unknown."""
     real_share: Annotated[float, Field(ge=0, lt=1)] | None = None
     """Fraction of training samples that are real pairs (see `training.data.MixedPairs`); None: each real
     and synthetic pair once per epoch, whatever the counts."""
