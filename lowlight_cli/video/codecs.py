@@ -149,15 +149,15 @@ def resolve(
         if crf is not None:
             raise LowlightError(f"--crf: {spec.encoder} is lossless, there is no quality to set")
     else:
-        value = spec.default_crf if crf is None else crf
-        if not 0 <= value <= spec.crf_max:
-            raise LowlightError(f"--crf {value}: {spec.encoder} takes 0..{spec.crf_max}")
-        options["crf"] = str(value)
+        crf_value = spec.default_crf if crf is None else crf
+        if not 0 <= crf_value <= spec.crf_max:
+            raise LowlightError(f"--crf {crf_value}: {spec.encoder} takes 0..{spec.crf_max}")
+        options["crf"] = str(crf_value)
     if spec.presets:
-        value = preset or (spec.fast_preset if fast else None) or spec.default_preset
-        if value not in spec.presets:
-            raise LowlightError(f"--preset {value}: {spec.encoder} takes {', '.join(spec.presets)}")
-        options[spec.preset_option] = value
+        preset_value = preset or (spec.fast_preset if fast else None) or spec.default_preset
+        if preset_value not in spec.presets:
+            raise LowlightError(f"--preset {preset_value}: {spec.encoder} takes {', '.join(spec.presets)}")
+        options[spec.preset_option] = preset_value
     elif preset is not None:
         raise LowlightError(f"--preset: {spec.encoder} has no presets")
     return EncodeSettings(spec.encoder, pix_fmt, options, note)

@@ -25,7 +25,7 @@ from lowlight_cli.video.reader import SourceFrame, read
 from lowlight_cli.video.temporal import TemporalSmoother, flicker
 
 if TYPE_CHECKING:  # the enhancer's module loads when a video is enhanced
-    from lowlight_cli.inference.enhancer import Enhancer
+    from lowlight_cli.inference.enhancer import Enhancer, Fitted
 
 MAX_BATCH = 8
 KEYFRAME_INTERVAL = 2
@@ -234,7 +234,8 @@ class _Keyframes:
     interval: int
     count: int = 0
     """Frames since the last keyframe (0: none yet)."""
-    coefficients: tuple | None = None
+    coefficients: Fitted | None = None
+    """The last keyframe's fit (`Enhancer.fast_fit`); the first frame is always a keyframe."""
 
     def due(self, cut: bool) -> bool:
         """Whether the next frame must be a keyframe (the first, every `interval`-th, or a scene cut)."""
@@ -278,6 +279,7 @@ def _enhance_batch(
         for f, d in zip(batch, due, strict=True):
             if d:
                 keyframes.coefficients = next(fitted)
+            assert keyframes.coefficients is not None, "the first frame of a video is a keyframe"
             images.append(enhancer.carry(f.rgb, keyframes.coefficients))
     else:
         images = [r.image for r in enhancer.enhance_batch(np.stack(sources), np.stack(maps))]

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from lowlight_cli.errors import FileError
 
 if TYPE_CHECKING:  # PyAV loads on first use (the video extra)
     import av
+    from av.sidedata.sidedata import SideDataContainer
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,11 @@ def probe(path: str | Path) -> VideoInfo:
         if first is None:
             raise FileError(path, "the video stream has no decodable frame (truncated or empty)")
         ctx = stream.codec_context
+        time_base = stream.time_base
+        if time_base is None:
+            raise FileError(path, "the video stream has no time base")
         duration = (
-            float(stream.duration * stream.time_base)
+            float(stream.duration * time_base)
             if stream.duration
             else container.duration / av.time_base
             if container.duration
@@ -152,7 +156,7 @@ def probe(path: str | Path) -> VideoInfo:
             height=first.height,
             codec=ctx.name,
             pix_fmt=first.format.name,
-            time_base=stream.time_base,
+            time_base=time_base,
             rate=stream.average_rate or stream.guessed_rate,
             frames=stream.frames or None,
             duration=duration,
@@ -164,7 +168,8 @@ def probe(path: str | Path) -> VideoInfo:
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
     try:
-        sides = list(frame.side_data)
+        # PyAV's stub types `side_data` as a TypedDict; it is a SideDataContainer of SideData
+        sides = list(cast("SideDataContainer", frame.side_data))
     except ValueError:  # a side-data type newer than PyAV's enum (FFmpeg 8's EXIF, 31): it lists none of them
         return _rotation_matrix(frame.rotation)
     for side in sides:

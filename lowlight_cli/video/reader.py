@@ -54,10 +54,13 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
 
     with open_input(path) as container:
         stream = video_stream(container, path)
+        time_base = stream.time_base
+        if time_base is None:
+            raise FileError(path, "the video stream has no time base")
         copied = [s for s in container.streams if s.type in ("audio", "subtitle")]
         shift = start or 0.0
         if start:
-            container.seek(int(start / stream.time_base), stream=stream, backward=True)
+            container.seek(int(start / time_base), stream=stream, backward=True)
         video_done = False
         done_streams: set[int] = set()
         frames = 0
@@ -69,7 +72,7 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
                         continue
                     for frame in stream.decode(packet):
                         pts = frame.pts if frame.pts is not None else last_pts + last_duration
-                        t = float(pts * stream.time_base)
+                        t = float(pts * time_base)
                         last_pts, last_duration = pts, frame.duration or last_duration
                         if start is not None and t < start - 1e-6:
                             continue
@@ -78,7 +81,7 @@ def read(path: Path, info: VideoInfo, start: float | None = None, end: float | N
                             break
                         frames += 1
                         yield SourceFrame(
-                            _to_rgb(frame), pts - round(shift / stream.time_base), frame.duration, t - shift
+                            _to_rgb(frame), pts - round(shift / time_base), frame.duration, t - shift
                         )
                 elif packet.dts is not None and packet.pts is not None:
                     t = float(packet.pts * packet.time_base)

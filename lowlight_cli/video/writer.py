@@ -51,6 +51,8 @@ class VideoWriter:
         self.pix_fmt = settings.pix_fmt
 
     def _add_video(self, info: VideoInfo, settings: EncodeSettings) -> av.video.stream.VideoStream:
+        from av.video.stream import VideoStream
+
         try:
             stream = self.container.add_stream(
                 settings.codec,
@@ -63,6 +65,8 @@ class VideoWriter:
             raise LowlightError(
                 f"--codec {settings.codec}: {exc}; pick another codec or output extension"
             ) from None
+        if not isinstance(stream, VideoStream):
+            raise LowlightError(f"--codec {settings.codec}: not a video codec ({stream.type})")
         stream.pix_fmt = settings.pix_fmt
         stream.time_base = info.time_base
         stream.codec_context.time_base = info.time_base
