@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from lowlight_cli.errors import DeviceError
-from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
 
 if TYPE_CHECKING:  # torch loads on first use: the photo-only install has none
     import torch
 
-    from lowlight_cli.models.agllnet import AgLLNet
+    from lowlight_cli.models.build import Network
 
 
 class Backend(Protocol):
-    config: AgLLNetConfig
-    """The weights' architecture, and the attention gate the Enhancer applies (`whole_image_gate`)."""
+    @property
+    def config(self) -> AgLLNetConfig | LiteConfig:
+        """The weights' architecture, and the attention gate the Enhancer applies (`whole_image_gate`)."""
+
     description: str
     device_type: str
     """"cpu" or "cuda": selects the tile memory budget."""
@@ -59,7 +61,7 @@ class TorchBackend:
 
     def __init__(
         self,
-        model: AgLLNet,
+        model: Network,
         device: str = "auto",
         half: bool = False,
         precision: str | None = None,
@@ -75,7 +77,8 @@ class TorchBackend:
         half = self.precision == "fp16"
         self.device_type = self.device.type
         self.dtype = torch.float16 if half else torch.float32
-        self.model = model.eval().to(self.device, memory_format=torch.channels_last)
+        # torch's stub of Module.to lacks the memory_format keyword that Module.to takes
+        self.model = model.eval().to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.model_fp32 = self.model
         if half:
             import copy

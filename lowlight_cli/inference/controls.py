@@ -92,6 +92,8 @@ class Exposure:
             target = min(max(mean, AUTO_RANGE[0]), AUTO_RANGE[1])
             if target == mean:
                 return rgb
+        if target is None:  # Exposure(): none of the three, no change
+            return rgb
         return gamma_to_mean(rgb, target)
 
 

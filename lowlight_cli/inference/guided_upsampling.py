@@ -107,8 +107,8 @@ def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sigma = mad_noise_sigma(guide)
     if sigma > 0:
         ga, gb = guided_coefficients(guide, guide, DENOISE_RADIUS, (DENOISE_K * sigma) ** 2)
-        guide *= ga
-        guide += gb
-    a *= guide[..., None]
-    a += b
+        np.multiply(guide, ga, out=guide)
+        np.add(guide, gb, out=guide)
+    np.multiply(a, guide[..., None], out=a)
+    np.add(a, b, out=a)
     return np.clip(a, 0.0, 1.0, out=a)

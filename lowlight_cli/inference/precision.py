@@ -48,7 +48,7 @@ def resolve_precision(requested: str, backend: str, device_type: str, graphs: An
                 "precision fp16 (half) needs a CUDA device (the CPU has no fast fp16 convolutions)",
                 param="precision",
             )
-        if "fp16" not in available:
+        if graphs is not None and "fp16" not in available:
             raise DeviceError(
                 f"precision fp16: {graphs.folder} has no fp16 graphs; "
                 "re-export with `lowlight export --fp16`",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
 from lowlight_cli.models.gate import gate_weight
 
 BLUR_SIDE = 256
@@ -35,7 +35,7 @@ def gate_map(attention: np.ndarray, blur: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) if scale < 1 else small
 
 
-def gate_weights(config: AgLLNetConfig, attention: np.ndarray) -> np.ndarray | None:
+def gate_weights(config: AgLLNetConfig | LiteConfig, attention: np.ndarray) -> np.ndarray | None:
     """Per-pixel weights (N, 1, H, W) of the network's result under the weights' gate, from each frame's whole
     attention map (N, 1, H, W): 0 keeps the input, 1 takes the network's image. None when there is no gate."""
     if config.attention_gate is None:

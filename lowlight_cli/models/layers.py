@@ -33,9 +33,9 @@ class Up(nn.ConvTranspose2d):
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__(cin, cout, 3, stride=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         h, w = x.shape[-2:]
-        return super().forward(x)[..., : 2 * h, : 2 * w]
+        return super().forward(x, output_size)[..., : 2 * h, : 2 * w]
 
 
 class CAN(nn.Module):
