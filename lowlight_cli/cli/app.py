@@ -12,7 +12,7 @@ import os
 import signal
 import types
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -26,8 +26,8 @@ class _FlagsAsFlags:
     """Help tables show an on/off option as its name alone (`--recursive, -r`),
     with no `<bool>` value column."""
 
-    def get_params(self, ctx):  # type: ignore[no-untyped-def]
-        params = super().get_params(ctx)  # type: ignore[misc]
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
         for param in params:
             if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
                 param.metavar = ""
@@ -45,7 +45,7 @@ class Group(_FlagsAsFlags, TyperGroup):
 _LINE = "\n" if tuple(int(v) for v in typer.__version__.split(".")[:2]) >= (0, 28) else "\n\n"
 """Line break inside a help epilog: Typer before 0.28 joins single line breaks into one paragraph."""
 
-HELP = dict(
+HELP: dict[str, Any] = dict(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 110},
 )

@@ -202,7 +202,7 @@ def create_app(
             item = jobs.add_item(job, file.filename or "photo")
             await save_upload(file, item.upload)
             check_photo(item, settings.max_pixels)
-            if item.status == "failed":
+            if item.error is not None:  # check_photo failed it: not a readable photo
                 raise HttpError(400, item.error)
             out = job.folder / "result.out"
 

@@ -14,12 +14,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lowlight_cli.inference.controls import Controls
 from lowlight_cli.serve.settings import ServeSettings
+
+if TYPE_CHECKING:  # the enhancer's module (and its backend) loads in `load`
+    from lowlight_cli.inference.enhancer import Enhancer
 
 WARMUP_SIDE = 256
 """Side of the grey square enhanced once at start-up, so the first user request pays no set-up cost."""
@@ -34,7 +37,7 @@ class Engine:
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
-        self.enhancer = None
+        self.enhancer: Enhancer | None = None
         self.ready = False
         self.error: str | None = None
         self.load_seconds = 0.0
@@ -79,9 +82,16 @@ class Engine:
     def device_type(self) -> str:
         return self.enhancer.backend.device_type if self.enhancer else "cpu"
 
-    def with_controls(self, controls: Controls):
+    @property
+    def loaded(self) -> Enhancer:
+        """The shared Enhancer; RuntimeError before `load` has made it (requests wait for `ready`)."""
+        if self.enhancer is None:
+            raise RuntimeError("the model is not loaded yet")
+        return self.enhancer
+
+    def with_controls(self, controls: Controls) -> Enhancer:
         """The shared Enhancer (same backend) with other controls, for the video pipeline."""
-        enhancer = copy.copy(self.enhancer)
+        enhancer = copy.copy(self.loaded)
         enhancer.controls = controls
         return enhancer
 
@@ -118,6 +128,8 @@ class Engine:
                 on_position(0)
             return fn(*args)
 
+        if self._pool is None:
+            raise RuntimeError("the model is not loaded yet")
         return self._pool.submit(run)
 
     def queue_length(self) -> int:

@@ -207,7 +207,7 @@ class JobStore:
 
         def work() -> None:
             rgb, _ = read_image(item.upload)
-            result = self.engine.enhancer.enhance(rgb, progress=self._tile_progress(job, item))
+            result = self.engine.loaded.enhance(rgb, progress=self._tile_progress(job, item))
             np.save(item.raw, result.image)
 
         self._run(job, item, work, f"{item.name}: out of memory; try a smaller photo or fewer workers")
