@@ -58,7 +58,7 @@ OS_REASONS = {
 
 def file_error(path: str | Path, exc: OSError, doing: str = "cannot write") -> FileError:
     """The project's one-line error for an OSError about `path` (DiskFullError for ENOSPC/EDQUOT)."""
-    reason = OS_REASONS.get(exc.errno) or exc.strerror or str(exc)
+    reason = (OS_REASONS.get(exc.errno) if exc.errno is not None else None) or exc.strerror or str(exc)
     if exc.errno == errno.ENOTDIR and exc.filename:
         blocker = _file_above(Path(exc.filename))
         if blocker is not None:

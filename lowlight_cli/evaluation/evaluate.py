@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from lowlight_cli.evaluation.look import METRICS
 from lowlight_cli.inference import DEFAULT_BACKEND
 from lowlight_cli.io.images import read_rgb
 from lowlight_cli.synth.store import PairRecord, iter_pairs, pair_layout, read_pair
+
+if TYPE_CHECKING:  # the enhancer (and its backend) loads only when weights are evaluated
+    from lowlight_cli.inference.enhancer import Enhancer
 
 Method = Callable[[np.ndarray], np.ndarray]
 """HxWx3 float32 RGB in [0, 1] -> enhanced image, same shape, in [0, 1]."""
@@ -101,6 +105,11 @@ def find_samples(data: Path, split: str | None = None, self_target: bool = False
     return samples
 
 
+def _network(enhancer: Enhancer) -> Method:
+    """The Enhancer as a method: an image in, its enhanced image out."""
+    return lambda rgb: enhancer.enhance(rgb).image
+
+
 def make_methods(
     weights: Iterable[str],
     baselines: Iterable[str],
@@ -123,7 +132,7 @@ def make_methods(
 
         enhancer = Enhancer(ref, device=device, backend=backend, precision=precision, tile=tile, gate=gate)
         label = ref if backend == DEFAULT_BACKEND else f"{ref} ({backend})"
-        methods[label] = lambda rgb, e=enhancer: e.enhance(rgb).image
+        methods[label] = _network(enhancer)
     if not methods:
         raise LowlightError("nothing to evaluate: give --weights and/or --baseline")
     return methods
@@ -320,7 +329,7 @@ def unmeasured_notes(rows: list[dict]) -> list[str]:
                 "empty if none."
             )
     present = {k for r in rows for k in NUMERIC if r.get(k) is not None}
-    older = {}
+    older: dict[tuple[str, ...], list[str]] = {}
     for method in methods:
         lacking = tuple(
             k

@@ -29,4 +29,6 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Gaussian 11x11, sigma 1.5 (the standard SSIM of Wang et al.)."""
     from torchmetrics.functional.image import structural_similarity_index_measure
 
-    return float(structural_similarity_index_measure(pred, target, data_range=1.0))
+    score = structural_similarity_index_measure(pred, target, data_range=1.0)
+    assert isinstance(score, torch.Tensor)  # a tuple only with return_full_image=True
+    return float(score)

@@ -40,7 +40,9 @@ def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
 
     ok, buf = cv2.imencode(".jpg", to_uint8(rgb)[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok, "JPEG encoding failed"
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert decoded is not None, "JPEG decoding failed"
+    return decoded[..., ::-1].astype(np.float32) / 255.0
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:

@@ -21,6 +21,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class VGGFeatures(nn.Module):
     """RGB in [0, 1] -> VGG-19 relu3_4 features; frozen, ImageNet-normalised inside."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         layers: list[nn.Module] = []

@@ -8,6 +8,7 @@ the PyTorch module has, and matched to the PyTorch layers in execution order.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -16,6 +17,11 @@ from torch import nn
 from lowlight_cli.errors import FileError, WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.config import AgLLNetConfig
+
+if TYPE_CHECKING:  # onnx loads in _Graph
+    from onnx import NodeProto
+
+Conv = nn.Conv2d | nn.ConvTranspose2d
 
 _CONVS = ("Conv", "ConvTranspose")
 _PASS = ("Relu", "Sigmoid", "Resize", "Transpose")
@@ -80,7 +86,7 @@ class _Graph:
         return weight, None
 
 
-def _convs(module: nn.Module) -> list[nn.Module]:
+def _convs(module: nn.Module) -> list[Conv]:
     return [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
 
 
@@ -97,7 +103,7 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
         raise WeightsError(f"{path}: output is not the released model's [E, A, R, X] stack")
     enhanced, attention, reinforced, _ = stack.input
 
-    pairs: list[tuple[nn.Module, object]] = []
+    pairs: list[tuple[Conv, NodeProto]] = []
 
     def match(module: nn.Module, tensor: str) -> str:
         """Pair `module`'s convs with the graph's; return the tensor that feeds the first of them."""
@@ -117,16 +123,14 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
             f"{path}: the fusion takes {len(branch_outputs)} branch outputs, the released model "
             f"{len(branches)}"
         )
-    feature = None
-    for branch, tensor in zip(branches, branch_outputs, strict=True):
-        feature = match(branch, tensor)
+    feature = [match(branch, tensor) for branch, tensor in zip(branches, branch_outputs, strict=True)][-1]
     concat = g.producer[feature]
     if concat.op_type == "Concat":  # last branch gets [A, F10]
         feature = concat.input[1]
     fem = nn.ModuleList(model.enhancement_net.fem)
     match(fem, feature)
 
-    state = {}
+    state: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
     for layer, node in pairs:
         weight, bias = g.params(node)
         if tuple(weight.shape) != tuple(layer.weight.shape):
@@ -139,11 +143,11 @@ def import_official_onnx(path: str | Path) -> AgLLNet:
         raise WeightsError(f"{path}: matched {len(state)} of {len(_convs(model))} layers")
     with torch.no_grad():
         for layer in _convs(model):
-            weight, bias = state[id(layer)]
-            layer.weight.copy_(weight)
-            if bias is None:
+            weight_t, bias_t = state[id(layer)]
+            layer.weight.copy_(weight_t)
+            if bias_t is None or layer.bias is None:
                 raise WeightsError(f"{path}: no bias found for {layer}")
-            layer.bias.copy_(bias)
+            layer.bias.copy_(bias_t)
     return model.eval()
 
 
