@@ -28,6 +28,8 @@ from lowlight_cli.synth.pipeline import run
 from lowlight_cli.synth.settings import DEFAULTS
 from lowlight_cli.synth.sources import folder_or_glob
 
+pytestmark = pytest.mark.integration  # Ray: one local instance per module, two nodes in the slow test
+
 PHOTOS = Path(__file__).parent / "data" / "synth"
 
 

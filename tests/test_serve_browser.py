@@ -22,6 +22,8 @@ from lowlight_cli.cli.app import app as cli
 from lowlight_cli.serve.app import create_app
 from lowlight_cli.serve.settings import ServeSettings
 
+pytestmark = pytest.mark.integration  # a live server driven by Chromium through Selenium
+
 APT = "apt-get install -y chromium chromium-driver"
 
 

@@ -219,6 +219,7 @@ def test_noise_loss_skips_pairs_whose_noise_is_unknown():
     )
 
 
+@pytest.mark.integration
 def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_path):
     from _synthdata import make_lol_dir
 
@@ -263,6 +264,7 @@ def test_real_share_fixes_the_real_fraction_of_an_epoch():
         MixedPairs(synthetic, real, 1.0)
 
 
+@pytest.mark.integration
 def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
     from _synthdata import make_lol_dir
 
@@ -292,6 +294,7 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
+@pytest.mark.integration
 def test_training_reduces_the_loss_on_a_tiny_set(synth_dir, tmp_path):
     from lowlight_cli.training.trainer import Trainer
 
@@ -325,6 +328,7 @@ def _full_batch(trainer):
     yield {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp_path, monkeypatch, workers):
     from lowlight_cli.training.trainer import CHECKPOINT, Trainer
@@ -380,6 +384,7 @@ def _losses(run: Path) -> list[float]:
         return [float(r["total"]) for r in csv.DictReader(f)]
 
 
+@pytest.mark.integration
 def test_cli_trains_from_a_yaml_file_and_refuses_mixed_resume(synth_dir, tmp_path):
     import yaml
     from typer.testing import CliRunner
@@ -411,6 +416,7 @@ def test_cli_trains_from_a_yaml_file_and_refuses_mixed_resume(synth_dir, tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_torchrun_two_cpu_processes_train_with_gloo(synth_dir, tmp_path):
     import yaml
 
