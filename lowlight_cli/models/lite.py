@@ -4,11 +4,11 @@ It keeps AgLLNet's ideas and moves the work to reduced resolution:
 
 * **Attention-Net** (global stage): a small U-Net on the image average-pooled by `attention_pool`, its map
   upsampled back; it predicts AgLLNet's under-exposure map A (trained on the same ground truth).
-* **Enhancement-Net** (local stage): a U-Net on the image, A and the prior-brightened image, space-to-depth by 2 (no pixel is thrown
-  away), three levels down to 1/8 resolution, with AgLLNet's multi-branch idea at the bottom (parallel
-  dilated branches fused by a 1x1 conv). Its head, shuffled back to full size, gives per pixel and channel
-  a signed **noise estimate** n (the Noise-Net's role; its local mean is removed, as camera noise has none)
-  and a log-gain correction g.
+* **Enhancement-Net** (local stage): a U-Net on the image, A and the prior-brightened image, space-to-depth by
+  2 (no pixel is thrown away), three levels down to 1/8 resolution, with AgLLNet's multi-branch idea at the
+  bottom (parallel dilated branches fused by a 1x1 conv). Its head, shuffled back to full size, gives per
+  pixel and channel a signed **noise estimate** n (the Noise-Net's role; its local mean is removed, as camera
+  noise has none) and a log-gain correction g.
 * The enhancement itself is a **gain**: E = (I - n) * exp(M tanh((-log(1 - A) + g) / M)). The attention map
   sets the prior brightening I / (1 - A) of the released model; the network corrects it per pixel. A gain
   maps black to black, which is what keeps night skies dark where AgLLNet's additive branches lift them.
@@ -86,7 +86,8 @@ class LiteAttentionNet(nn.Module):
 
 
 class LiteEnhancementNet(nn.Module):
-    """Three-level U-Net at 1/2, 1/4 and 1/8 resolution; returns the full-size (noise, log-gain correction)."""
+    """Three-level U-Net at 1/2, 1/4 and 1/8 resolution; returns the full-size
+    (noise, log-gain correction)."""
 
     def __init__(self, cfg: LiteConfig) -> None:
         super().__init__()
@@ -99,8 +100,8 @@ class LiteEnhancementNet(nn.Module):
         self.dec2 = _conv(w3 + w2, w2)
         self.dec1 = _conv(w2 + w1, w1)
         self.head = _conv(w1, 4 * 6)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        for p in self.head.parameters():  # the head starts at zero: weight and bias
+            nn.init.zeros_(p)
 
     def forward(
         self, image: torch.Tensor, attention: torch.Tensor, brightened: torch.Tensor
@@ -118,8 +119,8 @@ class LiteEnhancementNet(nn.Module):
         d1 = F.relu(self.dec1(torch.cat([_upsample(d2, e1), e1], 1)))
         out = F.pixel_shuffle(self.head(d1), 2)
         noise = out[:, :3]
-        # zero local mean, as camera noise (and the synthesis, `noise_debias`): the estimate can only take grain
-        # out, never add a brightness offset that the gain would turn into lifted blacks
+        # zero local mean, as camera noise (and the synthesis, `noise_debias`): the estimate can only take
+        # grain out, never add a brightness offset that the gain would turn into lifted blacks
         noise = noise - _box_mean(noise, NOISE_MEAN_SIZE)
         return noise, out[:, 3:]
 
@@ -131,8 +132,8 @@ class LiteReinforceNet(nn.Module):
         super().__init__()
         self.body = nn.ModuleList([_conv(4, width)] + [_conv(width, width, dilation=d) for d in dilations])
         self.head = nn.Conv2d(width, 3, 1)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        for p in self.head.parameters():  # the head starts at zero: weight and bias
+            nn.init.zeros_(p)
 
     def forward(self, enhanced: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         x = torch.cat([enhanced, attention], 1)
