@@ -35,9 +35,9 @@ class LossWeights:
     attention: NonNegative = 1.0
     """w_a: L2 between predicted and ground-truth attention maps."""
     attention_gain: NonNegative = 0.0
-    """Ours: added to the attention term, L1 between the predicted and true prior log-gains -log(1 - A). The L2 on
-    A barely tells 0.9 from 0.98, which is a gain of 10 against 50: this scores the map where it matters for a
-    network whose brightening starts from the prior gain 1 / (1 - A) (AgLLNet-Lite). 0: off."""
+    """Ours: added to the attention term, L1 between the predicted and true prior log-gains -log(1 - A). The
+    L2 on A barely tells 0.9 from 0.98, which is a gain of 10 against 50: this scores the map where it matters
+    for a network whose brightening starts from the prior gain 1 / (1 - A) (AgLLNet-Lite). 0: off."""
     noise: NonNegative = 1.0
     """w_n: L1 between the Noise-Net output and |noise| (the Noise-Net ends in ReLU, spec 1.6)."""
     enhance: NonNegative = 1.0
@@ -104,7 +104,8 @@ def noise_loss(
 
 
 def bright_loss(pred: torch.Tensor, target: torch.Tensor, under: float) -> torch.Tensor:
-    """mean S(pred - target) with S(x) = x for x >= 0 and -under * x below: darker than the target costs more."""
+    """mean S(pred - target) with S(x) = x for x >= 0 and -under * x below:
+    darker than the target costs more."""
     diff = pred - target
     return torch.where(diff >= 0, diff, -under * diff).mean()
 
@@ -129,7 +130,7 @@ def _gaussian_matrix_np(n: int):
     g /= g.sum()
     m = np.zeros((n, n))
     for i in range(n):
-        for t, w in zip(taps, g):
+        for t, w in zip(taps, g, strict=True):
             j = abs(i + t)
             j = 2 * (n - 1) - j if j > n - 1 else j
             m[i, j] += w
@@ -234,9 +235,10 @@ class AgLLNetLoss(nn.Module):
 
         `preds` holds the network outputs by `AgLLNetOutput` field name (attention, noise, enhanced,
         result); `batch` the training targets by data-loader key. The reinforce term scores `result`: the
-        Reinforce-Net's output, or with `AgLLNetConfig.attention_gate` its gated blend with the input under the
-        crop's own map (the gate's weight passes gradients to the Attention-Net too). That is what inference
-        returns when `attention_gate_blur` is 0; with a blur, inference gates on the whole image's blurred map.
+        Reinforce-Net's output, or with `AgLLNetConfig.attention_gate` its gated blend with the input under
+        the crop's own map (the gate's weight passes gradients to the Attention-Net too). That is what
+        inference returns when `attention_gate_blur` is 0; with a blur, inference gates on the whole image's
+        blurred map.
         """
         w = self.w
         parts: dict[str, torch.Tensor] = {}
