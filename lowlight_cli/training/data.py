@@ -24,6 +24,7 @@ Randomness (crop position, flips, on-the-fly synthesis) comes from torch's gener
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -181,6 +182,14 @@ class OnTheFlyPairs(Dataset):
         return _tensors({k: getattr(pair, k) for k in KINDS})
 
 
+class SizedPairs(Protocol):
+    """A map-style dataset of known length (torch's Dataset type declares no `__len__`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]: ...
+
+
 class MixedPairs(Dataset):
     """Synthetic pairs with real pairs mixed in at a fixed share of every epoch.
 
@@ -188,7 +197,7 @@ class MixedPairs(Dataset):
     through the real pairs, so `share` is the real fraction of training samples whatever the set sizes.
     """
 
-    def __init__(self, synthetic: Dataset, real: Dataset, share: float) -> None:
+    def __init__(self, synthetic: SizedPairs, real: SizedPairs, share: float) -> None:
         if not 0 <= share < 1:
             raise ValueError(f"real share {share} is not in [0, 1)")
         self.synthetic, self.real = synthetic, real
