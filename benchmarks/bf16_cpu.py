@@ -20,7 +20,7 @@ import torch
 from lowlight_cli.inference.precision import cpu_flags
 from lowlight_cli.speed.cases import test_image
 from lowlight_cli.speed.report import hardware
-from lowlight_cli.weights.store import load_model
+from lowlight_cli.weights.model_io import load_model
 
 
 def main() -> None:

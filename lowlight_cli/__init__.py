@@ -23,8 +23,8 @@ _LAZY = {
     "AgLLNetConfig": "lowlight_cli.models.config",
     "AgLLNetLite": "lowlight_cli.models.lite",
     "LiteConfig": "lowlight_cli.models.config",
-    "load_model": "lowlight_cli.weights.store",
-    "save_model": "lowlight_cli.weights.store",
+    "load_model": "lowlight_cli.weights.model_io",
+    "save_model": "lowlight_cli.weights.model_io",
     "read_image": "lowlight_cli.io.images",
     "write_image": "lowlight_cli.io.images",
 }
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from lowlight_cli.models.agllnet import AgLLNet
     from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
     from lowlight_cli.models.lite import AgLLNetLite
-    from lowlight_cli.weights.store import load_model, save_model
+    from lowlight_cli.weights.model_io import load_model, save_model
 
 
 def __getattr__(name: str) -> Any:

@@ -25,7 +25,7 @@ def load_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def official_model():
-    from lowlight_cli.weights.store import load_model
+    from lowlight_cli.weights.model_io import load_model
 
     return load_model("official")
 

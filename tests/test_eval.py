@@ -36,7 +36,7 @@ def test_baselines_brighten_a_dark_image_and_keep_its_shape(name):
 def tiny_weights(root: Path) -> Path:
     from lowlight_cli.models.agllnet import AgLLNet
     from lowlight_cli.models.config import AgLLNetConfig
-    from lowlight_cli.weights.store import save_model
+    from lowlight_cli.weights.model_io import save_model
 
     torch.manual_seed(0)
     config = AgLLNetConfig.from_dict(

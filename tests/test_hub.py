@@ -204,7 +204,7 @@ def test_checksum_mismatches_are_rejected(hub, weights_files):
     with pytest.raises(WeightsError, match="sha256"):
         resolve("hf://me/bad-etag/model.safetensors")
 
-    from lowlight_cli.weights.store import load_model
+    from lowlight_cli.weights.model_io import load_model
 
     tampered = bytearray(weights_files["model.safetensors"])
     tampered[-1] ^= 1  # the Hub's own sha256 is consistent, but config.json's sha256 is not

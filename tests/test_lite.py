@@ -67,7 +67,7 @@ def test_lite_tiles_give_the_untiled_result():
 
 
 def test_lite_config_round_trips_and_names_its_arch(tmp_path):
-    from lowlight_cli.weights.store import load_model, save_model
+    from lowlight_cli.weights.model_io import load_model, save_model
 
     cfg = LiteConfig(widths=(8, 16, 24), branch_dilations=(1, 3), attention_gate=(0.2, 0.5))
     assert config_from_dict(cfg.to_dict()) == cfg
@@ -127,7 +127,7 @@ def test_lite_trains_from_scratch_with_every_new_loss_term(tmp_path):
     }
     metrics = train(TrainConfig.from_dict(base), progress=False)
     assert np.isfinite(metrics["psnr"])
-    from lowlight_cli.weights.store import load_model
+    from lowlight_cli.weights.model_io import load_model
 
     assert isinstance(load_model(tmp_path / "run" / "model"), AgLLNetLite)
 

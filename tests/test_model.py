@@ -10,7 +10,7 @@ import torch
 from lowlight_cli.errors import WeightsError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.config import AgLLNetConfig
-from lowlight_cli.weights.store import load_model, save_model
+from lowlight_cli.weights.model_io import load_model, save_model
 
 
 def n_params(module: torch.nn.Module) -> int:

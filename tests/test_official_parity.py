@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import OFFICIAL_ONNX, SAMPLE, load_rgb
 
+from lowlight_cli.weights.model_io import load_model, sha256_of
 from lowlight_cli.weights.onnx_import import compare_with_onnx, import_official_onnx
 from lowlight_cli.weights.registry import BUNDLED, resolve
-from lowlight_cli.weights.store import load_model, sha256_of
 
 
 def test_imported_model_matches_the_official_graph_on_the_sample():

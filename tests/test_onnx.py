@@ -45,8 +45,8 @@ def test_export_is_checked_dynamic_and_matches_torch(exported):
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_bundled_graphs_are_the_bundled_weights(name):
+    from lowlight_cli.weights.model_io import load_model
     from lowlight_cli.weights.onnx_export import compare_stages
-    from lowlight_cli.weights.store import load_model
 
     graphs = resolve_onnx(name)  # also checks every graph's sha256 and the source weights' sha256
     manifest = json.loads((graphs.folder / ONNX_MANIFEST).read_text())
@@ -159,7 +159,7 @@ def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gp
     import onnxruntime
 
     from lowlight_cli.inference.enhancer import Enhancer, auto_backend
-    from lowlight_cli.weights.store import load_model, save_model
+    from lowlight_cli.weights.model_io import load_model, save_model
 
     assert auto_backend("agllnet-look-5", "cpu") == "onnx"
     assert Enhancer(device="cpu").description.startswith("onnxruntime")  # the default
@@ -184,8 +184,8 @@ def test_export_writes_beside_the_weights_and_gives_the_verdict(tmp_path, monkey
     from lowlight_cli.errors import LowlightError
     from lowlight_cli.models.agllnet import AgLLNet
     from lowlight_cli.weights import onnx_export
+    from lowlight_cli.weights.model_io import save_model
     from lowlight_cli.weights.onnx_export import GraphMismatch, export_folder, export_weights
-    from lowlight_cli.weights.store import save_model
 
     with pytest.raises(LowlightError, match="^out is needed for bundled weights") as caught:
         export_folder("official")

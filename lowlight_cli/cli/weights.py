@@ -52,7 +52,7 @@ def list_weights() -> None:
 def verify(ref: Annotated[str, typer.Argument(help="Weights reference.")] = DEFAULT_WEIGHTS) -> None:
     """Check the sha256 and that the weights rebuild their network."""
     require("lowlight weights verify", "torch")
-    from lowlight_cli.weights.store import load_model
+    from lowlight_cli.weights.model_io import load_model
 
     model = load_model(ref)
     params = sum(p.numel() for p in model.parameters())
@@ -70,8 +70,8 @@ def import_onnx(
 ) -> None:
     """Map the ONNX graph's weights onto the PyTorch AgLLNet and save them as safetensors."""
     require("lowlight weights import-onnx", "export", *(("onnxruntime",) if check else ()))
+    from lowlight_cli.weights.model_io import save_model
     from lowlight_cli.weights.onnx_import import compare_with_onnx, import_official_onnx
-    from lowlight_cli.weights.store import save_model
 
     model = import_official_onnx(onnx_file)
     if check:
@@ -91,7 +91,7 @@ def pull(
     """Fetch Hub weights into the standard Hugging Face cache and verify them (later runs work offline)."""
     require("lowlight weights pull", "torch")
     from lowlight_cli.weights.hub import resolve_hub
-    from lowlight_cli.weights.store import load_checkpoint
+    from lowlight_cli.weights.model_io import load_checkpoint
 
     found = resolve_hub(ref)
     model = load_checkpoint(found.weights_file, found.config_file, found.sha256)
@@ -116,8 +116,8 @@ def push(
 ) -> None:
     """Upload config.json, model.safetensors, a model card (and exported ONNX graphs) in one commit."""
     require("lowlight weights push", "torch")
+    from lowlight_cli.weights.model_io import load_model
     from lowlight_cli.weights.publish import push as push_weights
-    from lowlight_cli.weights.store import load_model
 
     load_model(ref)  # never publish weights that do not load
     pinned = push_weights(ref, repo_id, revision=revision, private=private, message=message)

@@ -104,7 +104,7 @@ def build_model(cfg: TrainConfig) -> nn.Module:
             return build_network(LiteConfig.from_dict(cfg.model))
         arch = AgLLNetConfig(noise_net=cfg.noise_net).to_dict() | cfg.model
         return AgLLNet(AgLLNetConfig.from_dict(arch))
-    from lowlight_cli.weights.store import load_model
+    from lowlight_cli.weights.model_io import load_model
 
     model = load_model(cfg.init)
     if isinstance(model, AgLLNet) and cfg.noise_net and not model.config.noise_net:
@@ -317,7 +317,7 @@ class Trainer:
             torch.save(state, tmp)
 
     def save_weights(self, name: str, metrics: dict) -> Path:
-        from lowlight_cli.weights.store import save_model
+        from lowlight_cli.weights.model_io import save_model
 
         meta = {"step": self.step, "data": self.cfg.data, "init": self.cfg.init, **metrics}
         return save_model(self.release_model, self.run_dir / name, metadata=meta)
