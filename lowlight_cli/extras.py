@@ -108,13 +108,12 @@ def why_not_onnx(weights: str, device: str | None = None) -> LowlightError:
     from pathlib import Path
 
     from lowlight_cli.errors import DeviceError
+    from lowlight_cli.weights.hub import PREFIX, onnx_manifest
     from lowlight_cli.weights.registry import NoOnnxExport, resolve_onnx
 
-    hub = weights.startswith("hf://")
+    hub = weights.startswith(PREFIX)
     try:
         if hub:
-            from lowlight_cli.weights.hub import onnx_manifest
-
             onnx_manifest(weights)
         else:
             resolve_onnx(weights)
