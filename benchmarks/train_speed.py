@@ -36,8 +36,8 @@ RECIPES = [
 
 
 def step_time(crop: int, batch: int, channels_last: bool, bf16: bool, steps: int) -> float:
-    from lowlight_cli.training.config import TrainConfig
     from lowlight_cli.training.losses import TERMS, AgLLNetLoss, LossWeights
+    from lowlight_cli.training.run_config import TrainConfig
     from lowlight_cli.training.trainer import build_model, predict
 
     torch.manual_seed(0)

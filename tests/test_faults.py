@@ -277,7 +277,7 @@ def test_overwrite_replaces_only_the_files_a_run_writes(tmp_path):
     (run / "model").mkdir(parents=True)
     (run / "checkpoint.pt").write_bytes(b"earlier run")
     (run / "notes.txt").write_text("mine")
-    cfg = __import__("lowlight_cli.training.config", fromlist=["load_config"]).load_config(
+    cfg = __import__("lowlight_cli.training.run_config", fromlist=["load_config"]).load_config(
         None, (f"out={run}",)
     )
     with pytest.raises(Exception) as caught:  # stops at the (missing) data, after the old run was cleared

@@ -104,7 +104,7 @@ def test_lite_gain_maps_black_to_black_and_keeps_a_well_exposed_prior():
 def test_lite_trains_from_scratch_with_every_new_loss_term(tmp_path):
     from _synthdata import make_synth_dir
 
-    from lowlight_cli.training.config import TrainConfig
+    from lowlight_cli.training.run_config import TrainConfig
     from lowlight_cli.training.trainer import train
 
     data = make_synth_dir(tmp_path / "synth")

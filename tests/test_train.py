@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from lowlight_cli.training.config import LossWeights, TrainConfig, load_config
 from lowlight_cli.training.losses import AgLLNetLoss, bright_loss, region_loss
+from lowlight_cli.training.run_config import LossWeights, TrainConfig, load_config
 
 TINY_MODEL = {
     "attention_channels": [4, 4, 4],

@@ -47,7 +47,7 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Train AgLLNet (staged or joint, from the official weights or from scratch), resumable, DDP-ready."""
-    from lowlight_cli.training.config import load_config
+    from lowlight_cli.training.run_config import load_config
     from lowlight_cli.training.trainer import CONFIG
     from lowlight_cli.training.trainer import train as run
 

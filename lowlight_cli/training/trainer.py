@@ -31,8 +31,8 @@ from lowlight_cli.errors import LowlightError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.build import build_model as build_network
 from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
-from lowlight_cli.training.config import STAGES, Stage, TrainConfig
 from lowlight_cli.training.losses import TERMS, AgLLNetLoss
+from lowlight_cli.training.run_config import STAGES, Stage, TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.yaml"
