@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from lowlight_cli.errors import DeviceError
+from lowlight_cli.weights.files import GRAPH_PRECISIONS, GraphPrecision
 
-PRECISIONS = ("fp32", "fp16", "auto")
-DEFAULT_PRECISION = "fp32"
+PrecisionName = Literal[GraphPrecision, "auto"]
+"""What `--precision` and `Enhancer(precision=...)` take: a precision of the network, or `auto`."""
+PRECISIONS: tuple[str, ...] = get_args(PrecisionName)
+DEFAULT_PRECISION: GraphPrecision = "fp32"
 
 
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
@@ -39,7 +42,7 @@ def resolve_precision(requested: str, backend: str, device_type: str, graphs: An
         raise DeviceError(
             f"precision {requested}: unknown (choose from {', '.join(PRECISIONS)})", param="precision"
         )
-    available = set(graphs.graphs) if graphs is not None else {"fp32", "fp16"}
+    available = set(graphs.graphs) if graphs is not None else set(GRAPH_PRECISIONS)
     if requested == "auto":
         return "fp16" if device_type == "cuda" and "fp16" in available else "fp32"
     if requested == "fp16":

@@ -8,7 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from lowlight_cli.errors import WeightsError
 
@@ -24,7 +24,10 @@ Version 1 graphs are read when their weights have no gate (the graphs are the sa
 ONNX_FORMAT_UNGATED = "lowlight-onnx/1"
 DEFAULT_OPSET, MIN_OPSET = 17, 11
 """The ONNX opset `lowlight export` writes by default, and the oldest it writes."""
-GRAPH_PRECISIONS = ("fp32", "fp16")
+GraphPrecision = Literal["fp32", "fp16"]
+"""The network's numeric precisions: the ONNX graphs an export holds (fp32 always, fp16 when asked), and what
+the torch backend runs in. `inference.precision` adds `auto`."""
+GRAPH_PRECISIONS: tuple[str, ...] = get_args(GraphPrecision)
 """The graph precisions a manifest may list that are loaded; other entries (older manifests listed int8
 graphs) are ignored, their files neither read nor required."""
 
