@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 from lowlight_cli.errors import LowlightError
+from lowlight_cli.inference import ONNX_BACKENDS
 
 EXTRAS: dict[str, tuple[str, ...]] = {
     "torch": ("torch", "safetensors"),
@@ -84,7 +85,7 @@ def require_backend(name: str, requested: str, weights: str, device: str | None 
     instead (unknown weights, an unreachable Hub, damaged graphs, a GPU that onnxruntime lacks); only weights
     that really have no ONNX graphs point to the [torch] extra. `device` is the one asked for, when known.
     """
-    if name in ("onnx", "onnx-tensorrt"):
+    if name in ONNX_BACKENDS:
         require(f"backend {name}", "onnxruntime", param="backend")
     elif name == "torch" and missing("torch"):
         if requested != "auto":
