@@ -101,14 +101,12 @@ def test_the_authors_graph_runs_at_free_sizes():
     assert result["size"] == "256x128" and result["seconds"] > 0  # 173x115 padded to multiples of 128
 
 
-def test_precisions_are_fp32_and_fp16():
+def test_precisions_are_fp32_and_fp16(tmp_path):
     from lowlight_cli.errors import LowlightError
-    from lowlight_cli.speed.cases import PRECISIONS
-    from lowlight_cli.speed.plan import parse_names
+    from lowlight_cli.speed.plan import plan
 
-    assert PRECISIONS == ("fp32", "fp16")
     with pytest.raises(LowlightError, match="int8 is not one of fp32, fp16") as caught:
-        parse_names("precisions", "fp32,int8", PRECISIONS)
+        plan("onnx", "fp32,int8", device="cpu", out=tmp_path / "b")
     assert caught.value.param == "precisions"
 
 

@@ -18,8 +18,6 @@ import numpy as np
 SIZES = {0.5: (960, 540), 2.0: (1920, 1080), 8.0: (3840, 2160), 24.0: (6000, 4000)}
 """Megapixels -> (width, height): qHD, 1080p, 4K UHD and a 24 MP camera frame; other sizes keep 3:2."""
 DEFAULT_SIZES = {"cpu": (0.5, 2.0, 8.0), "cuda": (0.5, 2.0, 8.0, 24.0)}
-BACKENDS = ("torch", "onnx", "onnx-tensorrt")
-PRECISIONS = ("fp32", "fp16")
 MAX_MEGAPIXELS = 400.0
 """The largest size measured: read_image's decompression-bomb limit."""
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lowlight_cli.errors import DeviceError, LowlightError
+from lowlight_cli.inference import BACKENDS, ONNX_BACKENDS
 from lowlight_cli.speed.cases import (
-    BACKENDS,
     DEFAULT_SIZES,
     MAX_MEGAPIXELS,
-    PRECISIONS,
     Case,
     Result,
     run_isolated,
     video_fps,
 )
+from lowlight_cli.weights.files import GRAPH_PRECISIONS
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 Listing = str | Sequence
@@ -167,7 +167,7 @@ def plan(
     from lowlight_cli.io.atomic import check_writable_dir
 
     backend_list = parse_names("backends", backends, BACKENDS)
-    precision_list = parse_names("precisions", precisions, PRECISIONS)
+    precision_list = parse_names("precisions", precisions, GRAPH_PRECISIONS)
     tile_list = parse_tiles(tiles)
     size_list = parse_sizes(sizes) if sizes is not None else None
     if repeats < 1:
@@ -176,7 +176,7 @@ def plan(
     check_writable_dir(out)
     if "torch" in backend_list:
         require("backends torch", "torch", param="backends")
-    if any(b.startswith("onnx") for b in backend_list):
+    if any(b in ONNX_BACKENDS for b in backend_list):
         require("backends onnx", "onnxruntime", param="backends")
     if video is not None:
         require("video", "video", param="video")
