@@ -391,7 +391,7 @@ def _make_backend(name: str, weights: str, device: str, precision: str) -> Backe
     require_backend(name, requested, str(weights))  # a missing extra: one line naming it
     if name == "torch":
         from lowlight_cli.inference.backends import TorchBackend
-        from lowlight_cli.weights.store import load_model
+        from lowlight_cli.weights.model_io import load_model
 
         return TorchBackend(load_model(weights), device=device, precision=precision)
     if name in ("onnx", "onnx-tensorrt"):
