@@ -246,8 +246,8 @@ def export_weights(
     graph precision with PyTorch on random inputs and, when given, a real photo. Raises GraphMismatch (which
     carries the report) when a graph is further from PyTorch than TOLERANCE."""
     from lowlight_cli.io.images import read_image
-    from lowlight_cli.weights.registry import resolve
     from lowlight_cli.weights.model_io import load_checkpoint
+    from lowlight_cli.weights.registry import resolve
 
     if opset < MIN_OPSET:
         raise LowlightError(f"opset {opset}: must be at least {MIN_OPSET}", param="opset")
