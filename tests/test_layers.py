@@ -82,3 +82,20 @@ def test_lowest_layers_import_nothing_above_them():
             if layer(t) not in allowed and t not in BASE:
                 bad.append(f"{module} imports {t}")
     assert not bad, "upward imports: " + "; ".join(sorted(bad))
+
+
+PROGRESS_OWNERS = {"lowlight_cli.cli.console", "lowlight_cli.training.trainer"}
+"""Where rich.progress may be imported: the CLI's one progress helper (`console.progress_bar`); the trainer
+still draws its own bar until it reports progress through a callback."""
+
+
+def test_progress_bars_come_from_one_helper():
+    users = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "rich.progress" or n.startswith("rich.progress.") for n in names):
+                users.add(module_name(path))
+    assert users <= PROGRESS_OWNERS, sorted(users - PROGRESS_OWNERS)

@@ -23,6 +23,49 @@ def error(message: str) -> None:
     console.print(f"[bold red]error:[/] {escape(message)}")
 
 
+def progress_bar(
+    *fields: str, quiet: bool = False, rate: str | None = None, transfer: bool = False, transient: bool = True
+):
+    """The one progress display of every command (a `rich.progress.Progress`, used as a context manager).
+
+    Per task: its description, a bar, done/total (bytes and bytes/s when `transfer`), `fields` (Rich format
+    strings over the task, e.g. "{task.fields[pairs]} pairs"), its rate as "<n> `rate`" (per second, e.g.
+    "img/s") when given, the elapsed and the remaining time. On the stderr console; nothing when `quiet`;
+    gone when done unless `transient` is False. The API reports progress through callbacks the command wires
+    to the bar's tasks.
+    """
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.2f} {rate}" if task.speed else "", style="dim")
+
+    counts = (DownloadColumn(), TransferSpeedColumn()) if transfer else (MofNCompleteColumn(),)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        *counts,
+        *(TextColumn(f) for f in fields),
+        *((RateColumn(),) if rate else ()),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=transient,
+    )
+
+
 def escape(text: str) -> str:
     from rich.markup import escape as _escape
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     BackendName,
     BackendOpt,
@@ -87,15 +87,6 @@ def enhance(
     ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
     """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items
@@ -151,14 +142,7 @@ def enhance(
 
     done = skipped = 0
     failures: list[str] = []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+    with progress_bar(quiet=quiet) as bar:
         files_task = bar.add_task("images", total=len(items))
         tiles_task = bar.add_task("tiles", total=None, visible=False)
 

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     OUT,
     BackendName,
@@ -91,8 +91,6 @@ def eval_(
 ) -> None:
     """Look metrics (black level, NIQE among them), PSNR/SSIM and GT-mean PSNR/SSIM where there are targets, and time,
     per image and on average; a contact sheet."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from lowlight_cli.evaluation.evaluate import (
         evaluate,
         find_samples,
@@ -114,10 +112,9 @@ def eval_(
         tile,
         gate,
     )
-    columns = (TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     sheet_rows: list | None = [] if sheet else None
-    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
-        task = bar.add_task("", total=len(samples) * len(methods))
+    with progress_bar(quiet=quiet) as bar:
+        task = bar.add_task("eval", total=len(samples) * len(methods))
         rows = evaluate(
             samples,
             methods,

@@ -21,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import WORKERS_ZERO
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.errors import LowlightError
@@ -313,31 +313,7 @@ def synth(
 
 
 def _run_with_progress(run, sources, out, settings, total, quiet):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            return Text(f"{task.speed:.2f} img/s" if task.speed else "", style="dim")
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[pairs]} pairs"),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+    with progress_bar("{task.fields[pairs]} pairs", quiet=quiet, rate="img/s") as bar:
         task = bar.add_task("sources", total=total, pairs=0)
         pairs = 0
 
@@ -350,15 +326,6 @@ def _run_with_progress(run, sources, out, settings, total, quiet):
 
 
 def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
     from lowlight_cli.synth.download import COCO, download_coco
 
     unknown = sorted(set(parts) - set(COCO))
@@ -366,14 +333,7 @@ def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
         raise typer.BadParameter(
             f"unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param_hint="--coco-parts"
         )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=quiet) as bar:
+    with progress_bar(quiet=quiet, transfer=True, transient=False) as bar:
 
         def progress(name: str):
             task = bar.add_task(name, total=None)

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     OUT,
     BackendName,
@@ -116,15 +116,6 @@ def video(
     quiet: QuietOpt = False,
 ) -> None:
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
@@ -177,21 +168,11 @@ def video(
         if settings.note:
             console.print(f"[yellow]note:[/] {escape(settings.note)}")
 
-    columns = (
-        TextColumn("frames"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[fps]:.2f} frames/s"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
-        task = bar.add_task("frames", total=info.expected_frames(start, end), fps=0.0)
-        started = bar.get_time()
+    with progress_bar(quiet=quiet, rate="frames/s") as bar:
+        task = bar.add_task("frames", total=info.expected_frames(start, end))
 
         def on_frames(done: int) -> None:
-            elapsed = bar.get_time() - started
-            bar.update(task, completed=done, fps=done / elapsed if elapsed else 0.0)
+            bar.update(task, completed=done)
 
         report = enhance_video(enhancer, job, on_frames)
     console.print(
