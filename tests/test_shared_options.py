@@ -4,6 +4,8 @@ each wired to the Enhancer the command builds; `--out/-o` (alias `--output`) whe
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 import typer.main
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
 from lowlight_cli.errors import LowlightError
+from lowlight_cli.inference import BACKEND_CHOICES
+from lowlight_cli.inference.precision import PRECISIONS
 
 INFERENCE = {"--weights", "-w", "--device", "--backend", "--precision", "--tile", "--gate", "--no-gate"}
 FAST = {"--fast"}
@@ -49,7 +53,10 @@ def test_each_command_takes_the_shared_options(command):
     names = params(command)
     assert COMMANDS[command] <= set(names), COMMANDS[command] - set(names)
     assert not (FAST - COMMANDS[command]) & set(names)  # eval has no --fast
-    assert [p.value for p in names["--precision"].type_descriptor.annotation] == ["fp32", "fp16", "auto"]
+    # the inference layer's names, as one definition
+    assert get_args(names["--precision"].type_descriptor.annotation) == PRECISIONS == ("fp32", "fp16", "auto")
+    assert get_args(names["--backend"].type_descriptor.annotation) == BACKEND_CHOICES
+    assert BACKEND_CHOICES == ("auto", "torch", "onnx", "onnx-tensorrt")
     help_text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
     assert all(name in help_text for name in COMMANDS[command] if name.startswith("--"))
 

@@ -17,7 +17,6 @@ import typer
 
 from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
-    BackendName,
     BackendOpt,
     DenoiseOpt,
     Device,
@@ -79,7 +78,7 @@ def enhance(
     precision: PrecisionOpt = None,
     fast: FastOpt = False,
     tile: TileOpt = None,
-    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
+    backend: BackendOpt = DEFAULT_BACKEND,
     quiet: QuietOpt = False,
     ray: RayOpt = None,
     ray_actors: RayActorsOpt = None,
@@ -109,8 +108,8 @@ def enhance(
         device=device.value,
         half=half,
         tile=tile,
-        backend=backend.value,
-        precision=precision.value if precision else None,
+        backend=backend,
+        precision=precision,
         quality="fast" if fast else "full",
         controls=Controls.parse(strength, exposure, keep_colour, denoise),
         gate=gate,

@@ -20,7 +20,6 @@ import typer
 from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     OUT,
-    BackendName,
     BackendOpt,
     Device,
     DeviceOpt,
@@ -82,7 +81,7 @@ def eval_(
             min=64, help="Scale larger images down to this longer side first (faster; targets too)."
         ),
     ] = None,
-    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
+    backend: BackendOpt = DEFAULT_BACKEND,
     device: DeviceOpt = Device.auto,
     precision: PrecisionOpt = None,
     tile: TileOpt = None,
@@ -106,9 +105,9 @@ def eval_(
     methods = make_methods(
         weights or (),
         baselines or (),
-        backend.value,
+        backend,
         device.value,
-        precision.value if precision else None,
+        precision,
         tile,
         gate,
     )

@@ -3,7 +3,8 @@
 The inference options have the same names on `enhance`, `video`, `serve` and `eval`
 (docs/usage.md#shared-options): `--weights/-w`, `--device`, `--backend`, `--precision`, `--tile`,
 `--gate/--no-gate`, `--fast` (not on eval), and `--out/-o` (alias `--output`) for where results go (not on
-serve, which returns them).
+serve, which returns them). The backend and precision names are the inference layer's
+(`inference.BackendChoice`, `inference.precision.PrecisionName`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,15 @@ from typing import Annotated
 
 import typer
 
+from lowlight_cli.inference import BackendChoice
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE
+from lowlight_cli.inference.precision import PrecisionName
 
 
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
-
-
-class BackendName(str, Enum):
-    auto = "auto"
-    torch = "torch"
-    onnx = "onnx"
-    onnx_tensorrt = "onnx-tensorrt"
 
 
 OUT = ("--out", "--output", "-o")
@@ -53,14 +49,8 @@ DeviceOpt = Annotated[
 HalfOpt = Annotated[bool, typer.Option("--half", help="Same as --precision fp16 (kept for old scripts).")]
 
 
-class Precision(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    auto = "auto"
-
-
 PrecisionOpt = Annotated[
-    Precision | None,
+    PrecisionName | None,
     typer.Option(
         "--precision", help="fp32 (default), fp16 (CUDA, NaN guard), or auto (fp16 on CUDA, fp32 on a CPU)."
     ),
@@ -84,7 +74,7 @@ TileOpt = Annotated[
     ),
 ]
 BackendOpt = Annotated[
-    BackendName,
+    BackendChoice,
     typer.Option(
         "--backend",
         help=(

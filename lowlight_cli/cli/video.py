@@ -19,7 +19,6 @@ import typer
 from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     OUT,
-    BackendName,
     BackendOpt,
     DenoiseOpt,
     Device,
@@ -112,7 +111,7 @@ def video(
     precision: PrecisionOpt = None,
     fast: FastOpt = False,
     tile: TileOpt = None,
-    backend: BackendOpt = BackendName(DEFAULT_BACKEND),
+    backend: BackendOpt = DEFAULT_BACKEND,
     quiet: QuietOpt = False,
 ) -> None:
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
@@ -146,8 +145,8 @@ def video(
         device=device.value,
         half=half,
         tile=tile,
-        backend=backend.value,
-        precision=precision.value if precision else None,
+        backend=backend,
+        precision=precision,
         quality="fast" if fast else "full",
         controls=Controls.parse(strength, exposure, keep_colour, denoise),
         gate=gate,
