@@ -21,7 +21,7 @@ from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale
 from lowlight_cli.inference.precision import DEFAULT_PRECISION
 from lowlight_cli.inference.tiling import Blender, plan_tiles
 from lowlight_cli.inference.whole_image_gate import gate_weights
-from lowlight_cli.models.config import AgLLNetConfig
+from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
 from lowlight_cli.models.gate import blend, blend_into
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
@@ -46,8 +46,9 @@ MIN_LOCAL_SIDE = 64
 """Smaller inputs are padded up to this: the Enhancement-Net's unpadded 7x7 convolutions need room."""
 
 Progress = Callable[[int, int], None]
-Fitted = tuple[tuple[np.ndarray, np.ndarray], "np.ndarray | None"]
-"""One frame's fast-mode fit: guided-filter coefficients of the network's result, and the gate's weights."""
+Fitted = tuple["tuple[np.ndarray, np.ndarray] | None", "np.ndarray | None"]
+"""One frame's fast-mode fit: guided-filter coefficients of the network's result (None where the gate keeps
+the whole frame and the network did not run), and the gate's weights (None without a gate)."""
 QUALITIES = ("full", "fast")
 
 
@@ -210,7 +211,7 @@ class Enhancer:
         if weights is not None and not weights.any():  # the gate keeps every frame: no local stages, no fit
             return [(None, w[0]) for w in weights], list(attentions)
         results = self._enhance_batch(small, attentions, progress, gate=False)
-        fitted = [
+        fitted: list[Fitted] = [
             (fit(s, r.image), None if weights is None else weights[i, 0])
             for i, (s, r) in enumerate(zip(small, results, strict=True))
         ]
@@ -228,7 +229,7 @@ class Enhancer:
         return np.clip(blend(frame, image, _upsize(weights, frame.shape[:2])[..., None]), 0, 1)
 
     @property
-    def _config(self) -> AgLLNetConfig | None:
+    def _config(self) -> AgLLNetConfig | LiteConfig | None:
         """The weights' config; None for a Backend written before the gate left the graphs
         (it has no gate)."""
         return getattr(self.backend, "config", None)

@@ -37,10 +37,10 @@ class _Stage(nn.Module):
 
     def __init__(self, model: AgLLNet, stage: str, half: bool) -> None:
         super().__init__()
-        self.model, self.fn, self.half = model, STAGES[stage][1], half
+        self.model, self.fn, self.fp16 = model, STAGES[stage][1], half
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        if self.half:
+        if self.fp16:
             return self.fn(self.model, *(x.half() for x in inputs)).float()
         return self.fn(self.model, *inputs)
 
@@ -66,16 +66,21 @@ def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
                 and m.stride == (1, 1)
                 and m.output_padding == (0, 0)
                 and m.groups == 1
+                and not isinstance(m.padding, str)
             ):
-                pad = tuple(
-                    d * (k - 1) - p for d, k, p in zip(m.dilation, m.kernel_size, m.padding, strict=True)
-                )
+                (kh, kw), (dh, dw), (ph, pw) = m.kernel_size, m.dilation, m.padding
                 conv = nn.Conv2d(
-                    m.in_channels, m.out_channels, m.kernel_size, padding=pad, dilation=m.dilation
+                    m.in_channels,
+                    m.out_channels,
+                    (kh, kw),
+                    padding=(dh * (kh - 1) - ph, dw * (kw - 1) - pw),
+                    dilation=(dh, dw),
+                    bias=m.bias is not None,
                 )
                 with torch.no_grad():
                     conv.weight.copy_(m.weight.transpose(0, 1).flip(2, 3))
-                    conv.bias.copy_(m.bias)
+                    if m.bias is not None and conv.bias is not None:
+                        conv.bias.copy_(m.bias)
                 setattr(parent, name, conv)
     return model
 
