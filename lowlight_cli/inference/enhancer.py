@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lowlight_cli.inference import DEFAULT_BACKEND
+from lowlight_cli.inference import BACKEND_CHOICES, DEFAULT_BACKEND, ONNX_BACKENDS
 from lowlight_cli.inference.backends import Backend
 from lowlight_cli.inference.controls import Controls
 from lowlight_cli.inference.guided_upsampling import FAST_SIDE, apply, downscale, fit, small_size
@@ -364,9 +364,10 @@ def auto_backend(weights: str, device: str) -> str:
     import importlib.util
 
     from lowlight_cli.errors import WeightsError
+    from lowlight_cli.weights.hub import PREFIX
     from lowlight_cli.weights.registry import resolve_onnx
 
-    if str(weights).startswith("hf://") or importlib.util.find_spec("onnxruntime") is None:
+    if str(weights).startswith(PREFIX) or importlib.util.find_spec("onnxruntime") is None:
         return "torch"
     try:
         resolve_onnx(weights)
@@ -395,7 +396,7 @@ def _make_backend(name: str, weights: str, device: str, precision: str) -> Backe
         from lowlight_cli.weights.model_io import load_model
 
         return TorchBackend(load_model(weights), device=device, precision=precision)
-    if name in ("onnx", "onnx-tensorrt"):
+    if name in ONNX_BACKENDS:
         from lowlight_cli.inference.onnx_backend import OnnxBackend
         from lowlight_cli.weights.registry import resolve_onnx
 
@@ -404,4 +405,6 @@ def _make_backend(name: str, weights: str, device: str, precision: str) -> Backe
         )
     from lowlight_cli.errors import LowlightError
 
-    raise LowlightError(f"--backend {name}: unknown backend (available: auto, torch, onnx, onnx-tensorrt)")
+    raise LowlightError(
+        f"backend {name}: unknown (choose from {', '.join(BACKEND_CHOICES)})", param="backend"
+    )
