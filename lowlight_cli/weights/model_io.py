@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from lowlight_cli.errors import WeightsError
-from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.build import build_model
 from lowlight_cli.models.config import config_from_dict
 from lowlight_cli.weights.files import read_config
 from lowlight_cli.weights.registry import CONFIG_FILE, DEFAULT_WEIGHTS, FORMAT, WEIGHTS_FILE, sha256_of
 
+if TYPE_CHECKING:
+    from lowlight_cli.models.build import Network
 
-def save_model(model: AgLLNet, directory: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+
+def save_model(model: Network, directory: str | Path, metadata: dict[str, Any] | None = None) -> Path:
     """Write the weights and their config into `directory` (atomically); returns the directory."""
     from safetensors.torch import save_file
 
@@ -39,7 +41,7 @@ def save_model(model: AgLLNet, directory: str | Path, metadata: dict[str, Any] |
     return directory
 
 
-def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str | None = None) -> AgLLNet:
+def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str | None = None) -> Network:
     """Rebuild the network its config describes and load verified weights into it."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -48,7 +50,7 @@ def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str 
     if not weights_file.is_file():
         raise WeightsError(f"{weights_file}: weights file not found")
     actual = sha256_of(weights_file)
-    for expected in {expected_sha256, config.get("sha256")} - {None}:
+    for expected in {e for e in (expected_sha256, config.get("sha256")) if e is not None}:
         if actual != expected:
             raise WeightsError(
                 f"{weights_file}: sha256 {actual[:12]}… does not match the expected {expected[:12]}…"
@@ -71,7 +73,7 @@ def load_checkpoint(weights_file: Path, config_file: Path, expected_sha256: str 
     return model.eval()
 
 
-def load_model(ref: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> AgLLNet:
+def load_model(ref: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> Network:
     """Load weights by reference: a bundled name, a directory, a .safetensors file, or an hf:// address."""
     from lowlight_cli.weights.registry import resolve
 
