@@ -14,15 +14,18 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from lowlight_cli.errors import LowlightError
-from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.weights.files import DEFAULT_OPSET, GRAPH_PRECISIONS, MIN_OPSET
 from lowlight_cli.weights.registry import ONNX_FORMAT, ONNX_MANIFEST, ResolvedWeights, graph_file, sha256_of
+
+if TYPE_CHECKING:
+    from lowlight_cli.models.build import Network
 
 STAGES: dict[str, tuple[tuple[str, ...], Callable]] = {
     "attention": (("image",), lambda m, x: m.attention(x)),
@@ -35,7 +38,7 @@ attention gate, which needs the whole image's map (`inference.whole_image_gate`)
 class _Stage(nn.Module):
     """One stage of `model` as a module with plain tensor inputs/outputs (what the exporter traces)."""
 
-    def __init__(self, model: AgLLNet, stage: str, half: bool) -> None:
+    def __init__(self, model: Network, stage: str, half: bool) -> None:
         super().__init__()
         self.model, self.fn, self.fp16 = model, STAGES[stage][1], half
 
@@ -51,7 +54,7 @@ def _example(stage: str, multiple: int) -> tuple[torch.Tensor, ...]:
     return (x,) if stage == "attention" else (x, torch.rand(1, 1, multiple, multiple))
 
 
-def deconvs_as_convs(model: AgLLNet) -> AgLLNet:
+def deconvs_as_convs(model: Network) -> Network:
     """A copy in which every stride-1 transposed conv is the equivalent conv (flipped kernel, full padding).
 
     Same function, but onnxruntime's CPU provider runs ConvTranspose through a col2im buffer of
@@ -91,7 +94,7 @@ def exported_precisions(fp16: bool) -> tuple[str, ...]:
 
 
 def export_stage(
-    model: AgLLNet, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False
+    model: Network, stage: str, path: Path, opset: int = DEFAULT_OPSET, half: bool = False
 ) -> None:
     """Trace one stage to `path` with dynamic (N, H, W) and check it with onnx.checker."""
     import onnx
@@ -115,7 +118,7 @@ def export_stage(
 
 
 def export_onnx(
-    model: AgLLNet,
+    model: Network,
     out_dir: str | Path,
     opset: int = DEFAULT_OPSET,
     fp16: bool = False,
@@ -151,7 +154,7 @@ def export_onnx(
 
 
 def compare_stages(
-    model: AgLLNet, out_dir: Path, image: np.ndarray | None = None, precision: str = "fp32"
+    model: Network, out_dir: Path, image: np.ndarray | None = None, precision: str = "fp32"
 ) -> dict[str, float]:
     """Max |torch - onnxruntime| per stage on random inputs (batch 2, not square) and on `image` (HxWx3).
 
