@@ -42,7 +42,7 @@ def main() -> None:
                 rgb = frame.to_ndarray(format="rgb24").astype(np.float32) / 255.0
                 break
     full = Enhancer(args.weights, device="cpu", backend="onnx").enhance(rgb).image
-    fast = Enhancer(args.weights, device="cpu", backend="onnx", quality="fast").enhance(rgb).image
+    fast = Enhancer(args.weights, device="cpu", backend="onnx", fast=True).enhance(rgb).image
     h, w = rgb.shape[:2]
     half = lambda x: cv2.resize(x, (w // 2, h // 2), interpolation=cv2.INTER_AREA)  # noqa: E731
     ch, cw = h // 4, w // 4

@@ -40,9 +40,7 @@ def main() -> None:
 
     lows = sorted((args.dataset / "test" / "low").glob("*.png"))[: args.limit]
     full = Enhancer(args.weights, device="cpu", backend=args.backend)
-    fast = Enhancer(
-        args.weights, device="cpu", backend=args.backend, quality="fast", fast_side=args.fast_side
-    )
+    fast = Enhancer(args.weights, device="cpu", backend=args.backend, fast=True, fast_side=args.fast_side)
     rows = []
     for path in lows:
         low, meta = read_image(path)
@@ -55,7 +53,7 @@ def main() -> None:
         t_fast = time.perf_counter() - t
         side = max(16, round(max(low.shape[:2]) / FACTOR_1080P))
         at_factor = Enhancer(
-            args.weights, device="cpu", backend=args.backend, quality="fast", fast_side=max(64, side)
+            args.weights, device="cpu", backend=args.backend, fast=True, fast_side=max(64, side)
         )
         out_factor = at_factor.enhance(low).image
         rows.append(

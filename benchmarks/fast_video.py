@@ -57,7 +57,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for side in map(int, args.sides.split(",")):
-            enhancer = Enhancer(args.weights, device="cpu", backend="onnx", quality="fast", fast_side=side)
+            enhancer = Enhancer(args.weights, device="cpu", backend="onnx", fast=True, fast_side=side)
             reference = None
             for interval in map(int, args.intervals.split(",")):
                 out = Path(tmp) / f"s{side}_k{interval}.mkv"

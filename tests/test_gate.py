@@ -156,13 +156,13 @@ def test_fast_mode_gates_at_full_size_so_a_kept_photo_is_the_photo_itself():
     from lowlight_cli.io.images import read_image
 
     photo = read_image(ROOT_DATA / "synth" / "000000000785.jpg")[0]
-    fast, calls = Enhancer(quality="fast"), []
+    fast, calls = Enhancer(fast=True), []
     local = fast.backend.local
     fast.backend.local = lambda *a: calls.append(1) or local(*a)
     assert (
         np.array_equal(fast.enhance(photo).image, photo) and calls == []
     )  # kept whole: no local stages either
-    assert np.abs(Enhancer(quality="fast", gate=False).enhance(photo).image - photo).mean() > 0.01
+    assert np.abs(Enhancer(fast=True, gate=False).enhance(photo).image - photo).mean() > 0.01
 
 
 def test_video_gates_like_enhance_and_no_gate_reaches_it(tmp_path):

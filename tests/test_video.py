@@ -439,7 +439,7 @@ def test_fast_mode_runs_the_network_on_keyframes_only_and_the_frames_between_sta
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
     src = make_clip(tmp_path / "moving.mp4", size=(192, 128), frames=12, audio=False)
-    fast = Enhancer("official", device="cpu", backend="onnx", quality="fast", fast_side=96)
+    fast = Enhancer("official", device="cpu", backend="onnx", fast=True, fast_side=96)
     local, frames_seen = fast.backend.local, []
 
     def counting(x, att):

@@ -110,7 +110,7 @@ def enhance(
         tile=tile,
         backend=backend,
         precision=precision,
-        quality="fast" if fast else "full",
+        fast=fast,
         controls=Controls.parse(strength, exposure, keep_colour, denoise),
         gate=gate,
     )

@@ -147,7 +147,7 @@ def video(
         tile=tile,
         backend=backend,
         precision=precision,
-        quality="fast" if fast else "full",
+        fast=fast,
         controls=Controls.parse(strength, exposure, keep_colour, denoise),
         gate=gate,
     )

@@ -49,7 +49,6 @@ Progress = Callable[[int, int], None]
 Fitted = tuple["tuple[np.ndarray, np.ndarray] | None", "np.ndarray | None"]
 """One frame's fast-mode fit: guided-filter coefficients of the network's result (None where the gate keeps
 the whole frame and the network did not run), and the gate's weights (None without a gate)."""
-QUALITIES = ("full", "fast")
 
 
 @dataclass
@@ -88,8 +87,8 @@ class Enhancer:
     Args:
         weights: a bundled name, a weights folder, a .safetensors file or an hf:// address.
         device: `auto` (CUDA when usable), `cpu` or `cuda[:N]`; `cuda` fails loudly when unusable.
-        precision: fp32, fp16 (CUDA, NaN/inf guard recomputing in fp32), int8 (ONNX graphs on a CPU) or
-            auto; see `lowlight_cli.inference.precision`.
+        precision: fp32, fp16 (CUDA, NaN/inf guard recomputing in fp32) or auto; see
+            `lowlight_cli.inference.precision`.
         half: the older spelling of precision="fp16" (kept as an alias).
         tile: tile core size in pixels; None picks one from the device's memory budget, 0 never tiles.
         backend: `auto` (see `auto_backend`), `torch`, `onnx` or `onnx-tensorrt` (see
@@ -97,7 +96,7 @@ class Enhancer:
         attention_max_side: compute the attention map on a copy downscaled to this longer side.
         controls: strength, exposure and keep-colour applied to every result of `enhance` (see
             `lowlight_cli.inference.controls`); `enhance_batch` returns the network's raw results.
-        quality: `full`, or `fast`: the network runs on a copy whose longer side is `fast_side` and its result
+        fast: fast mode (`--fast`): the network runs on a copy whose longer side is `fast_side` and its result
             is carried to full size by a guided filter (`lowlight_cli.inference.guided_upsampling`).
         gate: apply the weights' attention gate (`inference.whole_image_gate`), if they have one; False gives
             the network's result everywhere, also on the parts (or whole photos) the gate would leave as they
@@ -115,7 +114,7 @@ class Enhancer:
         backend: str | Backend = DEFAULT_BACKEND,
         attention_max_side: int = ATTENTION_MAX_SIDE,
         controls: Controls = Controls(),
-        quality: str = "full",
+        fast: bool = False,
         fast_side: int = FAST_SIDE,
         gate: bool = True,
     ) -> None:
@@ -123,8 +122,6 @@ class Enhancer:
 
         if half and precision not in (None, "fp16"):
             raise LowlightError(f"--half means --precision fp16; it contradicts --precision {precision}")
-        if quality not in QUALITIES:
-            raise LowlightError(f"--quality {quality}: unknown (choose from {', '.join(QUALITIES)})")
         if fast_side < MIN_LOCAL_SIDE:
             raise LowlightError(f"fast_side {fast_side}: must be at least {MIN_LOCAL_SIDE} px")
         self.backend = (
@@ -133,7 +130,7 @@ class Enhancer:
             else _make_backend(backend, weights, device, precision or ("fp16" if half else DEFAULT_PRECISION))
         )
         self.tile = tile
-        self.fast_side = fast_side if quality == "fast" else None
+        self.fast_side = fast_side if fast else None
         self.attention_max_side = min(attention_max_side, fast_side) if self.fast_side else attention_max_side
         self.controls = controls
         self.gate = gate

@@ -60,7 +60,7 @@ class Engine:
             tile=s.tile,
             backend=s.backend,
             precision=s.precision,
-            quality="fast" if s.fast else "full",
+            fast=s.fast,
             gate=s.gate,
         )
         self.workers = s.worker_count(self.enhancer.backend.device_type)

@@ -82,7 +82,7 @@ def run_case(case: Case, weights: str, device: str, repeats: int) -> Result:
         precision=case.precision,
         tile=case.tile,
         backend=case.backend,
-        quality=case.quality,
+        fast=case.quality == "fast",
     )
     enhancer.enhance(test_image(256, 256))  # warm-up: session creation, allocator, kernel selection
     cuda = enhancer.backend.device_type == "cuda" and case.backend == "torch"
@@ -138,7 +138,7 @@ def video_fps(
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
 
-    enhancer = Enhancer(weights, device=device, precision=precision, backend=backend, quality=quality)
+    enhancer = Enhancer(weights, device=device, precision=precision, backend=backend, fast=quality == "fast")
     name = f"bench_{backend}_{precision}_{quality}{video.suffix}"
     job = plan(video, out_dir / name, VideoOptions(end=seconds, fast=quality == "fast"), overwrite=True)
     report = enhance_video(enhancer, job)

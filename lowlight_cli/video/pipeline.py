@@ -50,7 +50,7 @@ class VideoOptions:
     side_by_side: bool = False
     temporal_smooth: bool = True
     fast: bool = False
-    """Fast mode (the enhancer's `quality="fast"`): the codec's fast preset unless `preset` is given."""
+    """Fast mode (`Enhancer(fast=True)`): the codec's fast preset unless `preset` is given."""
     keyframe_interval: int = KEYFRAME_INTERVAL
     """Fast mode only: the network runs on every n-th frame (1 = every frame)."""
 
