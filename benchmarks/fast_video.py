@@ -23,7 +23,7 @@ import numpy as np
 from benchmarks.paths import SHARED
 from lowlight_cli.evaluation.metrics import psnr_images
 from lowlight_cli.inference.enhancer import Enhancer
-from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
 
 def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:

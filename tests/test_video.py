@@ -211,7 +211,7 @@ def test_ten_bit_output_and_section_with_side_by_side(tmp_path):
 
 
 def test_temporal_smoothing_reduces_flicker_on_a_static_noisy_clip(tmp_path, enhancer):
-    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+    from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
     src = make_clip(tmp_path / "static.mp4", frames=10, static=True, audio=False, seed=1)
     flicker = {}
@@ -243,7 +243,7 @@ def test_temporal_smoother_averages_maps_and_gains_and_restarts_at_a_cut():
 
 
 def test_interrupted_run_leaves_nothing_under_the_final_name(tmp_path, enhancer):
-    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+    from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
     src = make_clip(tmp_path / "clip.mp4", frames=3)
     job = plan(src, tmp_path / "out.mp4", VideoOptions())
@@ -436,7 +436,7 @@ def test_fast_mode_runs_the_network_small_and_keeps_size_timing_and_brightening(
 
 def test_fast_mode_runs_the_network_on_keyframes_only_and_the_frames_between_stay_close(tmp_path):
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+    from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
     src = make_clip(tmp_path / "moving.mp4", size=(192, 128), frames=12, audio=False)
     fast = Enhancer("official", device="cpu", backend="onnx", fast=True, fast_side=96)
@@ -465,7 +465,7 @@ def test_fast_mode_runs_the_network_on_keyframes_only_and_the_frames_between_sta
 
 
 def test_keyframes_are_due_at_the_interval_and_at_every_scene_cut():
-    from lowlight_cli.video.pipeline import _Keyframes
+    from lowlight_cli.video.enhance import _Keyframes
 
     k = _Keyframes(3)
     due = []

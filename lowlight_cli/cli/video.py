@@ -35,7 +35,7 @@ from lowlight_cli.cli.options import (
     WeightsOpt,
 )
 from lowlight_cli.inference import DEFAULT_BACKEND
-from lowlight_cli.video.pipeline import KEYFRAME_INTERVAL
+from lowlight_cli.video.enhance import KEYFRAME_INTERVAL
 from lowlight_cli.weights.registry import DEFAULT_WEIGHTS
 
 
@@ -117,7 +117,7 @@ def video(
     """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+    from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
     if output is not None and out is not None and output != out:
         raise typer.BadParameter(f"two outputs, {output} and --out {out}: give one", param_hint="'OUTPUT'")

@@ -97,7 +97,7 @@ def fit(small_in: np.ndarray, small_out: np.ndarray) -> tuple[np.ndarray, np.nda
 def apply(full: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Coefficients from `fit` upsampled to `full`'s size and applied to its (denoised) luma. In video fast
     mode a keyframe's coefficients are also applied to the frames that follow it (a local tone map of luma
-    stays valid under small motion; `lowlight_cli.video.pipeline`)."""
+    stays valid under small motion; `lowlight_cli.video.enhance`)."""
     import cv2
 
     h, w = full.shape[:2]

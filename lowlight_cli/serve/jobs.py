@@ -227,7 +227,7 @@ class JobStore:
         return report
 
     def _video(self, job: Job, item: Item) -> None:
-        from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+        from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
         def work() -> None:
             video = plan(item.upload, item.video_out, VideoOptions(fast=self.engine.settings.fast))

@@ -136,7 +136,7 @@ def video_fps(
     """Frames per second of `lowlight video`'s pipeline on the first `seconds` of `video`, decode and encode
     included."""
     from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.video.pipeline import VideoOptions, enhance_video, plan
+    from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
 
     enhancer = Enhancer(weights, device=device, precision=precision, backend=backend, fast=quality == "fast")
     name = f"bench_{backend}_{precision}_{quality}{video.suffix}"
