@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
 from lowlight_cli.io.images import read_rgb
 from lowlight_cli.synth.pairs import KINDS
@@ -211,3 +211,7 @@ class MixedPairs(Dataset):
         if index < self.n_synth:
             return self.synthetic[index]
         return self.real[(index - self.n_synth) % len(self.real)]
+
+
+PairDataset = SynthPairs | RealPairs | OnTheFlyPairs | MixedPairs | ConcatDataset
+"""What training reads: one of the pair sets, a mix, or a concatenation of them."""

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -33,6 +34,10 @@ from lowlight_cli.models.build import build_model as build_network
 from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
 from lowlight_cli.training.losses import TERMS, AgLLNetLoss
 from lowlight_cli.training.run_config import STAGES, Stage, TrainConfig
+
+if TYPE_CHECKING:
+    from lowlight_cli.models.build import Network
+    from lowlight_cli.training.data import PairDataset
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.yaml"
@@ -97,7 +102,7 @@ def with_noise_net(base: AgLLNet) -> AgLLNet:
     return model
 
 
-def build_model(cfg: TrainConfig) -> nn.Module:
+def build_model(cfg: TrainConfig) -> Network:
     """The run's starting network: `cfg.arch` from scratch (with `cfg.model` overrides), or loaded weights."""
     if cfg.init == "scratch":
         if cfg.arch == "agllnet-lite":
@@ -112,10 +117,10 @@ def build_model(cfg: TrainConfig) -> nn.Module:
     return model
 
 
-def predict(model: nn.Module, low: torch.Tensor, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
+def predict(model: Network, low: torch.Tensor, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """The outputs the stage's loss terms need, and nothing more (the attention stage skips the rest)."""
     attention = model.attention(low)
-    preds = {"attention": attention}
+    preds: dict[str, torch.Tensor | None] = {"attention": attention}
     if "enhance" in terms or "reinforce" in terms:
         out = model.local(low, attention)
         preds.update(noise=out.noise, enhanced=out.enhanced, result=out.result)
@@ -129,7 +134,7 @@ def predict(model: nn.Module, low: torch.Tensor, terms: tuple[str, ...]) -> dict
 class StageForward(nn.Module):
     """`predict` as a module, so DDP can wrap it and synchronise the stage's trainable parameters."""
 
-    def __init__(self, model: AgLLNet, terms: tuple[str, ...]) -> None:
+    def __init__(self, model: Network, terms: tuple[str, ...]) -> None:
         super().__init__()
         self.model, self.terms = model, terms
 
@@ -152,8 +157,11 @@ def lr_factor(cfg: TrainConfig, stage: Stage, step: int) -> float:
 
 
 def rng_state() -> dict:
-    """Every generator a training step or the loader may draw from, in a form `weights_only` loading accepts."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    """Every generator a training step or the loader may draw from,
+    in a form `weights_only` loading accepts."""
+    legacy = np.random.get_state()
+    assert isinstance(legacy, tuple)  # the default legacy=True form
+    kind, keys, pos, has_gauss, gauss = legacy
     state = {
         "torch": torch.get_rng_state(),
         "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
@@ -184,10 +192,12 @@ class Trainer:
         multiple = self.model.config.attention_multiple
         if cfg.crop % multiple or cfg.val_crop % multiple:
             raise LowlightError(
-                f"config: crop and val_crop must be multiples of {multiple} (the Attention-Net's downsampling)"
+                f"config: crop and val_crop must be multiples of {multiple} (the Attention-Net's "
+                "downsampling)"
             )
         if cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+            # torch's stub of Module.to lacks the memory_format keyword that Module.to takes
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.ema = self._make_ema()
         from lowlight_cli.training.vgg import load_vgg
 
@@ -212,17 +222,19 @@ class Trainer:
         return AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(self.cfg.ema), use_buffers=True)
 
     @property
-    def release_model(self) -> AgLLNet:
+    def release_model(self) -> Network:
         """The weights that validation measures and `save_model` writes: the EMA when enabled."""
-        return self.ema.module if self.ema is not None else self.model
+        # AveragedModel keeps a copy of self.model as its `module`
+        return cast("Network", self.ema.module) if self.ema is not None else self.model
 
-    def _dataset(self, train: bool) -> torch.utils.data.Dataset:
+    def _dataset(self, train: bool) -> PairDataset:
         from lowlight_cli.training.data import MixedPairs, OnTheFlyPairs, RealPairs, SynthPairs
 
         cfg = self.cfg
         if not train:
             return SynthPairs(cfg.val_data or cfg.data, split="test", crop=cfg.val_crop, flip=False)
         amplify = cfg.reinforce_target == "amplified"
+        data: PairDataset
         if cfg.data_mode == "onthefly":
             photos = OnTheFlyPairs(cfg.data, crop=cfg.crop, settings=cfg.synth_settings, amplify=amplify)
             data = torch.utils.data.ConcatDataset([photos] * cfg.synth_repeats)
@@ -259,7 +271,7 @@ class Trainer:
         from torch.utils.data import DataLoader, DistributedSampler
 
         cfg, dist = self.cfg, self.dist
-        sampler = DistributedSampler(
+        sampler: DistributedSampler[int] = DistributedSampler(
             self.train_set, dist.world, dist.rank, shuffle=True, seed=cfg.seed, drop_last=True
         )
         per_epoch = len(sampler) // cfg.batch
@@ -404,8 +416,10 @@ class Trainer:
         model = self.release_model
         was = model.training
         model.eval()
-        scores = {"psnr": [], "ssim": []}
-        for low, high in zip(self.val_batch["low"], self.val_batch["high"]):
+        if self.val_batch is None:
+            raise LowlightError("no validation crops: this run has no validation data")
+        scores: dict[str, list[float]] = {"psnr": [], "ssim": []}
+        for low, high in zip(self.val_batch["low"], self.val_batch["high"], strict=True):
             out = model(low[None].to(self.dist.device)).result.clamp(0, 1).float().cpu()
             scores["psnr"].append(psnr(out, high[None]))
             scores["ssim"].append(ssim(out, high[None]))
@@ -517,10 +531,10 @@ def plot_curves(run_dir: Path) -> Path:
     for key in ("total", *TERMS):
         points = [(int(r["step"]), float(r[key])) for r in train if r[key]]
         if points:
-            axes[0].plot(*zip(*points), label=key)
+            axes[0].plot(*zip(*points, strict=True), label=key)
     axes[0].set(title="training loss", xlabel="step", yscale="log")
     axes[0].legend()
-    for ax, key in zip(axes[1:], VAL_COLUMNS[1:]):
+    for ax, key in zip(axes[1:], VAL_COLUMNS[1:], strict=True):
         ax.plot([int(r["step"]) for r in val], [float(r[key]) for r in val], marker="o")
         ax.set(title=f"validation {key.upper()}", xlabel="step")
     fig.tight_layout()
