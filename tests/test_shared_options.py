@@ -4,6 +4,7 @@ each wired to the Enhancer the command builds; `--out/-o` (alias `--output`) whe
 
 from __future__ import annotations
 
+import inspect
 from typing import get_args
 
 import numpy as np
@@ -115,11 +116,14 @@ def test_eval_takes_the_shared_options(tmp_path):
 def test_eval_builds_its_enhancers_with_them():
     from lowlight_cli.evaluation.evaluate import make_methods
 
+    def enhancer_of(method):
+        return inspect.getclosurevars(method).nonlocals["enhancer"]
+
     [method] = make_methods(["agllnet-look-5"], [], "onnx", "cpu", "fp32", 0, False).values()
-    enhancer = method.__defaults__[0]
+    enhancer = enhancer_of(method)
     assert enhancer.tile == 0 and enhancer.gate is False and enhancer.backend.precision == "fp32"
     [default] = make_methods(["agllnet-look-5"], [], "onnx", "cpu").values()  # the old call still works
-    assert default.__defaults__[0].gate is True and default.__defaults__[0].tile is None
+    assert enhancer_of(default).gate is True and enhancer_of(default).tile is None
 
 
 def test_video_takes_the_output_as_argument_or_out(tmp_path):

@@ -1,6 +1,6 @@
 """`lowlight eval`: compare weights and classical baselines on photos, paired or not: look metrics for every
-image (exposure, clipping, colour shift, chroma, contrast, noise, black level and its change, NIQE), PSNR/SSIM and
-GT-mean PSNR/SSIM where there is a target, and a contact sheet.
+image (exposure, clipping, colour shift, chroma, contrast, noise, black level and its change, NIQE), PSNR/SSIM
+and GT-mean PSNR/SSIM where there is a target, and a contact sheet.
 
 Examples:
     lowlight eval --data lol/ --weights official --baseline gamma --baseline clahe --baseline lime
@@ -51,7 +51,10 @@ def eval_(
         str | None,
         typer.Option(
             "--split",
-            help="Synth: train/test (default test). LOL layout: train/test (held-out rule of training) or all (default).",
+            help=(
+                "Synth: train/test (default test). LOL layout: train/test (held-out rule of training) "
+                "or all (default)."
+            ),
         ),
     ] = None,
     self_target: Annotated[
@@ -88,8 +91,8 @@ def eval_(
     gate: GateOpt = True,
     quiet: QuietOpt = False,
 ) -> None:
-    """Look metrics (black level, NIQE among them), PSNR/SSIM and GT-mean PSNR/SSIM where there are targets, and time,
-    per image and on average; a contact sheet."""
+    """Look metrics (black level, NIQE among them), PSNR/SSIM and GT-mean PSNR/SSIM where there are targets,
+    and time, per image and on average; a contact sheet."""
     from lowlight_cli.evaluation.evaluate import (
         evaluate,
         find_samples,

@@ -52,7 +52,10 @@ def video(
     output: Annotated[
         Path | None,
         typer.Argument(
-            help="Output video; the extension picks the container (.mp4, .mkv, .mov, .webm). Or give it as --out.",
+            help=(
+                "Output video; the extension picks the container (.mp4, .mkv, .mov, .webm). Or give it "
+                "as --out."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -71,8 +74,10 @@ def video(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with --fast), "
-            "vp9 realtime|good|best (default good, realtime with --fast)."
+            help=(
+                "Speed/size trade-off: x264/x265 ultrafast..veryslow (default medium, veryfast with "
+                "--fast), vp9 realtime|good|best (default good, realtime with --fast)."
+            )
         ),
     ] = None,
     pix_fmt: Annotated[
@@ -95,8 +100,10 @@ def video(
         int,
         typer.Option(
             min=1,
-            help="With --fast: run the network on every n-th frame and at scene cuts; the frames between reuse its "
-            "result on their own detail (1 = every frame).",
+            help=(
+                "With --fast: run the network on every n-th frame and at scene cuts; the frames "
+                "between reuse its result on their own detail (1 = every frame)."
+            ),
         ),
     ] = KEYFRAME_INTERVAL,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
@@ -114,7 +121,8 @@ def video(
     backend: BackendOpt = DEFAULT_BACKEND,
     quiet: QuietOpt = False,
 ) -> None:
-    """Enhance a low-light video; audio and subtitles are copied untouched, every frame keeps its timestamp."""
+    """Enhance a low-light video; audio and subtitles are copied untouched,
+    every frame keeps its timestamp."""
     from lowlight_cli.inference.controls import Controls
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
@@ -161,7 +169,8 @@ def video(
         )
         console.print(f"[dim]{escape(enhancer.description)}{keyed}; weights: {escape(weights)}[/]")
         console.print(
-            f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> {settings.codec} {settings.pix_fmt} "
+            f"[dim]{info.width}x{info.height} {info.codec} {info.pix_fmt} -> "
+            f"{settings.codec} {settings.pix_fmt} "
             f"{' '.join(f'{k}={v}' for k, v in settings.options.items())}{escape(extra)}[/]"
         )
         if settings.note:
@@ -175,6 +184,7 @@ def video(
 
         report = enhance_video(enhancer, job, on_frames)
     console.print(
-        f"{escape(str(output))}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} frames/s); "
-        f"flicker {report.flicker_in:.4f} in, {report.flicker_out:.4f} out; {report.scene_cuts} scene cuts"
+        f"{escape(str(output))}: {report.frames} frames in {report.seconds:.1f} s "
+        f"({report.fps:.2f} frames/s); flicker {report.flicker_in:.4f} in, "
+        f"{report.flicker_out:.4f} out; {report.scene_cuts} scene cuts"
     )
