@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from lowlight_cli import __version__
-from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, video, weights
+from lowlight_cli.cli import bench, enhance, eval_, export, synth, train, tune_gate, video, weights
 from lowlight_cli.cli.console import DEBUG_ENV, Terminated, escape, needs
 
 
@@ -142,6 +142,7 @@ _register("synth", synth, synth.synth, ("synth",))
 _register("synth-merge", synth, synth.synth_merge)
 _register("train", train, train.train, ("train",))
 _register("eval", eval_, eval_.eval_, ("eval",))
+_register("tune-gate", tune_gate, tune_gate.tune_gate, ("eval",), no_args_is_help=True)
 from lowlight_cli.cli import serve  # noqa: E402
 
 _register("serve", serve, serve.serve, ("serve",))
