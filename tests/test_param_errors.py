@@ -72,3 +72,48 @@ def test_the_cli_error_line_names_the_flag(tmp_path, args, line):
     result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(tmp_path), *args])
     assert result.exit_code == 1 and result.output.startswith(line), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_batch_runs_make_the_commands_checks(tmp_path):
+    """`batch.enhance_photos` and `batch.synthesize` (what enhance and synth run) refuse bad options before
+    any work, naming the parameter; the CLI names the flag."""
+    from lowlight_cli.batch import enhance_photos, synthesize
+    from lowlight_cli.cluster.runtime import Resources
+    from lowlight_cli.synth.settings import DEFAULTS
+
+    cases = [
+        (lambda: enhance_photos([SAMPLE], tmp_path, quality=0), "quality"),
+        (lambda: enhance_photos([SAMPLE], tmp_path, fmt="gif"), "fmt"),
+        (lambda: synthesize(str(SAMPLE.parent), out=tmp_path, shard=(3, 2)), "shard"),
+        (lambda: synthesize(str(SAMPLE.parent), out=tmp_path, workers=-1), "workers"),
+        (lambda: synthesize("coco"), "root"),
+        (lambda: DEFAULTS.with_changes(gamma=(3.0, 2.0)), "gamma"),
+        (lambda: DEFAULTS.with_changes(cast_share=1.5), "cast_share"),
+        (lambda: Resources(actors=0), "actors"),
+    ]
+    for call, param in cases:
+        with pytest.raises(LowlightError) as caught:
+            call()
+        assert caught.value.param == param and str(caught.value).startswith(param), str(caught.value)
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(LowlightError, match="^no images found in"):
+        synthesize(str(tmp_path), out=tmp_path / "pairs")
+    assert DEFAULTS.with_changes(gamma=[2, 3], seed=None) == DEFAULTS.with_changes(gamma=(2, 3))
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--shard", "3/2"], "error: --shard 3/2: K must be between 1 and N"),
+        (["--gamma", "3,2"], "error: --gamma 3,2: low is above high"),
+        (
+            ["--src", "coco", "--coco-parts", "everything", "--download"],
+            "error: --coco-parts: unknown everything",
+        ),
+    ],
+)
+def test_synth_errors_name_the_flag(tmp_path, args, line):
+    base = ["synth", "--src", str(tmp_path), "--root", str(tmp_path / "coco"), "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, [*base, *args])  # the last --src counts
+    assert result.exit_code == 1 and result.output.strip().startswith(line), result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, nothing fetched

@@ -88,7 +88,8 @@ def debugging() -> bool:
 
 
 def user_errors(func: F) -> F:
-    """Every failure is one line on stderr and a non-zero exit (--debug or LOWLIGHT_DEBUG=1 keeps the traceback).
+    """Every failure is one line on stderr and a non-zero exit (--debug or LOWLIGHT_DEBUG=1 keeps the
+    traceback).
 
     A LowlightError or an OSError (read-only folder, full disk...) is the user's to fix: exit 1. Anything else
     is a bug: one line naming it, exit 3. Ctrl-C and SIGTERM: what is finished is kept, exit 130 / 143.
@@ -139,6 +140,7 @@ FLAGS = {
     "cpus": "--ray-cpus",
     "gpus": "--ray-gpus",
     "parts": "--coco-parts",
+    "fmt": "--format",
 }
 """API parameter -> the flag that sets it, where the flag is not `--` and the name with `_` as `-`."""
 

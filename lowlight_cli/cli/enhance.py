@@ -85,64 +85,42 @@ def enhance(
     ray_cpus: RayCpusOpt = 1.0,
     ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
-    """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are kept."""
+    """Enhance low-light photos (JPEG, PNG, TIFF, WebP, BMP); size, bit depth, EXIF, ICC and alpha are
+    kept."""
+    from lowlight_cli.batch import enhance_photos
+    from lowlight_cli.cluster.runtime import Resources
     from lowlight_cli.inference.controls import Controls
-    from lowlight_cli.inference.enhancer import Enhancer
-    from lowlight_cli.inference.files import enhance_items
-    from lowlight_cli.io.paths import (
-        DEFAULT_SUFFIX,
-        check_destinations,
-        check_distinct_outputs,
-        collect_inputs,
-    )
 
-    items = collect_inputs(inputs, recursive, exclude=output)
-    check_destinations(items, output)  # before loading a model: a read-only or full -o fails in one line
-    if suffix is None:
-        suffix = "" if output else DEFAULT_SUFFIX
-    check_distinct_outputs(
-        items, output, suffix, fmt.value if fmt else None, save_maps
-    )  # enhance_items checks too
-    settings = dict(
-        weights=weights,
-        device=device.value,
-        half=half,
-        tile=tile,
-        backend=backend,
-        precision=precision,
-        fast=fast,
-        controls=Controls.parse(strength, exposure, keep_colour, denoise),
-        gate=gate,
+    run = enhance_photos(  # the inputs, -o and the options are checked before the model loads
+        inputs,
+        output,
+        suffix=suffix,
+        recursive=recursive,
+        fmt=fmt.value if fmt else None,
+        quality=quality,
+        overwrite=overwrite,
+        save_maps=save_maps,
+        enhancer=dict(
+            weights=weights,
+            device=device.value,
+            half=half,
+            tile=tile,
+            backend=backend,
+            precision=precision,
+            fast=fast,
+            controls=Controls.parse(strength, exposure, keep_colour, denoise),
+            gate=gate,
+        ),
+        ray=ray,
+        resources=Resources(ray_actors, ray_cpus, ray_gpus) if ray is not None else None,
     )
-    if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
-        from lowlight_cli.cluster.jobs import enhance_ray
-        from lowlight_cli.cluster.runtime import Resources, connect, describe
-
-        resources = Resources(ray_actors, ray_cpus, ray_gpus)
-        connect(ray)
-        description = describe(resources)
-        outcomes = enhance_ray(
-            items,
-            output,
-            suffix,
-            settings,
-            fmt.value if fmt else None,
-            quality,
-            overwrite,
-            save_maps,
-            ray,
-            resources,
-        )
-    else:
-        enhancer = Enhancer(**settings)
-        description = enhancer.description
     if not quiet:
-        console.print(f"[dim]{escape(description)}; weights: {escape(weights)}[/]")
+        console.print(f"[dim]{escape(run.description)}; weights: {escape(weights)}[/]")
 
     done = skipped = 0
     failures: list[str] = []
     with progress_bar(quiet=quiet) as bar:
-        files_task = bar.add_task("images", total=len(items))
+        files_task = bar.add_task("images", total=len(run.items))
         tiles_task = bar.add_task("tiles", total=None, visible=False)
 
         def tile_progress(path: Path):
@@ -153,19 +131,7 @@ def enhance(
 
             return report
 
-        if ray is None:
-            outcomes = enhance_items(
-                enhancer,
-                items,
-                output,
-                suffix,
-                fmt.value if fmt else None,
-                quality,
-                overwrite,
-                save_maps,
-                tile_progress,
-            )
-        for outcome in outcomes:
+        for outcome in run.outcomes(tile_progress):
             bar.advance(files_task)
             if outcome.status == "failed":
                 failures.append(outcome.error or str(outcome.source))

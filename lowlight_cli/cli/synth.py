@@ -5,23 +5,21 @@ Examples:
     lowlight synth --src coco --root ~/data/coco --download        # fetch val2017 + annotations first
     lowlight synth --src voc --root ~/data/VOCdevkit --shard 3/8 --out /shared/synth
     lowlight synth --src "photos/**/*.jpg" --no-blur --gamma 2,4 --jpeg-share 1 --jpeg-quality 85,95
-    lowlight synth --src photos/ --identity-share 0 --mild-share 0 --cast-share 0   # the paper's darkening only
+    lowlight synth --src photos/ --identity-share 0 --mild-share 0 --cast-share 0  # the paper's darkening
     lowlight synth-merge /shared/synth                             # join the shards' manifests
-    lowlight synth --src coco --root /shared/coco --out /shared/synth --ray auto --tar 1000   # Ray, tar shards
+    lowlight synth --src coco --root /shared/coco --out /shared/synth --ray auto --tar 1000  # Ray, tar
 
 Every default lives in `lowlight_cli.synth.settings.SynthSettings`; an option left out keeps it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
+from lowlight_cli.cli.console import console, escape, flag, progress_bar, user_errors
 from lowlight_cli.cli.options import WORKERS_ZERO
 from lowlight_cli.cli.ray_options import RayActorsOpt, RayCpusOpt, RayGpusOpt, RayOpt
 from lowlight_cli.errors import LowlightError
@@ -36,12 +34,8 @@ def _range(name: str, value: str | None) -> tuple[float, float] | None:
     try:
         low, high = (float(v) for v in value.split(","))
     except ValueError:
-        raise typer.BadParameter(
-            f"expected LOW,HIGH, got {value!r}", param_hint=f"--{name.replace('_', '-')}"
-        ) from None
-    if low > high:
-        raise typer.BadParameter(f"{low} > {high}", param_hint=f"--{name.replace('_', '-')}")
-    return low, high
+        raise typer.BadParameter(f"expected LOW,HIGH, got {value!r}", param_hint=flag(name)) from None
+    return low, high  # SynthSettings checks the order
 
 
 def _shard(value: str | None) -> tuple[int, int] | None:
@@ -51,9 +45,7 @@ def _shard(value: str | None) -> tuple[int, int] | None:
         k, n = (int(v) for v in value.split("/"))
     except ValueError:
         raise typer.BadParameter(f"expected K/N, got {value!r}", param_hint="--shard") from None
-    if not 1 <= k <= n:
-        raise typer.BadParameter("K must be between 1 and N", param_hint="--shard")
-    return k, n
+    return k, n  # synthesize checks 1 <= K <= N
 
 
 def _default(field: str) -> str:
@@ -112,7 +104,8 @@ def synth(
         typer.Option(
             min=0.0,
             max=1.0,
-            help=f"Share of identity pairs (input = target = the photo). Default {_default('identity_share')}.",
+            help="Share of identity pairs (input = target = the photo). "
+            f"Default {_default('identity_share')}.",
         ),
     ] = None,
     mild_share: Annotated[
@@ -141,7 +134,9 @@ def synth(
         typer.Option(
             min=0.0,
             max=1.0,
-            help=f"Share of darkened pairs whose curve keeps each pixel's R:G:B ratios, as less light does (the paper's per-channel curve saturates colours). Default {_default('ratio_darkening_share')}.",
+            help="Share of darkened pairs whose curve keeps each pixel's R:G:B ratios, as less light does "
+            "(the paper's per-channel curve saturates colours). "
+            f"Default {_default('ratio_darkening_share')}.",
         ),
     ] = None,
     alpha: Annotated[RangeOpt, typer.Option(help=_rng_help("alpha", "Linear gain inside the gamma"))] = None,
@@ -208,9 +203,8 @@ def synth(
     ray_gpus: RayGpusOpt = 0.0,
 ) -> None:
     """Synthesize {low-light, normal} pairs with attention, noise and contrast targets (AgLLNet's data)."""
-    from lowlight_cli.synth.manifest import journal_paths, read_jsonl
-    from lowlight_cli.synth.pipeline import run, select_sources
-    from lowlight_cli.synth.sources import open_source
+    from lowlight_cli.batch import NoReadableImages, synthesize
+    from lowlight_cli.cluster.runtime import Resources
 
     ranges = {
         k: _range(k, v)
@@ -228,7 +222,7 @@ def synth(
             jpeg_quality=jpeg_quality,
         ).items()
     }
-    given = dict(
+    settings = DEFAULTS.with_changes(  # an option left out (None) keeps its default
         darkness_filter=darkness,
         bright_level=bright_level,
         bright_fraction=bright_fraction,
@@ -245,8 +239,6 @@ def synth(
         seed=seed,
         **ranges,
     )
-    settings = dataclasses.replace(DEFAULTS, **{k: v for k, v in given.items() if v is not None})
-    part = _shard(shard)
     if download:
         if src != "coco":
             raise typer.BadParameter(
@@ -254,67 +246,49 @@ def synth(
             )
         root = root or Path("coco")
         _download(root, tuple(p.strip() for p in coco_parts.split(",") if p.strip()), quiet)
+    job = synthesize(  # no images is an error here, before anything is written
+        src,
+        root,
+        out,
+        settings,
+        workers=workers,
+        limit=limit,
+        shard=_shard(shard),
+        tar=tar,
+        ray=ray,
+        resources=Resources(ray_actors, ray_cpus, ray_gpus) if ray is not None else None,
+    )
+    if job.description and not quiet:
+        console.print(f"[dim]{escape(job.description)}[/]")
+    try:
+        summary = _run_with_progress(job, quiet)
+    except NoReadableImages as exc:
+        _print_summary(exc.summary, out)
+        raise
+    _print_summary(summary, out)
+    if report:
+        text, written = job.report()
+        console.print(text, markup=False)
+        console.print(f"report: {', '.join(escape(str(p)) for p in written)}")
+    if preview:
+        grid = job.preview(preview)
+        console.print(f"preview: {escape(str(grid))}" if grid else "[yellow]no pairs, no preview[/]")
+    if summary.failed:
+        raise typer.Exit(1)
 
-    total = sum(1 for _ in select_sources(open_source(src, root), part, limit))
-    if total == 0:
-        from lowlight_cli.synth.sources import IMAGE_SUFFIXES
 
-        where = f"{src} ({root})" if src in ("coco", "voc") else src
-        raise LowlightError(f"no images found in {where} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    if ray is not None:
-        from lowlight_cli.cluster.jobs import synth_ray
-        from lowlight_cli.cluster.runtime import Resources, connect, describe
-
-        resources = Resources(ray_actors, ray_cpus, ray_gpus)
-        connect(ray)
-        if not quiet:
-            console.print(f"[dim]{escape(describe(resources))}[/]")
-        runner = partial(synth_ray, address=ray, resources=resources, limit=limit, shard=part, tar=tar)
-    else:
-        runner = partial(run, workers=workers, limit=limit, shard=part, tar=tar)
-    summary = _run_with_progress(runner, open_source(src, root), out, settings, total, quiet)
+def _print_summary(summary, out: Path) -> None:
     console.print(
         f"{summary.written} pairs written, {summary.resumed} already done, {summary.rejected} rejected, "
         f"{summary.failed} unreadable or failed -> {escape(str(out))}"
     )
     for line in summary.failures:
         console.print(f"  [yellow]skipped:[/] {escape(line)}")
-    if summary.failed and not (summary.written or summary.resumed or summary.rejected):
-        raise LowlightError(
-            f"no images found in {src}: none of its {summary.failed} image files could be read"
-        )
-    manifest, skipped = journal_paths(out, part)
-    pairs = list(read_jsonl(manifest))
-    if report:
-        from lowlight_cli.synth.plots import filter_histograms, param_histograms
-        from lowlight_cli.synth.report import build_report, to_markdown, write_report
-
-        rejected = list(read_jsonl(skipped))
-        data = build_report(pairs, rejected, settings)
-        console.print(to_markdown(data), markup=False)
-        written = [
-            *write_report(data, out),
-            filter_histograms(
-                pairs + [r for r in rejected if "metrics" in r], settings, out / "report-filters.png"
-            ),
-        ]
-        if pairs:
-            written.append(param_histograms(pairs, settings, out / "report-params.png"))
-        console.print(f"report: {', '.join(escape(str(p)) for p in written)}")
-    if preview:
-        from lowlight_cli.synth.preview import write_preview
-
-        if not pairs:
-            console.print("[yellow]no pairs, no preview[/]")
-        else:
-            console.print(f"preview: {escape(str(write_preview(out, pairs, preview)))}")
-    if summary.failed:
-        raise typer.Exit(1)
 
 
-def _run_with_progress(run, sources, out, settings, total, quiet):
+def _run_with_progress(job, quiet: bool):
     with progress_bar("{task.fields[pairs]} pairs", quiet=quiet, rate="img/s") as bar:
-        task = bar.add_task("sources", total=total, pairs=0)
+        task = bar.add_task("sources", total=job.total, pairs=0)
         pairs = 0
 
         def on_record(record: dict, resumed: bool) -> None:
@@ -322,17 +296,12 @@ def _run_with_progress(run, sources, out, settings, total, quiet):
             pairs += record["status"] == "pair"
             bar.update(task, advance=1, pairs=pairs)
 
-        return run(sources, out, settings, on_record=on_record)
+        return job.run(on_record)
 
 
 def _download(root: Path, parts: tuple[str, ...], quiet: bool) -> None:
-    from lowlight_cli.synth.download import COCO, download_coco
+    from lowlight_cli.synth.download import download_coco
 
-    unknown = sorted(set(parts) - set(COCO))
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param_hint="--coco-parts"
-        )
     with progress_bar(quiet=quiet, transfer=True, transient=False) as bar:
 
         def progress(name: str):
@@ -348,7 +317,8 @@ def synth_merge(
         "lowlight-synth"
     ),
 ) -> None:
-    """Join the manifests of `lowlight synth --shard K/N` runs into OUT/manifest.jsonl and OUT/skipped.jsonl."""
+    """Join the manifests of `lowlight synth --shard K/N` runs into OUT/manifest.jsonl and
+    OUT/skipped.jsonl."""
     from lowlight_cli.synth.manifest import merge
 
     if not out.is_dir():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lowlight_cli.cluster.runtime import Resources, connect, map_items
-from lowlight_cli.inference.files import FileOutcome, existing_output
+from lowlight_cli.inference.files import FileOutcome, check_write_options, existing_output
 from lowlight_cli.io.paths import InputItem, check_distinct_outputs, output_path
 from lowlight_cli.synth.manifest import Shard, read_jsonl, rewrite_jsonl
 from lowlight_cli.synth.pipeline import Journal, Summary, select_sources
@@ -117,6 +117,7 @@ def enhance_ray(
     the others as the actors finish them), the same output files. `enhancer`: the keyword arguments of
     `Enhancer`, which each actor loads once. Two inputs that map to one output raise one LowlightError naming
     both at the call, before connecting (`io.paths.check_distinct_outputs`, as the local run)."""
+    check_write_options(fmt, quality)
     check_distinct_outputs(items, out_dir, suffix, fmt, save_maps)
     return _enhance_ray(
         items, out_dir, suffix, enhancer, fmt, quality, overwrite, save_maps, address, resources

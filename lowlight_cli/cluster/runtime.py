@@ -33,17 +33,17 @@ class Resources:
 
     def __post_init__(self) -> None:
         if self.actors is not None and self.actors < 1:
-            raise LowlightError(f"--ray-actors must be at least 1, not {self.actors}")
+            raise LowlightError(f"actors {self.actors}: must be at least 1", param="actors")
         if self.cpus < 0 or self.gpus < 0 or self.cpus + self.gpus == 0:
             raise LowlightError(
-                f"an actor needs some CPU or GPU (--ray-cpus {self.cpus:g}, --ray-gpus {self.gpus:g})"
+                f"cpus {self.cpus:g}: an actor needs some CPU or GPU (gpus {self.gpus:g})", param="cpus"
             )
 
 
 def connect(address: str | None) -> None:
     """Join the Ray cluster at `address` (`auto`: the one this machine belongs to; `local`: start one here;
     HOST:PORT or ray://HOST:PORT), unless this process is already connected."""
-    require("--ray", "ray")
+    require("ray", "ray", param="ray")
     import ray
 
     if ray.is_initialized():
@@ -79,8 +79,9 @@ def describe(resources: Resources) -> str:
     total = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     return (
-        f"Ray cluster: {nodes} node{'s' * (nodes != 1)}, {total.get('CPU', 0):g} CPUs, {total.get('GPU', 0):g} GPUs; "
-        f"{pool_size(resources)} actors of {resources.cpus:g} CPU, {resources.gpus:g} GPU"
+        f"Ray cluster: {nodes} node{'s' * (nodes != 1)}, {total.get('CPU', 0):g} CPUs, "
+        f"{total.get('GPU', 0):g} GPUs; {pool_size(resources)} actors of {resources.cpus:g} CPU, "
+        f"{resources.gpus:g} GPU"
     )
 
 
@@ -115,7 +116,7 @@ def map_items(
     rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
     blocks = min(MAX_BLOCKS, math.ceil(len(rows) / ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks).map(
-        _Actor,
+        _Actor,  # type: ignore[arg-type]  # a callable class (the actor form): Ray's hints name functions only
         fn_constructor_args=(factory, kwargs),
         compute=ray.data.ActorPoolStrategy(size=min(pool_size(resources), len(rows))),
         num_cpus=resources.cpus,

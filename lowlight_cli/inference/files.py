@@ -10,20 +10,34 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lowlight_cli.errors import DiskFullError, FileError
+from lowlight_cli.errors import DiskFullError, FileError, LowlightError
 from lowlight_cli.inference.enhancer import Enhancer, Progress
 from lowlight_cli.io.heatmap import write_heatmap
-from lowlight_cli.io.images import read_image, write_image
+from lowlight_cli.io.images import FORMATS, read_image, write_image
 from lowlight_cli.io.paths import MAP_SUFFIX, InputItem, check_distinct_outputs, map_path, output_path  # noqa: F401
 
 LOOKAHEAD = 2
 """Images decoded ahead of the network, and results queued for writing, at most."""
+QUALITY_RANGE = (1, 100)
+"""JPEG and WebP quality, lowest to highest."""
+
+
+def check_write_options(fmt: str | None, quality: int | None) -> None:
+    """An output format of FORMATS (None: each input's own) and a quality in QUALITY_RANGE (None: the
+    format's default), or a LowlightError naming `fmt` or `quality`."""
+    if fmt is not None and fmt not in FORMATS:
+        raise LowlightError(f"fmt {fmt!r}: unknown (choose from {', '.join(FORMATS)})", param="fmt")
+    low, high = QUALITY_RANGE
+    if quality is not None and not low <= quality <= high:
+        raise LowlightError(
+            f"quality {quality} is out of range: must be between {low} and {high}", param="quality"
+        )
 
 
 @dataclass
@@ -86,13 +100,14 @@ def enhance_items(
     network. Two inputs that map to one output (or an output that would land on another input) raise one
     LowlightError naming both at the call, before any work (`io.paths.check_distinct_outputs`)."""
     items = list(items)
+    check_write_options(fmt, quality)
     check_distinct_outputs(items, out_dir, suffix, fmt, save_maps)
     return _stop_at_full_disk(
         _pipelined(enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress)
     )
 
 
-def _stop_at_full_disk(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]:
+def _stop_at_full_disk(outcomes: Generator[FileOutcome, None, None]) -> Iterator[FileOutcome]:
     """The outcomes, ending after the first one that failed on a full disk."""
     try:
         for outcome in outcomes:
@@ -105,7 +120,7 @@ def _stop_at_full_disk(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]
 
 def _pipelined(
     enhancer, items, out_dir, suffix, fmt, quality, overwrite, save_maps, tile_progress
-) -> Iterator[FileOutcome]:
+) -> Generator[FileOutcome, None, None]:
     """`enhance_items` without the stop at a full disk: decode ahead, run the network, encode behind."""
     todo = iter(items)
     reads: deque[tuple[InputItem, Path | None, Future | FileOutcome, float]] = deque()
@@ -117,7 +132,7 @@ def _pipelined(
         if (
             disk_full.is_set()
         ):  # a batch stops at a full disk: nothing queued behind the failed write is written
-            raise DiskFullError(f"{dst}: not written: the disk is full")
+            raise DiskFullError(dst, "not written: the disk is full")
         try:
             _write(dst, *args)
         except DiskFullError:
@@ -131,7 +146,7 @@ def _pipelined(
         start = time.perf_counter()
         try:
             skipped = existing_output(item, out_dir, suffix, fmt, overwrite)
-            dst = skipped.output if skipped else output_path(item, out_dir, suffix, fmt)
+            dst = skipped.output if skipped and skipped.output else output_path(item, out_dir, suffix, fmt)
         except FileError as exc:
             reads.append((item, None, FileOutcome(item.path, None, "failed", str(exc)), start))
             return
@@ -154,6 +169,7 @@ def _pipelined(
                 yield from _drain(writes, 0)  # outcomes stay in input order
                 yield pending
                 continue
+            assert dst is not None  # a read is queued only for an output this run writes
             try:
                 rgb, meta = pending.result()
                 result = enhancer.enhance(rgb, progress=tile_progress(item.path) if tile_progress else None)

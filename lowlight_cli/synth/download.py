@@ -99,8 +99,14 @@ def unpack(zip_path: Path, root: Path) -> None:
 def download_coco(root: Path, parts: tuple[str, ...] = ("val2017", "annotations"), progress=None) -> Path:
     """Fetch and unpack COCO `parts` under `root`, giving the layout `--src coco` reads.
 
-    `progress(name)` returns the per-archive byte callback, so a caller can show one bar per archive.
+    `progress(name)` returns the per-archive byte callback, so a caller can show one bar per archive. An
+    unknown part is a LowlightError naming `parts`, before anything is fetched.
     """
+    unknown = sorted(set(parts) - set(COCO))
+    if unknown:
+        raise LowlightError(
+            f"parts: unknown {', '.join(unknown)}; choose from {', '.join(COCO)}", param="parts"
+        )
     for name in parts:
         archive = COCO[name]
         zip_path = fetch(

@@ -60,7 +60,8 @@ def voc(root: Path) -> Iterator[Source]:
 
 
 def folder_or_glob(spec: str) -> Iterator[Source]:
-    """A folder (recursive) or a glob pattern (`**` allowed); `rel` is relative to the pattern's fixed prefix."""
+    """A folder (recursive) or a glob pattern (`**` allowed);
+    `rel` is relative to the pattern's fixed prefix."""
     path = Path(spec)
     if path.is_dir():
         yield from _walk(path, path)
@@ -77,10 +78,11 @@ def folder_or_glob(spec: str) -> Iterator[Source]:
 
 
 def open_source(src: str, root: Path | None) -> Iterator[Source]:
-    """Resolve the CLI's `--src` (coco, voc, folder or glob) and `--root` to an iterator of images."""
+    """Resolve `src` (coco or voc under the dataset folder `root`, a folder or a glob) to an iterator of
+    images."""
     if src in ("coco", "voc"):
         if root is None:
-            raise LowlightError(f"--src {src} needs --root DIR")
+            raise LowlightError(f"root is needed for {src}: the folder the dataset is in", param="root")
         if not root.is_dir():
             raise LowlightError(f"{root}: no such folder")
         return coco(root) if src == "coco" else voc(root)
