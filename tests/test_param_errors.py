@@ -50,11 +50,42 @@ def test_api_errors_name_the_parameter_in_api_terms():
             "backend onnx-tensorrt",
         ),
     ]
+    from lowlight_cli.serve.settings import ServeSettings, parse_amount
+    from lowlight_cli.video.codecs import resolve
+
+    cases += [
+        (lambda: Enhancer("official", tile=-1), "tile", "tile -1 is out of range"),
+        (
+            lambda: Enhancer("official", half=True, precision="fp32"),
+            "precision",
+            "precision fp32 contradicts",
+        ),
+        (lambda: resolve("h264", "yuv420p", 64, 48, crf=99), "crf", "crf 99: libx264 takes 0..51"),
+        (lambda: resolve("h264", "yuv420p", 64, 48, preset="warp"), "preset", "preset warp: libx264 takes"),
+        (lambda: resolve("h264", "yuv420p", 64, 48, pix_fmt="rgb48"), "pix_fmt", "pix_fmt rgb48: libx264"),
+        (lambda: ServeSettings(workers=0).checked(), "workers", "workers 0: serve runs photos"),
+        (lambda: ServeSettings(cors_origins=("*",)).checked(), "cors_origins", "cors_origins *: wildcards"),
+        (lambda: ServeSettings(max_queue=0).checked(), "max_queue", "max_queue 0: must be at least 1"),
+        (lambda: parse_amount("lots", "max_pixels", "p"), "max_pixels", "max_pixels 'lots': expected"),
+    ]
     for call, param, start in cases:
         with pytest.raises(LowlightError) as caught:
             call()
         assert caught.value.param == param and str(caught.value).startswith(start), str(caught.value)
         assert "--" not in str(caught.value).split(";")[0]
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--workers", "0"], "error: --workers 0: serve runs photos on worker threads"),
+        (["--cors-origin", "*"], "error: --cors-origin *: wildcards are refused"),
+        (["--max-pixels", "lots"], "error: --max-pixels 'lots': expected a number"),
+    ],
+)
+def test_serve_errors_name_the_flag(args, line):
+    result = runner.invoke(app, ["serve", *args])
+    assert result.exit_code == 1 and result.output.strip().startswith(line), result.output
 
 
 @pytest.mark.parametrize(

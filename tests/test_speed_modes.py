@@ -66,8 +66,9 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 def test_half_and_precision_must_agree():
     from lowlight_cli.inference.enhancer import Enhancer
 
-    with pytest.raises(LowlightError, match="contradicts --precision fp32"):
+    with pytest.raises(LowlightError, match="^precision fp32 contradicts half") as caught:
         Enhancer("official", device="cpu", backend="onnx", half=True, precision="fp32")
+    assert caught.value.param == "precision"
 
 
 def test_an_older_manifest_listing_int8_graphs_loads_fp32_and_fp16(tmp_path):

@@ -94,11 +94,8 @@ def serve(
 ) -> None:
     """Serve a web page (drop photos, compare, adjust, download) and an HTTP API;
     the model loads at start-up."""
-    import socket
-
     import uvicorn
 
-    from lowlight_cli.errors import LowlightError
     from lowlight_cli.serve.app import create_app
     from lowlight_cli.serve.settings import ServeSettings, parse_amount
 
@@ -113,19 +110,14 @@ def serve(
         precision=precision,
         fast=fast,
         gate=gate,
-        max_pixels=parse_amount(max_pixels, "--max-pixels", "p|px|mp"),
-        max_body=parse_amount(max_body, "--max-body", "b"),
+        max_pixels=parse_amount(max_pixels, "max_pixels", "p|px|mp"),
+        max_body=parse_amount(max_body, "max_body", "b"),
         max_queue=max_queue,
         workers=workers,
         cors_origins=tuple(cors_origin or ()),
         allowed_hosts=tuple(allowed_host or ()),
     ).checked()
-    try:  # a busy port is one line, before the model loads
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        raise LowlightError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    settings.check_port()  # a busy port is one line, before the model loads
     console.print(f"[dim]loading {escape(weights)} ...[/]")
 
     def ready(engine) -> None:

@@ -44,13 +44,14 @@ def resolve_torch_device(device: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise DeviceError(
-            f"--device {device}: CUDA is not usable here (torch {torch.__version__}, "
-            f"cuda build: {torch.version.cuda or 'none'}); use --device cpu or auto"
+            f"device {device}: CUDA is not usable here (torch {torch.__version__}, "
+            f"cuda build: {torch.version.cuda or 'none'}); use device cpu or auto",
+            param="device",
         )
     try:
         return torch.device(device)
     except RuntimeError as exc:
-        raise DeviceError(f"--device {device}: {exc}") from None
+        raise DeviceError(f"device {device}: {exc}", param="device") from None
 
 
 class TorchBackend:

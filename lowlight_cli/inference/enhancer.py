@@ -121,9 +121,15 @@ class Enhancer:
         from lowlight_cli.errors import LowlightError
 
         if half and precision not in (None, "fp16"):
-            raise LowlightError(f"--half means --precision fp16; it contradicts --precision {precision}")
+            raise LowlightError(
+                f"precision {precision} contradicts half (which means precision fp16)", param="precision"
+            )
+        if tile is not None and tile < 0:
+            raise LowlightError(f"tile {tile} is out of range: 0 (never tile) or more", param="tile")
         if fast_side < MIN_LOCAL_SIDE:
-            raise LowlightError(f"fast_side {fast_side}: must be at least {MIN_LOCAL_SIDE} px")
+            raise LowlightError(
+                f"fast_side {fast_side}: must be at least {MIN_LOCAL_SIDE} px", param="fast_side"
+            )
         self.backend = (
             backend
             if not isinstance(backend, str)

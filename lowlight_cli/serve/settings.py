@@ -27,16 +27,19 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 _UNITS = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}
 
 
-def parse_amount(text: str | int, option: str, unit: str) -> int:
-    """`40M`, `40MP`, `200MB`, `1.5G` or a plain number -> an integer count (decimal units)."""
+def parse_amount(text: str | int, param: str, unit: str) -> int:
+    """`40M`, `40MP`, `200MB`, `1.5G` or a plain number -> an integer count (decimal units); `param` names
+    the setting in an error (`max_pixels`, `max_body`)."""
     import re
 
     match = re.fullmatch(rf"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:{unit})?\s*", str(text), re.IGNORECASE)
     if not match:
-        raise LowlightError(f"{option} {text!r}: expected a number with an optional k/M/G, such as 40M")
+        raise LowlightError(
+            f"{param} {text!r}: expected a number with an optional k/M/G, such as 40M", param=param
+        )
     value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
     if value < 1:
-        raise LowlightError(f"{option} {text!r}: must be positive")
+        raise LowlightError(f"{param} {text!r}: must be positive", param=param)
     return value
 
 
@@ -85,25 +88,47 @@ class ServeSettings:
         for origin in self.cors_origins:
             if origin.strip() in ("*", "null") or "*" in origin:
                 raise LowlightError(
-                    f"--cors-origin {origin}: wildcards are refused; name each origin, e.g. http://localhost:3000"
+                    f"cors_origins {origin}: wildcards are refused; name each origin, "
+                    "e.g. http://localhost:3000",
+                    param="cors_origins",
                 )
             if not origin.startswith(("http://", "https://")):
-                raise LowlightError(f"--cors-origin {origin}: expected an origin such as https://example.org")
-        if self.max_pixels < 1 or self.max_body < 1:
-            raise LowlightError("--max-pixels and --max-body must be positive")
+                raise LowlightError(
+                    f"cors_origins {origin}: expected an origin such as https://example.org",
+                    param="cors_origins",
+                )
+        for name in ("max_pixels", "max_body"):
+            if getattr(self, name) < 1:
+                raise LowlightError(f"{name} {getattr(self, name)}: must be positive", param=name)
         if self.workers is not None and self.workers < 1:
             raise LowlightError(
-                f"--workers {self.workers}: serve runs photos on worker threads, at least 1 "
-                "(0 means in this process, which a server cannot do); leave it out for min(2, cores)"
+                f"workers {self.workers}: serve runs photos on worker threads, at least 1 "
+                "(0 means in this process, which a server cannot do); leave it out for min(2, cores)",
+                param="workers",
             )
         if self.max_queue < 1:
-            raise LowlightError("--max-queue must be at least 1")
+            raise LowlightError(f"max_queue {self.max_queue}: must be at least 1", param="max_queue")
+        if not 1 <= self.port <= 65535:
+            raise LowlightError(f"port {self.port}: must be between 1 and 65535", param="port")
         token = self.token or os.environ.get(TOKEN_ENV) or None
         if token is not None and len(token) < 16:
-            raise LowlightError("--token: use at least 16 characters (leave it out to have one generated)")
+            raise LowlightError(
+                "token: use at least 16 characters (leave it out to have one generated)", param="token"
+            )
         if token is None and not is_loopback(self.host):
             return replace(self, token=secrets.token_urlsafe(24), token_generated=True)
         return replace(self, token=token)
+
+    def check_port(self) -> None:
+        """Refuse, in one line, an address this machine cannot listen on (a busy port, an unknown host)."""
+        import socket
+
+        try:
+            with socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((self.host, self.port))
+        except OSError as exc:
+            raise LowlightError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
 
     def worker_count(self, device_type: str) -> int:
         if device_type != "cpu":

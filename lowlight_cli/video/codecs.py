@@ -137,29 +137,34 @@ def resolve(
         if bit_depth(pix_fmt) < bit_depth(source_pix_fmt):
             note = f"{spec.encoder} here has no {bit_depth(source_pix_fmt)}-bit format; writing {pix_fmt}"
     elif pix_fmt not in supported:
-        raise LowlightError(f"--pix-fmt {pix_fmt}: {spec.encoder} here supports {', '.join(supported)}")
+        raise LowlightError(
+            f"pix_fmt {pix_fmt}: {spec.encoder} here supports {', '.join(supported)}", param="pix_fmt"
+        )
     elif odd and not spec.odd_size_subsampling and _subsampled(pix_fmt):
         raise LowlightError(
-            f"--pix-fmt {pix_fmt}: {spec.encoder} cannot encode the odd size {width}x{height} with "
-            f"chroma subsampling; use {_as_444(pix_fmt)} or --codec ffv1/libvpx-vp9"
+            f"pix_fmt {pix_fmt}: {spec.encoder} cannot encode the odd size {width}x{height} with "
+            f"chroma subsampling; use {_as_444(pix_fmt)} or the codec ffv1 or libvpx-vp9",
+            param="pix_fmt",
         )
 
     options = dict(spec.extra_options)
     if spec.default_crf is None:
         if crf is not None:
-            raise LowlightError(f"--crf: {spec.encoder} is lossless, there is no quality to set")
+            raise LowlightError(f"crf: {spec.encoder} is lossless, there is no quality to set", param="crf")
     else:
         crf_value = spec.default_crf if crf is None else crf
         if not 0 <= crf_value <= spec.crf_max:
-            raise LowlightError(f"--crf {crf_value}: {spec.encoder} takes 0..{spec.crf_max}")
+            raise LowlightError(f"crf {crf_value}: {spec.encoder} takes 0..{spec.crf_max}", param="crf")
         options["crf"] = str(crf_value)
     if spec.presets:
         preset_value = preset or (spec.fast_preset if fast else None) or spec.default_preset
         if preset_value not in spec.presets:
-            raise LowlightError(f"--preset {preset_value}: {spec.encoder} takes {', '.join(spec.presets)}")
+            raise LowlightError(
+                f"preset {preset_value}: {spec.encoder} takes {', '.join(spec.presets)}", param="preset"
+            )
         options[spec.preset_option] = preset_value
     elif preset is not None:
-        raise LowlightError(f"--preset: {spec.encoder} has no presets")
+        raise LowlightError(f"preset: {spec.encoder} has no presets", param="preset")
     return EncodeSettings(spec.encoder, pix_fmt, options, note)
 
 

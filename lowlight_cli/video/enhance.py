@@ -101,9 +101,11 @@ def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrit
     if output.exists() and not overwrite:
         raise FileError(output, "exists; use --overwrite to replace it")
     if options.start is not None and options.end is not None and options.end <= options.start:
-        raise LowlightError(f"--end {options.end} must be after --start {options.start}")
+        raise LowlightError(f"end {options.end} must be after start {options.start}", param="end")
     if options.keyframe_interval < 1:
-        raise LowlightError(f"--keyframe-interval {options.keyframe_interval}: must be 1 or more")
+        raise LowlightError(
+            f"keyframe_interval {options.keyframe_interval}: must be 1 or more", param="keyframe_interval"
+        )
     settings = codecs.resolve(
         info.codec,
         info.pix_fmt,

@@ -63,10 +63,10 @@ class VideoWriter:
             )
         except ValueError as exc:
             raise LowlightError(
-                f"--codec {settings.codec}: {exc}; pick another codec or output extension"
+                f"codec {settings.codec}: {exc}; pick another codec or output extension", param="codec"
             ) from None
         if not isinstance(stream, VideoStream):
-            raise LowlightError(f"--codec {settings.codec}: not a video codec ({stream.type})")
+            raise LowlightError(f"codec {settings.codec}: not a video codec ({stream.type})", param="codec")
         stream.pix_fmt = settings.pix_fmt
         stream.time_base = info.time_base
         stream.codec_context.time_base = info.time_base
