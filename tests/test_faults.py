@@ -261,13 +261,13 @@ def test_stale_part_files_of_a_killed_run_are_removed_and_live_ones_kept(photos,
 def test_train_refuses_an_existing_run_unless_resume_or_overwrite(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "checkpoint.pt").write_bytes(b"earlier run")
+    (run / "checkpoint.safetensors").write_bytes(b"earlier run")
     (run / "config.yaml").write_text("lr: 0.001\n")
     result = cli("train", "--data", tmp_path, "--out", run, "-q")
     assert result.exit_code == 1 and len(errors(result)) == 1
     assert "already holds a training run" in result.output and "--resume" in result.output
     assert "--overwrite" in result.output
-    assert (run / "checkpoint.pt").read_bytes() == b"earlier run"
+    assert (run / "checkpoint.safetensors").read_bytes() == b"earlier run"
 
 
 def test_overwrite_replaces_only_the_files_a_run_writes(tmp_path):
@@ -275,7 +275,7 @@ def test_overwrite_replaces_only_the_files_a_run_writes(tmp_path):
 
     run = tmp_path / "run"
     (run / "model").mkdir(parents=True)
-    (run / "checkpoint.pt").write_bytes(b"earlier run")
+    (run / "checkpoint.safetensors").write_bytes(b"earlier run")
     (run / "notes.txt").write_text("mine")
     cfg = __import__("lowlight_cli.training.run_config", fromlist=["load_config"]).load_config(
         None, (f"out={run}",)

@@ -331,6 +331,7 @@ def _full_batch(trainer):
 @pytest.mark.integration
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp_path, monkeypatch, workers):
+    from lowlight_cli.training.state_file import load_state
     from lowlight_cli.training.trainer import CHECKPOINT, Trainer
 
     straight = tiny_config(synth_dir, tmp_path / "straight", workers=workers)
@@ -350,11 +351,11 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp
     with pytest.raises(KeyboardInterrupt):
         Trainer(killed, tmp_path / "killed", progress=False).fit()
     monkeypatch.setattr(Trainer, "train_step", real_step)
-    assert torch.load(tmp_path / "killed" / CHECKPOINT, weights_only=True)["step"] == 4
+    assert load_state(tmp_path / "killed" / CHECKPOINT)["step"] == 4
     Trainer(killed, tmp_path / "killed", resume=True, progress=False).fit()
 
-    a = torch.load(tmp_path / "straight" / CHECKPOINT, weights_only=True)
-    b = torch.load(tmp_path / "killed" / CHECKPOINT, weights_only=True)
+    a = load_state(tmp_path / "straight" / CHECKPOINT)
+    b = load_state(tmp_path / "killed" / CHECKPOINT)
     assert a["step"] == b["step"] == 8
     for key in ("model", "ema", "optimizer"):
         flat_a, flat_b = _tensors(a[key]), _tensors(b[key])

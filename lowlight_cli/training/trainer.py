@@ -2,7 +2,8 @@
 
 Run folder (`out`):
     config.yaml         the resolved TrainConfig (what `--resume` continues with)
-    checkpoint.pt       training state: weights, EMA, optimizer, scheduler, RNG, step (torch.save, atomic)
+    checkpoint.safetensors  training state: weights, EMA, optimizer, scheduler, RNG, step
+                        (`training.state_file`: safetensors, nothing pickled; written atomically)
     model/, best/       released weights (EMA) via `save_model`: last step, best validation PSNR
     train.csv, val.csv  one row per log step / validation; tb/ the same as TensorBoard events
     curves.png          loss and validation curves, drawn at the end
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from lowlight_cli.models.build import Network
     from lowlight_cli.training.data import PairDataset
 
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = "checkpoint.safetensors"
 CONFIG = "config.yaml"
 TRAIN_COLUMNS = ("step", "stage", "lr", "total", *TERMS, "steps_per_s")
 VAL_COLUMNS = ("step", "psnr", "ssim")
@@ -158,7 +159,7 @@ def lr_factor(cfg: TrainConfig, stage: Stage, step: int) -> float:
 
 def rng_state() -> dict:
     """Every generator a training step or the loader may draw from,
-    in a form `weights_only` loading accepts."""
+    as tensors and JSON values (what `training.state_file` stores)."""
     legacy = np.random.get_state()
     assert isinstance(legacy, tuple)  # the default legacy=True form
     kind, keys, pos, has_gauss, gauss = legacy
@@ -301,10 +302,15 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------------
     def _load_checkpoint(self) -> dict:
+        from lowlight_cli.training.state_file import load_state
+
         path = self.run_dir / CHECKPOINT
         if not path.is_file():
             raise LowlightError(f"{path}: no checkpoint to resume from")
-        state = torch.load(path, map_location=self.dist.device, weights_only=True)
+        try:
+            state = load_state(path, self.dist.device)
+        except (OSError, ValueError) as e:
+            raise LowlightError(f"cannot resume: {e}") from None
         self.model.load_state_dict(state["model"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
@@ -314,6 +320,7 @@ class Trainer:
 
     def _save_checkpoint(self, stage_index: int, optimizer: torch.optim.Optimizer, scheduler) -> None:
         from lowlight_cli.io.atomic import atomic_path
+        from lowlight_cli.training.state_file import save_state
 
         state = {
             "step": self.step,
@@ -326,7 +333,7 @@ class Trainer:
             "best_psnr": self.best_psnr,
         }
         with atomic_path(self.run_dir / CHECKPOINT) as tmp:
-            torch.save(state, tmp)
+            save_state(tmp, state)
 
     def save_weights(self, name: str, metrics: dict) -> Path:
         from lowlight_cli.weights.model_io import save_model
