@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.paths import SHARED
+from benchmarks.paths import add_video_argument
 from lowlight_cli.inference.enhancer import Enhancer
 from lowlight_cli.io.images import ImageMeta, write_image
 
@@ -24,13 +24,7 @@ def main() -> None:
     import cv2
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "video",
-        type=Path,
-        nargs="?",
-        default=SHARED / "video" / "sample_no.mp4",
-        help="default: video/sample_no.mp4 of the shared data (benchmarks/paths.py)",
-    )
+    add_video_argument(ap)
     ap.add_argument("--frame", type=int, default=30)
     ap.add_argument("-w", "--weights", default="official")
     ap.add_argument("--out", type=Path, required=True)

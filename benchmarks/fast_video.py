@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.paths import SHARED
+from benchmarks.paths import add_video_argument
 from lowlight_cli.evaluation.metrics import psnr_images
 from lowlight_cli.inference.enhancer import Enhancer
 from lowlight_cli.video.enhance import VideoOptions, enhance_video, plan
@@ -40,13 +40,7 @@ def frames(path: Path, limit: int | None = None) -> list[np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "video",
-        type=Path,
-        nargs="?",
-        default=SHARED / "video" / "sample_no.mp4",
-        help="default: video/sample_no.mp4 of the shared data (benchmarks/paths.py)",
-    )
+    add_video_argument(ap)
     ap.add_argument("-w", "--weights", default="official")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--sides", default="384,256")

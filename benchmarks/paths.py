@@ -18,3 +18,16 @@ SHARED_HELP = (
     "the shared data folder (normal/, night_scenes/, real_dark/, lol_train/, video/, reference/); "
     f"default ${SHARED_ENV}, else ../shared/data beside the checkout"
 )
+SAMPLE_VIDEO = SHARED / "video" / "sample_no.mp4"
+"""The video the fast-mode generators read unless given another."""
+
+
+def add_video_argument(parser) -> None:
+    """The optional VIDEO argument of the video generators, `SAMPLE_VIDEO` by default."""
+    parser.add_argument(
+        "video",
+        type=Path,
+        nargs="?",
+        default=SAMPLE_VIDEO,
+        help="default: video/sample_no.mp4 of the shared data (benchmarks/paths.py)",
+    )

@@ -38,6 +38,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_command(port: int) -> list[str]:
+    """`lowlight serve` as the serve benchmarks start it: official weights, onnxruntime on the CPU."""
+    return [sys.executable, "-m", "lowlight_cli", "serve", "--port", str(port)] + (
+        "--weights official --backend onnx --device cpu".split()
+    )
+
+
 class PeakRSS:
     """Samples a process's RSS in a thread; `reset()` starts a new peak."""
 
@@ -89,20 +96,7 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     body = args.photo.read_bytes()
-    cmd = [
-        sys.executable,
-        "-m",
-        "lowlight_cli",
-        "serve",
-        "--port",
-        str(port),
-        "--weights",
-        "official",
-        "--backend",
-        "onnx",
-        "--device",
-        "cpu",
-    ]
+    cmd = serve_command(port)
     load_before = os.getloadavg()[0]
     began = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -14,7 +14,6 @@ import argparse
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import httpx
 from PIL import Image
 
 from benchmarks.paths import ROOT
+from benchmarks.serve_bench import free_port, serve_command
 
 SAMPLE = ROOT / "tests/data/official/sample_5047.jpg"
 
@@ -39,24 +39,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs/images/serve.png")
     parser.add_argument("--size", default="1280x900")
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lowlight_cli",
-            "serve",
-            "--port",
-            str(port),
-            "--weights",
-            "official",
-            "--backend",
-            "onnx",
-            "--device",
-            "cpu",
-        ],
+        serve_command(port),
         cwd=ROOT,
     )
     work = Path(tempfile.mkdtemp())
