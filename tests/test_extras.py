@@ -26,6 +26,7 @@ CASES = [
     (["enhance", str(SAMPLE)], ["onnxruntime", "torch"], "no inference backend is installed: " + CPU_HINT),
     (["video", "in.mp4", "out.mp4"], ["av"], "[video] extra"),
     (["eval", "--data", "lol", "--baseline", "gamma"], ["torchmetrics"], "[eval] extra"),
+    (["tune-gate", "-w", "official", "--photos", "p", "--pairs", "q"], ["torchmetrics"], "[eval] extra"),
     (["train"], ["tensorboard"], "[train] extra"),
     (["synth", "--src", "photos"], ["skimage"], "[synth] extra"),
     (["export"], ["onnx"], "[export] extra"),
