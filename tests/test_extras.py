@@ -165,11 +165,10 @@ def test_the_python_api_names_unknown_weights(monkeypatch):
 def test_device_cuda_without_cuda_is_named_not_the_torch_extra(monkeypatch, tmp_path):
     import onnxruntime
 
-    import lowlight_cli.extras as extras
+    import lowlight_cli.inference.backend_choice as backend_choice
 
-    monkeypatch.setattr(
-        extras, "NVIDIA_DRIVER", str(tmp_path / "no-driver"), raising=False
-    )  # a machine without an NVIDIA GPU
+    # a machine without an NVIDIA GPU
+    monkeypatch.setattr(backend_choice, "NVIDIA_DRIVER", str(tmp_path / "no-driver"))
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     line = enhance_without_torch(monkeypatch, tmp_path, "--device", "cuda")
     assert "--device cuda: CUDA is not usable here (no NVIDIA driver" in line and "use device cpu" in line

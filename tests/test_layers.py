@@ -100,6 +100,22 @@ def test_no_import_cycles():
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
+def layer_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Module graph -> the graph of the package's layers (its sub-packages and top modules), without BASE."""
+    layers: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        own = layer(module)
+        layers.setdefault(own, set()).update(layer(t) for t in targets if layer(t) not in BASE | {own})
+    return layers
+
+
+def test_no_cycles_between_layers():
+    """The layers themselves read top-down: no two sub-packages lean on each other, even through
+    different modules (inference.enhancer -> extras -> inference would pass the module check)."""
+    cycles = find_cycles(layer_graph(imports()))
+    assert not cycles, "cycles between layers: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
 def test_lowest_layers_import_nothing_above_them():
     bad = upward_imports(imports())
     assert not bad, "upward imports: " + "; ".join(bad)
@@ -122,6 +138,7 @@ def test_the_checks_see_imports_inside_functions_relative_ones_and_lazy_root_nam
         "inference/__init__.py": "",
         "inference/enhancer.py": "from . import tiles\n",
         "inference/tiles.py": "import lowlight_cli.inference.enhancer\n",
+        "inference/files.py": "from lowlight_cli.io import images\n",  # no module cycle, a layer cycle
     }
     for rel, text in files.items():
         (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +149,9 @@ def test_the_checks_see_imports_inside_functions_relative_ones_and_lazy_root_nam
     assert graph["lowlight_cli.models.gate"] == {"lowlight_cli", "lowlight_cli.inference.enhancer"}
     assert find_cycles(graph) == [
         ["lowlight_cli.inference.enhancer", "lowlight_cli.inference.tiles", "lowlight_cli.inference.enhancer"]
+    ]
+    assert find_cycles(layer_graph(graph)) == [
+        ["lowlight_cli.inference", "lowlight_cli.io", "lowlight_cli.inference"]
     ]
     assert upward_imports(graph) == [
         "lowlight_cli.io.images imports lowlight_cli.inference",

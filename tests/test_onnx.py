@@ -158,7 +158,8 @@ def test_cuda_provider_with_io_binding_matches_cpu():
 def test_auto_backend_takes_onnx_only_where_it_has_graphs_and_cannot_lose_the_gpu(tmp_path):
     import onnxruntime
 
-    from lowlight_cli.inference.enhancer import Enhancer, auto_backend
+    from lowlight_cli.inference.backend_choice import auto_backend
+    from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.weights.model_io import load_model, save_model
 
     assert auto_backend("agllnet-look-5", "cpu") == "onnx"

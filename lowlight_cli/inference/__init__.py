@@ -8,10 +8,10 @@ OnnxBackendName = Literal["onnx", "onnx-tensorrt"]
 BackendName = Literal["torch", OnnxBackendName]
 """The inference backends: PyTorch, or onnxruntime (torch is then never imported)."""
 BackendChoice = Literal["auto", BackendName]
-"""What `--backend` and `Enhancer(backend=...)` take: a backend, or `auto` (see `enhancer.auto_backend`)."""
+"""What `--backend` and `Enhancer(backend=...)` take: a backend, or `auto` (`backend_choice.auto_backend`)."""
 BACKENDS: tuple[str, ...] = get_args(BackendName)
 ONNX_BACKENDS: tuple[str, ...] = get_args(OnnxBackendName)
 BACKEND_CHOICES: tuple[str, ...] = get_args(BackendChoice)
 
 DEFAULT_BACKEND: BackendChoice = "auto"
-"""What `Enhancer` and the commands use without --backend; see `enhancer.auto_backend`."""
+"""What `Enhancer` and the commands use without --backend; see `backend_choice.auto_backend`."""

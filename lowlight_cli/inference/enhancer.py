@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -91,7 +90,7 @@ class Enhancer:
             `lowlight_cli.inference.precision`.
         half: the older spelling of precision="fp16" (kept as an alias).
         tile: tile core size in pixels; None picks one from the device's memory budget, 0 never tiles.
-        backend: `auto` (see `auto_backend`), `torch`, `onnx` or `onnx-tensorrt` (see
+        backend: `auto` (see `backend_choice.auto_backend`), `torch`, `onnx` or `onnx-tensorrt` (see
             `lowlight_cli.inference.onnx_backend`), or a Backend.
         attention_max_side: compute the attention map on a copy downscaled to this longer side.
         controls: strength, exposure and keep-colour applied to every result of `enhance` (see
@@ -355,40 +354,9 @@ def _to_nchw(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
-def auto_backend(weights: str, device: str) -> str:
-    """`onnx` where it is the faster choice and cannot silently lose the GPU, else `torch`.
-
-    onnxruntime is 1.2-1.7x faster than PyTorch on a CPU and starts 3 s sooner (docs/performance.md), so it
-    is used when it is installed and the weights have exported graphs on disk (bundled, or a local folder
-    with `onnx/`; Hub references stay on torch rather than fetching graphs). It is not used when it lacks
-    the CUDA provider on a machine with an NVIDIA driver (or with `--device cuda`), where it would run on
-    the CPU while PyTorch could use the GPU.
-    """
-    import importlib.util
-
-    from lowlight_cli.errors import WeightsError
-    from lowlight_cli.weights.hub import PREFIX
-    from lowlight_cli.weights.registry import resolve_onnx
-
-    if str(weights).startswith(PREFIX) or importlib.util.find_spec("onnxruntime") is None:
-        return "torch"
-    try:
-        resolve_onnx(weights)
-    except WeightsError:
-        return "torch"
-    import onnxruntime
-
-    gpu_here = device.startswith("cuda") or (
-        device == "auto" and Path("/proc/driver/nvidia/version").exists()
-    )
-    if gpu_here and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        return "torch"
-    return "onnx"
-
-
 def _make_backend(name: str, weights: str, device: str, precision: str) -> Backend:
     """`torch`, or `onnx` / `onnx-tensorrt` (onnxruntime on the exported graphs; torch is never imported)."""
-    from lowlight_cli.extras import require_backend
+    from lowlight_cli.inference.backend_choice import auto_backend, require_backend
 
     requested = name
     if name == "auto":
