@@ -170,9 +170,9 @@ def test_the_root_exports_exactly_what_it_loads_lazily():
         assert getattr(lowlight_cli, name).__name__ == name
 
 
-PROGRESS_OWNERS = {"lowlight_cli.cli.console", "lowlight_cli.training.trainer"}
-"""Where rich.progress may be imported: the CLI's one progress helper (`console.progress_bar`); the trainer
-still draws its own bar until it reports progress through a callback."""
+PROGRESS_OWNERS = {"lowlight_cli.cli.console"}
+"""Where rich.progress may be imported: the CLI's one progress helper (`console.progress_bar`); the API
+reports progress through callbacks."""
 
 
 def test_progress_bars_come_from_one_helper():

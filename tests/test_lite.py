@@ -125,7 +125,7 @@ def test_lite_trains_from_scratch_with_every_new_loss_term(tmp_path):
         "stages": [{"name": "joint", "steps": 2}],
         "losses": {"gradient": 1.0, "frequency": 1.0, "exposure_normalised": 1.0, "black": 1.0},
     }
-    metrics = train(TrainConfig.from_dict(base), progress=False)
+    metrics = train(TrainConfig.from_dict(base))
     assert np.isfinite(metrics["psnr"])
     from lowlight_cli.weights.model_io import load_model
 

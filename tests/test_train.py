@@ -236,9 +236,12 @@ def test_real_pairs_have_the_synth_keys_and_mix_into_training(synth_dir, tmp_pat
     assert float(item["low"].mean()) < 0.5 * float(item["high"].mean())
 
     cfg = tiny_config(synth_dir, tmp_path / "run", real_data=str(lol), stages=[{"name": "joint", "steps": 3}])
-    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    calls = []
+    trainer = Trainer(cfg, tmp_path / "run", progress=lambda *call: calls.append(call))
     assert len(trainer._dataset(train=True)) == len(SynthPairs(synth_dir)) + len(real)
     trainer.fit()
+    assert [(step, total) for step, total, _ in calls] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert calls[0][2] == "" and all(status.startswith("joint loss ") for _, _, status in calls[1:])
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
@@ -283,7 +286,7 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
         reinforce_target="high",
         stages=[{"name": "joint", "steps": 2}],
     )
-    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    trainer = Trainer(cfg, tmp_path / "run")
     n_photos = len(list(photos.iterdir()))
     assert (
         len(trainer._dataset(train=True)) == 2 * n_photos + 2 * n_photos
@@ -301,7 +304,7 @@ def test_training_reduces_the_loss_on_a_tiny_set(synth_dir, tmp_path):
     cfg = tiny_config(
         synth_dir, tmp_path / "run", ema=0.0, stages=[{"name": "joint", "steps": 20}], val_every=20
     )
-    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    trainer = Trainer(cfg, tmp_path / "run")
     batch = trainer.val_batch | {
         k: v for k, v in next(iter(_full_batch(trainer))).items() if k not in ("low", "high")
     }
@@ -335,7 +338,7 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp
     from lowlight_cli.training.trainer import CHECKPOINT, Trainer
 
     straight = tiny_config(synth_dir, tmp_path / "straight", workers=workers)
-    Trainer(straight, tmp_path / "straight", progress=False).fit()
+    Trainer(straight, tmp_path / "straight").fit()
 
     killed = tiny_config(synth_dir, tmp_path / "killed", workers=workers)
     real_step = Trainer.train_step
@@ -349,10 +352,10 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(synth_dir, tmp
 
     monkeypatch.setattr(Trainer, "train_step", dying_step)
     with pytest.raises(KeyboardInterrupt):
-        Trainer(killed, tmp_path / "killed", progress=False).fit()
+        Trainer(killed, tmp_path / "killed").fit()
     monkeypatch.setattr(Trainer, "train_step", real_step)
     assert load_state(tmp_path / "killed" / CHECKPOINT)["step"] == 4
-    Trainer(killed, tmp_path / "killed", resume=True, progress=False).fit()
+    Trainer(killed, tmp_path / "killed", resume=True).fit()
 
     a = load_state(tmp_path / "straight" / CHECKPOINT)
     b = load_state(tmp_path / "killed" / CHECKPOINT)

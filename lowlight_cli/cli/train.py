@@ -9,12 +9,13 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, user_errors
+from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
 from lowlight_cli.errors import LowlightError
 
 
@@ -48,7 +49,7 @@ def train(
 ) -> None:
     """Train AgLLNet (staged or joint, from the official weights or from scratch), resumable, DDP-ready."""
     from lowlight_cli.training.run_config import load_config
-    from lowlight_cli.training.trainer import CONFIG
+    from lowlight_cli.training.trainer import CONFIG, RunExistsError
     from lowlight_cli.training.trainer import train as run
 
     explicit = [f"{k}={v}" for k, v in (("data", data), ("out", out), ("init", init)) if v is not None]
@@ -58,7 +59,23 @@ def train(
         cfg = load_config(resume / CONFIG, (f"out={resume}",))
     else:
         cfg = load_config(config, (*(overrides or ()), *explicit))
-    metrics = run(cfg, resume=resume is not None, progress=not quiet, overwrite=overwrite)
+    with contextlib.ExitStack() as shown:
+        bars: list[tuple[Any, Any]] = []  # the bar opens at the first step, once the run's checks have passed
+
+        def progress(step: int, total: int, status: str) -> None:
+            if not bars:
+                bar = shown.enter_context(progress_bar("{task.fields[status]}", quiet=quiet, rate="steps/s"))
+                bars.append((bar, bar.add_task("train", total=total, completed=step, status=status)))
+            bar, task = bars[0]
+            bar.update(task, completed=step, total=total, status=status)
+
+        try:
+            metrics = run(cfg, resume=resume is not None, progress=progress, overwrite=overwrite)
+        except RunExistsError as exc:
+            raise LowlightError(
+                f"{exc.path}: already holds a training run ({', '.join(exc.files)}); continue it with "
+                f"--resume {exc.path}, replace it with --overwrite, or choose another --out"
+            ) from None
     if metrics is None:
         return  # not rank 0 of a torchrun job: rank 0 reports
     scores = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "no validation"

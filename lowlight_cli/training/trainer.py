@@ -20,7 +20,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lowlight_cli.errors import LowlightError
+from lowlight_cli.errors import DeviceError, FileError, LowlightError
 from lowlight_cli.models.agllnet import AgLLNet
 from lowlight_cli.models.build import build_model as build_network
 from lowlight_cli.models.config import AgLLNetConfig, LiteConfig
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from lowlight_cli.models.build import Network
     from lowlight_cli.training.data import PairDataset
 
+StepProgress = Callable[[int, int, str], None]
+"""`progress(step, total, status)`: how training reports each step to a front end (the CLI's bar)."""
 CHECKPOINT = "checkpoint.safetensors"
 CONFIG = "config.yaml"
 TRAIN_COLUMNS = ("step", "stage", "lr", "total", *TERMS, "steps_per_s")
@@ -72,7 +74,7 @@ def init_distributed(device: str) -> Dist:
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     if cuda and not torch.cuda.is_available():
-        raise LowlightError("--device cuda: no usable CUDA device")
+        raise DeviceError("device cuda: no usable CUDA device; train with device cpu or auto")
     dev = torch.device(f"cuda:{local}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(dev)
@@ -185,8 +187,10 @@ def set_rng_state(state: dict) -> None:
 class Trainer:
     """Holds a run's model, data and logs; `fit()` trains through every stage from the current step."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> None:
-        self.cfg, self.run_dir, self.show_progress = cfg, run_dir, progress
+    def __init__(
+        self, cfg: TrainConfig, run_dir: Path, resume: bool = False, progress: StepProgress | None = None
+    ) -> None:
+        self.cfg, self.run_dir, self.progress = cfg, run_dir, progress
         self.dist = init_distributed(cfg.device)
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg).to(self.dist.device)
@@ -440,45 +444,50 @@ class Trainer:
         batches = self._batches(self.step)
         metrics: dict[str, float] = {}
         pixels = cfg.batch * self.dist.world * cfg.crop**2
-        with _Progress(total, self.step, enabled=main and self.show_progress) as progress:
-            while self.step < total:
-                index, done = self._stage_at(self.step)
-                terms, params, optimizer, scheduler, forward = self._stage_setup(index, done)
-                stage = cfg.stages[index]
-                self.model.train()
-                tic, tic_step = time.perf_counter(), self.step
-                for _ in range(stage.steps - done):
-                    parts = self.train_step(forward, next(batches), terms, params, optimizer)
-                    scheduler.step()
-                    self.step += 1
-                    rate = (self.step - tic_step) / (time.perf_counter() - tic)
-                    progress.update(
-                        self.step, f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e3:.3g} kpx/s"
+        report = self.progress if main else None
+        if report:
+            report(self.step, total, "")
+        while self.step < total:
+            index, done = self._stage_at(self.step)
+            terms, params, optimizer, scheduler, forward = self._stage_setup(index, done)
+            stage = cfg.stages[index]
+            self.model.train()
+            tic, tic_step = time.perf_counter(), self.step
+            for _ in range(stage.steps - done):
+                parts = self.train_step(forward, next(batches), terms, params, optimizer)
+                scheduler.step()
+                self.step += 1
+                rate = (self.step - tic_step) / (time.perf_counter() - tic)
+                if report:
+                    report(
+                        self.step,
+                        total,
+                        f"{stage.name} loss {parts['total']:.4f} · {rate * pixels / 1e3:.3g} kpx/s",
                     )
-                    if main and (self.step % cfg.log_every == 0 or self.step == total):
-                        self._log(
-                            "train.csv",
-                            TRAIN_COLUMNS,
-                            {
-                                "step": self.step,
-                                "stage": stage.name,
-                                "lr": scheduler.get_last_lr()[0],
-                                **parts,
-                                "steps_per_s": rate,
-                            },
-                        )
-                    if (
-                        main
-                        and self.val_batch is not None
-                        and (self.step % cfg.val_every == 0 or self.step == total)
-                    ):
-                        metrics = self.validate()
-                        self._log("val.csv", VAL_COLUMNS, {"step": self.step, **metrics})
-                        if metrics["psnr"] > self.best_psnr:
-                            self.best_psnr = metrics["psnr"]
-                            self.save_weights("best", metrics)
-                    if main and (self.step % cfg.ckpt_every == 0 or self.step == total):
-                        self._save_checkpoint(index, optimizer, scheduler)
+                if main and (self.step % cfg.log_every == 0 or self.step == total):
+                    self._log(
+                        "train.csv",
+                        TRAIN_COLUMNS,
+                        {
+                            "step": self.step,
+                            "stage": stage.name,
+                            "lr": scheduler.get_last_lr()[0],
+                            **parts,
+                            "steps_per_s": rate,
+                        },
+                    )
+                if (
+                    main
+                    and self.val_batch is not None
+                    and (self.step % cfg.val_every == 0 or self.step == total)
+                ):
+                    metrics = self.validate()
+                    self._log("val.csv", VAL_COLUMNS, {"step": self.step, **metrics})
+                    if metrics["psnr"] > self.best_psnr:
+                        self.best_psnr = metrics["psnr"]
+                        self.save_weights("best", metrics)
+                if main and (self.step % cfg.ckpt_every == 0 or self.step == total):
+                    self._save_checkpoint(index, optimizer, scheduler)
         if main:
             self.save_weights("model", metrics)
             self.tb.close()
@@ -486,40 +495,6 @@ class Trainer:
         if self.dist.world > 1:
             torch.distributed.barrier()
         return metrics
-
-
-class _Progress:
-    """Rich progress bar (loss, rate, ETA) on the main process; a no-op elsewhere."""
-
-    def __init__(self, total: int, start: int, enabled: bool) -> None:
-        self.enabled = enabled
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            console = Console(stderr=True)
-            self.bar = Progress(
-                TextColumn("train"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeRemainingColumn(),
-                console=console,
-            )
-            self.task = self.bar.add_task("", total=total, completed=start)
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self.bar.__exit__(*exc)
-
-    def update(self, step: int, text: str) -> None:
-        if self.enabled:
-            self.bar.update(self.task, completed=step, description=text)
 
 
 def plot_curves(run_dir: Path) -> Path:
@@ -560,13 +535,29 @@ def existing_run(run_dir: Path) -> list[str]:
     return [name for name in RUN_FILES if (run_dir / name).exists()]
 
 
+class RunExistsError(FileError):
+    """`cfg.out` already holds a training run, and neither `resume` nor `overwrite` was given."""
+
+    def __init__(self, run_dir: Path, files: list[str]) -> None:
+        self.files = files
+        super().__init__(
+            run_dir,
+            f"already holds a training run ({', '.join(files)}); continue it (resume), replace its files "
+            "(overwrite), or train into another folder (out)",
+        )
+
+
 def train(
-    cfg: TrainConfig, resume: bool = False, progress: bool = True, overwrite: bool = False
+    cfg: TrainConfig,
+    resume: bool = False,
+    progress: StepProgress | None = None,
+    overwrite: bool = False,
 ) -> dict[str, float] | None:
     """Run (or resume) training into `cfg.out`; the final validation scores on rank 0, None on the others.
 
-    An earlier run in `cfg.out` is never replaced silently: continue it with `resume`, or replace its files
-    with `overwrite`. A read-only or full `cfg.out` is one line before anything is built.
+    An earlier run in `cfg.out` is never replaced silently (RunExistsError): continue it with `resume`, or
+    replace its files with `overwrite`. A read-only or full `cfg.out` is one line before anything is built.
+    `progress(step, total, status)` is called on rank 0 after every step (status: stage, loss, kpx/s).
     """
     import shutil
 
@@ -576,10 +567,7 @@ def train(
     earlier = existing_run(run_dir)
     if not resume and earlier:
         if not overwrite:
-            raise LowlightError(
-                f"{run_dir}: already holds a training run ({', '.join(earlier)}); continue it with "
-                f"--resume {run_dir}, replace it with --overwrite, or choose another --out"
-            )
+            raise RunExistsError(run_dir, earlier)
         if int(os.environ.get("RANK", "0")) == 0:
             for name in earlier:
                 path = run_dir / name
