@@ -1,6 +1,6 @@
 """Tables of the docs from committed CSVs, and the default-weights rule.
 
-    python -m benchmarks look_tables [--candidate agllnet-look ...] [--check]
+    python -m benchmarks look_tables [--candidate my-weights ...] [--check]
 
 Reads docs/results/look/SET/summary.csv (written by benchmarks/look_benchmark.py) and rewrites the part of
 docs/benchmarks.md between the `<!-- look-tables -->` markers; reads docs/results/train_speed.csv (written
@@ -29,32 +29,10 @@ RESULTS = ROOT / "docs" / "results" / "look"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- look-tables:start -->", "<!-- look-tables:end -->"
 REFERENCE = "official"
-CANDIDATES = [
-    "agllnet-look",
-    "agllnet-look-3-no-gate",
-    "agllnet-look-3",
-    "agllnet-look-5-sharp",
-    "agllnet-look-5",
-    "agllnet-look-6",
-    "merge-look5-noise",
-    "agllnet-look-7",
-    "agllnet-look-8",
-    "agllnet-look-9",
-    "agllnet-look-10",
-    "agllnet-look-11",
-    "agllnet-look-5-retuned",
-    "agllnet-look-12",
-    "agllnet-look-5-keep-colour",
-    "agllnet-lite",
-]
-"""Our weights judged by the rule: the bundled ones, round 3's network without its attention gate, and round
-5's network with the per-pixel gate (`agllnet-look-5-sharp`, a run folder) and with the smooth gate
-(`agllnet-look-5`, bundled), and round 6 (`agllnet-look-6`, a run folder: casts and more real pairs), and the
-merge of `agllnet-look-5`'s Attention-Net with `agllnet-noise`'s local stages (`merge-look5-noise`, merged by
-a script that git history keeps) with rounds 7 and 8 trained from it (run folders; docs/training.md#configs),
-and rounds 9-11 from `agllnet-look-5` with other darkenings (run folders), and `agllnet-look-5` with the gate
-the tuning rule picks on the rebuilt validation sets (`agllnet-look-5-retuned`), round 12 (a run folder), and
-`agllnet-look-5` with `--keep-colour` (benchmarks/look_benchmark.py's `:keep-colour`)."""
+CANDIDATES = ["agllnet-look-5", "agllnet-look-5-keep-colour", "agllnet-lite"]
+"""Our weights judged by the rule: the bundled default `agllnet-look-5`, the same with `--keep-colour`
+(benchmarks/look_benchmark.py's `:keep-colour`) and AgLLNet-Lite (`agllnet-lite`,
+docs/model-card-lite.md)."""
 
 KINDS = {
     "kodak24": "well-exposed",
@@ -95,7 +73,7 @@ BELOW = {"dark": [("niqe", "gamma")]}
 such set (NIQE below the plain gamma's: a network that looks less natural than one global curve has not earned
 its place)."""
 TARGETS = {
-    # kind: [(column, test, text)] -- the targets of issue 10
+    # kind: [(column, test, text)]: the look targets of docs/benchmarks.md
     "well-exposed": [
         ("psnr", lambda v: v >= 25, "PSNR vs input >= 25 dB"),
         ("chroma_ratio", lambda v: v >= 0.9, "chroma >= 0.9"),
@@ -143,7 +121,7 @@ def verdict(
             continue
         if (
             candidate not in methods
-        ):  # e.g. a run folder deleted before the set was rebuilt: it cannot pass unmeasured
+        ):  # e.g. weights not run on a set added after they were measured: they cannot pass unmeasured
             total += 1
             worse += 1
             lines.append(f"| {name} | all | not measured | | **not measured** |")
