@@ -62,11 +62,17 @@ BUNDLED: dict[str, BundledWeights] = {
             "Ours (default): the Noise-Net variant fine-tuned from `official`, with a smooth attention gate",
             "MIT; trained partly on research-only data, see its model card",
         ),
+        BundledWeights(
+            "agllnet-lite",
+            "agllnet-lite",
+            "Ours, CPU-sized (AgLLNet-Lite, about 20x faster than `official` on a CPU): blacks stay black",
+            "MIT; trained partly on research-only data, see its model card",
+        ),
     )
 }
 MAX_BUNDLED = 3
-"""The wheel holds at most this many weight sets (tests/test_bundle.py): `official`,
-the default and one more."""
+"""The wheel holds at most this many weight sets (tests/test_bundle.py): `official`, the default and
+`agllnet-lite`, the fast one."""
 DEFAULT_WEIGHTS = "agllnet-look-5"
 """What `lowlight enhance` uses without --weights; chosen by the rule of docs/benchmarks.md (no worse than
 `official` on any look criterion, better on most): `agllnet-look-5` is the first of ours to pass it."""
