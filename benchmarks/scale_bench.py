@@ -78,7 +78,7 @@ def main() -> None:
 
     import ray
 
-    from lowlight_cli.cluster.jobs import enhance_ray, synth_ray
+    from lowlight_cli.cluster.ray_runs import enhance_ray, synth_ray
     from lowlight_cli.cluster.runtime import Resources
     from lowlight_cli.inference.enhancer import Enhancer
     from lowlight_cli.inference.files import enhance_items

@@ -82,7 +82,7 @@ def enhance_photos(
     check_distinct_outputs(items, out, suffix, fmt, save_maps)
     settings = dict(enhancer or {})
     if ray is not None:  # each actor loads the Enhancer: the cluster's devices, not this machine's
-        from lowlight_cli.cluster.jobs import enhance_ray
+        from lowlight_cli.cluster.ray_runs import enhance_ray
         from lowlight_cli.cluster.runtime import connect, describe
 
         pool = resources or Resources()
@@ -203,7 +203,7 @@ def synthesize(
         where = f"{src} ({root})" if src in ("coco", "voc") else src
         raise LowlightError(f"no images found in {where} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     if ray is not None:
-        from lowlight_cli.cluster.jobs import synth_ray
+        from lowlight_cli.cluster.ray_runs import synth_ray
         from lowlight_cli.cluster.runtime import connect, describe
 
         pool = resources or Resources()

@@ -61,7 +61,7 @@ def test_cli_two_inputs_with_one_output_name_refuse_the_run_naming_both(tmp_path
 
 
 def test_the_api_refuses_every_kind_of_clash_before_any_work(tmp_path):
-    from lowlight_cli.cluster.jobs import enhance_ray
+    from lowlight_cli.cluster.ray_runs import enhance_ray
     from lowlight_cli.inference.files import enhance_items
     from lowlight_cli.io.paths import check_distinct_outputs
 

@@ -60,7 +60,7 @@ def sources(tmp_path_factory) -> Path:
 
 
 def test_synth_on_ray_is_byte_identical_resumes_and_names_failures(cluster, sources, tmp_path):
-    from lowlight_cli.cluster.jobs import synth_ray
+    from lowlight_cli.cluster.ray_runs import synth_ray
     from lowlight_cli.cluster.runtime import Resources
 
     local, remote = tmp_path / "local", tmp_path / "ray"
@@ -95,7 +95,7 @@ def test_synth_on_ray_is_byte_identical_resumes_and_names_failures(cluster, sour
 def test_tar_shards_on_ray_match_the_local_run_and_every_reader_agrees(cluster, sources, tmp_path):
     import webdataset as wds
 
-    from lowlight_cli.cluster.jobs import synth_ray
+    from lowlight_cli.cluster.ray_runs import synth_ray
     from lowlight_cli.cluster.runtime import Resources
     from lowlight_cli.synth.store import iter_pairs, read_pair
     from lowlight_cli.training.data import SynthPairs
