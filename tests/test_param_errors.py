@@ -28,6 +28,22 @@ def test_the_cli_puts_the_flag_where_the_api_names_its_parameter():
     )  # not its name
     assert describe(DeviceError("device tpu: unknown", param="device")) == ("--device tpu: unknown", 1)
     assert flag("cors_origins") == "--cors-origin" and flag("max_queue") == "--max-queue"
+    # parameters named in backticks anywhere in the message, not only the leading one
+    assert with_flag(LowlightError("x.mp4: exists; replace it with `overwrite`")) == (
+        "x.mp4: exists; replace it with --overwrite"
+    )
+    assert with_flag(LowlightError("give `weights` and/or `baselines`")) == "give --weights and/or --baseline"
+    assert with_flag(LowlightError("photos go through `lowlight enhance`")) == (
+        "photos go through `lowlight enhance`"
+    )  # a command, not a parameter
+
+
+def test_the_command_line_shows_flags_where_the_api_names_parameters(tmp_path):
+    import shutil
+
+    shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
+    result = runner.invoke(app, ["eval", "--data", str(tmp_path), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1 and "give --weights and/or --baseline" in result.output, result.output
 
 
 def test_api_errors_name_the_parameter_in_api_terms():

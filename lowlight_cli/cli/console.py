@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -141,6 +142,7 @@ FLAGS = {
     "gpus": "--ray-gpus",
     "parts": "--coco-parts",
     "fmt": "--format",
+    "baselines": "--baseline",
 }
 """API parameter -> the flag that sets it, where the flag is not `--` and the name with `_` as `-`."""
 
@@ -151,12 +153,13 @@ def flag(param: str) -> str:
 
 
 def with_flag(exc: LowlightError) -> str:
-    """The message of an API error, its leading parameter name (`exc.param`) replaced by the flag that sets
-    it: "strength 5 is out of range: ..." -> "--strength 5 is out of range: ..."."""
+    """The message of an API error in the CLI's words: its leading parameter name (`exc.param`) replaced by
+    the flag that sets it ("strength 5 is out of range: ..." -> "--strength 5 is out of range: ..."), and
+    every parameter it names in backticks too ("exists; replace it with `overwrite`" -> "... --overwrite")."""
     text, param = str(exc), getattr(exc, "param", None)
     if param and (text == param or text.startswith((f"{param} ", f"{param}:"))):
-        return flag(param) + text[len(param) :]
-    return text
+        text = flag(param) + text[len(param) :]
+    return re.sub(r"`([a-z][a-z0-9_]*)`", lambda m: flag(m.group(1)), text)
 
 
 def needs(what: str, *extras: str) -> Callable[[F], F]:

@@ -134,7 +134,7 @@ def make_methods(
         label = ref if backend == DEFAULT_BACKEND else f"{ref} ({backend})"
         methods[label] = _network(enhancer)
     if not methods:
-        raise LowlightError("nothing to evaluate: give --weights and/or --baseline")
+        raise LowlightError("nothing to evaluate: give `weights` and/or `baselines`")
     return methods
 
 

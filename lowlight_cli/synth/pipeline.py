@@ -155,7 +155,9 @@ def _check_settings(out: Path, settings: SynthSettings) -> None:
     """A folder holds one dataset: resuming with other settings would silently mix two."""
     diff = settings_differ(out, settings)
     if diff:
-        raise LowlightError(f"{out} was made with other settings ({', '.join(diff)}); use another --out")
+        raise LowlightError(
+            f"{out} was made with other settings ({', '.join(diff)}); use another `out` folder"
+        )
     if diff is None:
         with atomic_path(out / "settings.json") as tmp:
             tmp.write_text(json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n")

@@ -99,7 +99,7 @@ def plan(source: str | Path, output: str | Path, options: VideoOptions, overwrit
         raise FileError(output, "is the input; choose another output name (the input is never overwritten)")
     info = probe(source)
     if output.exists() and not overwrite:
-        raise FileError(output, "exists; use --overwrite to replace it")
+        raise FileError(output, "exists; replace it with `overwrite`")
     if options.start is not None and options.end is not None and options.end <= options.start:
         raise LowlightError(f"end {options.end} must be after start {options.start}", param="end")
     if options.keyframe_interval < 1:

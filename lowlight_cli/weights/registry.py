@@ -98,7 +98,7 @@ def check_not_bundled(path: str | Path) -> None:
     if target == root or root in target.parents:
         raise WeightsError(
             f"{path}: inside the bundled weights ({root}), which no command changes; "
-            "write to another folder (--out)"
+            "write to another folder (`out`)"
         )
 
 
