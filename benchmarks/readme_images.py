@@ -1,15 +1,13 @@
-"""The README and benchmark pictures, made with the bundled weights and one run folder.
+"""The README and benchmark pictures, made with the bundled weights.
 
     python -m benchmarks readme_images [--shared ../shared/data]
 
 docs/images/before_after.jpg     the authors' sample: input | attention map | default weights
-docs/images/look-comparison.png  input | gamma | official | agllnet-look-3 | agllnet-look-5 on the authors'
-sample,
-                                 two well-exposed held-out COCO-CC photos and two of them darkened with noise
-                                 (synth-noisy); the photos' Flickr licences are printed for the caption.
-                                 `agllnet-look-3` is not bundled: its run folder, trained, gated and exported
-                                 as docs/benchmarks.md#reproduce says (LOOK3 below). The licences are read
-                                 from the shared data ($LOWLIGHT_SHARED_DATA, else ../shared/data).
+docs/images/look-comparison.png  input | gamma | official | agllnet-look-5 | agllnet-look-5 --keep-colour on
+                                 the authors' sample, two well-exposed held-out COCO-CC photos and two of
+                                 them darkened with noise (synth-noisy); the photos' Flickr licences are
+                                 printed for the caption, read from the shared data ($LOWLIGHT_SHARED_DATA,
+                                 else ../shared/data).
 """
 
 from __future__ import annotations
@@ -28,12 +26,11 @@ WELL_EXPOSED = ("000000022705.jpg", "000000067534.jpg")
 """Held-out COCO-CC test photos shown as they are (do-no-harm) ..."""
 DARK = ("000000000785", "000000040036")
 """... and held-out photos from the noisy synthetic test set (their dark, noisy low image)."""
-LOOK3 = ROOT / "runs" / "agllnet-look-3" / "gated"
 METHODS = {
     "gamma": "baseline:gamma",
     "official": "official",
-    "agllnet-look-3": str(LOOK3),
     "agllnet-look-5": "agllnet-look-5",
+    "agllnet-look-5 --keep-colour": "agllnet-look-5:keep-colour",
 }
 """Column label -> the look benchmark's method spec."""
 HEIGHT = 220
