@@ -1,8 +1,8 @@
 """The look benchmark: every method on every photo set, with `lowlight eval`'s look report.
 
     python -m benchmarks make_look_sets --out data/look       # once: photo sets and synthetic test sets
-    python -m benchmarks look_benchmark -m official=official -m agllnet-noise=agllnet-noise \
-        -m gamma=baseline:gamma -m agllnet-look=agllnet-look
+    python -m benchmarks look_benchmark -m gamma=baseline:gamma -m official=official \
+        -m agllnet-look-5=agllnet-look-5 -m agllnet-look-5-keep-colour=agllnet-look-5:keep-colour
     python -m benchmarks look_tables                          # tables of docs/benchmarks.md from the CSVs
 
 Per set, it writes docs/results/look/SET/{per_image,summary}.csv and summary.md (committed) and
