@@ -137,7 +137,7 @@ def run_one(
         return rows, as_float(thumbs["out"]), as_float(thumbs["inp"])
     sheet: list = []
     rows = evaluate(
-        find_samples(data, split, self_target)[:limit],
+        find_samples(data, split, self_target, limit),
         {label: method(spec, threads)},
         sheet_rows=sheet,
         sheet_height=SHEET_HEIGHT,

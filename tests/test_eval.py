@@ -106,6 +106,25 @@ def test_lol_split_holds_out_the_pairs_that_training_never_sees(tmp_path):
     assert all(real_split(n) == "test" for n in test) and RealPairs(lol, "train", crop=None).names == train
 
 
+def test_eval_plan_checks_the_report_folder_first_and_keeps_the_first_limit_images(tmp_path):
+    """`evaluate.plan` (what `lowlight eval` runs) refuses an unwritable `out` before it reads the data or
+    loads weights, and `limit` keeps the first images."""
+    from lowlight_cli.errors import FileError, LowlightError
+    from lowlight_cli.evaluation.evaluate import plan
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(FileError, match="is a file, not a folder"):
+        plan(tmp_path / "nowhere", blocker / "rep", ["no-such-weights"])
+    lol = lol_folder(tmp_path / "lol", n=3)
+    run = plan(lol, tmp_path / "rep", baselines=["gamma"], limit=2)
+    assert [s.name for s in run.samples] == ["0.png", "1.png"] and list(run.methods) == ["gamma"]
+    assert len(plan(lol, tmp_path / "rep", baselines=["gamma"]).samples) == 3
+    with pytest.raises(LowlightError, match="^limit 0: must be at least 1") as caught:
+        plan(lol, tmp_path / "rep", baselines=["gamma"], limit=0)
+    assert caught.value.param == "limit" and not (tmp_path / "rep").exists()
+
+
 def test_cli_eval_writes_per_image_rows_and_their_means(tmp_path):
     from typer.testing import CliRunner
 

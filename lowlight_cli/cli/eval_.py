@@ -93,39 +93,34 @@ def eval_(
 ) -> None:
     """Look metrics (black level, NIQE among them), PSNR/SSIM and GT-mean PSNR/SSIM where there are targets,
     and time, per image and on average; a contact sheet."""
-    from lowlight_cli.evaluation.evaluate import (
-        evaluate,
-        find_samples,
-        make_methods,
-        report_text,
-        summarize,
-        write_reports,
-    )
-    from lowlight_cli.io.atomic import check_writable_dir
+    from lowlight_cli.evaluation.evaluate import evaluate, plan, report_text, summarize, write_reports
 
-    check_writable_dir(out)  # before the work, not after it
-    samples = find_samples(data, split, self_target)[:limit]
-    methods = make_methods(
+    run = plan(  # -o writable, the samples and the methods, before any image is read
+        data,
+        out,
         weights or (),
         baselines or (),
-        backend,
-        device.value,
-        precision,
-        tile,
-        gate,
+        split=split,
+        self_target=self_target,
+        limit=limit,
+        backend=backend,
+        device=device.value,
+        precision=precision,
+        tile=tile,
+        gate=gate,
     )
     sheet_rows: list | None = [] if sheet else None
     with progress_bar(quiet=quiet) as bar:
-        task = bar.add_task("eval", total=len(samples) * len(methods))
+        task = bar.add_task("eval", total=len(run.samples) * len(run.methods))
         rows = evaluate(
-            samples,
-            methods,
+            run.samples,
+            run.methods,
             on_image=lambda: bar.advance(task),
             sheet_rows=sheet_rows,
             sheet_height=sheet_height,
             max_side=max_side,
         )
     summary = summarize(rows)
-    write_reports(rows, summary, out, sheet_rows, tuple(methods))
+    write_reports(rows, summary, out, sheet_rows, tuple(run.methods))
     console.print(report_text(summary, rows), markup=False)
     console.print(f"reports in {escape(str(out))}")

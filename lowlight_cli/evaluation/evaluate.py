@@ -84,12 +84,17 @@ class Sample:
         return rgb, (rgb.copy() if self.self_target else None)
 
 
-def find_samples(data: Path, split: str | None = None, self_target: bool = False) -> list[Sample]:
+def find_samples(
+    data: str | Path, split: str | None = None, self_target: bool = False, limit: int | None = None
+) -> list[Sample]:
     """The pairs of a LOL-layout folder (all of them unless `split` is `train` or `test`, the held-out
     rule of `synth.store.real_split`), of a synth folder's `split` (default `test`; loose or in tar shards),
-    or the photos of any other folder or glob (each its own target with `self_target`, else unpaired)."""
+    or the photos of any other folder or glob (each its own target with `self_target`, else unpaired); only
+    the first `limit` of them when given."""
     from lowlight_cli.synth.sources import folder_or_glob
 
+    if limit is not None and limit < 1:
+        raise LowlightError(f"limit {limit}: must be at least 1", param="limit")
     path = Path(data)
     layout = pair_layout(path)
     if layout is not None:
@@ -102,7 +107,7 @@ def find_samples(data: Path, split: str | None = None, self_target: bool = False
             f"{data}: no images found (expected photos, low/ + high/ folders, or a synth folder "
             f"with a {split or 'test'} split)"
         )
-    return samples
+    return samples[:limit]
 
 
 def _network(enhancer: Enhancer) -> Method:
@@ -136,6 +141,41 @@ def make_methods(
     if not methods:
         raise LowlightError("nothing to evaluate: give `weights` and/or `baselines`")
     return methods
+
+
+@dataclass
+class EvalPlan:
+    """What `lowlight eval` runs, every option checked: the samples and the methods (weights loaded)."""
+
+    samples: list[Sample]
+    methods: dict[str, Method]
+
+
+def plan(
+    data: str | Path,
+    out: str | Path,
+    weights: Iterable[str] = (),
+    baselines: Iterable[str] = (),
+    *,
+    split: str | None = None,
+    self_target: bool = False,
+    limit: int | None = None,
+    backend: str = DEFAULT_BACKEND,
+    device: str = "auto",
+    precision: str | None = None,
+    tile: int | None = None,
+    gate: bool = True,
+) -> EvalPlan:
+    """Everything `lowlight eval` checks before the work: the reports' folder `out` can be written (a
+    read-only or full one is one error before any image is read, not after the run), the samples of `data`
+    (`find_samples`: `split`, `self_target`, the first `limit`), and the methods (`make_methods`). Then
+    `evaluate(plan.samples, plan.methods)`, `summarize` and `write_reports(..., out, ...)`."""
+    from lowlight_cli.io.atomic import check_writable_dir
+
+    check_writable_dir(out)
+    samples = find_samples(data, split, self_target, limit)
+    methods = make_methods(weights, baselines, backend, device, precision, tile, gate)
+    return EvalPlan(samples, methods)
 
 
 def evaluate(

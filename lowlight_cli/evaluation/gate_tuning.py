@@ -127,11 +127,9 @@ def tune_gate(
     check_candidates(gates, blurs)
     if out is not None:
         check_writable_dir(Path(out).parent)
-    if limit is not None and limit < 1:
-        raise LowlightError(f"limit {limit}: must be at least 1", param="limit")
     sets = {
-        PHOTOS: find_samples(Path(photos), None, self_target=True)[:limit],
-        PAIRS: find_samples(Path(pairs), split)[:limit],
+        PHOTOS: find_samples(photos, None, self_target=True, limit=limit),
+        PAIRS: find_samples(pairs, split, limit=limit),
     }
     unpaired = [s.name for s in sets[PAIRS] if s.pair is None]
     if unpaired:
