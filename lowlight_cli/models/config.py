@@ -59,7 +59,7 @@ class AgLLNetConfig(JsonConfig):
     alone (well-exposed photos, lit parts of night scenes). None (the paper, the release): no gate."""
     attention_gate_blur: float = 0.0
     """Ours: at inference the gate reads the whole image's attention map blurred by a Gaussian whose sigma is
-    this share of the image's longer side (`inference.whole_image_gate`), so it changes slowly across smooth regions (a
+    this share of the longer side (`inference.whole_image_gate`); it changes slowly across smooth regions (a
     sharp per-pixel gate leaves visible edges in twilight skies). 0: the per-pixel map. Training always uses
     the crop's own map."""
     notes: dict[str, Any] = field(default_factory=dict, compare=False)
