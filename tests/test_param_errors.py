@@ -8,7 +8,7 @@ from conftest import SAMPLE
 from typer.testing import CliRunner
 
 from lowlight_cli.cli.app import app
-from lowlight_cli.cli.console import describe, flag, with_flag
+from lowlight_cli.cli.console import describe, flag, flags_in, with_flag
 from lowlight_cli.errors import DeviceError, LowlightError
 
 runner = CliRunner()
@@ -36,6 +36,10 @@ def test_the_cli_puts_the_flag_where_the_api_names_its_parameter():
     assert with_flag(LowlightError("photos go through `lowlight enhance`")) == (
         "photos go through `lowlight enhance`"
     )  # a command, not a parameter
+    # messages that are no exception (a batch's per-file failures)
+    assert flags_in("a.png: out of memory; retry with a smaller `tile`") == (
+        "a.png: out of memory; retry with a smaller --tile"
+    )
 
 
 def test_the_command_line_shows_flags_where_the_api_names_parameters(tmp_path):
@@ -44,6 +48,37 @@ def test_the_command_line_shows_flags_where_the_api_names_parameters(tmp_path):
     shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
     result = runner.invoke(app, ["eval", "--data", str(tmp_path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 1 and "give --weights and/or --baseline" in result.output, result.output
+
+
+def test_enhance_names_its_output_folder_and_suffix_as_flags(tmp_path):
+    """The API says `out` and `suffix` (batch.enhance_photos); the command's lines say --out and --suffix."""
+    import shutil
+
+    from lowlight_cli.io.paths import collect_inputs, output_path
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo = folder / SAMPLE.name
+    shutil.copy(SAMPLE, photo)
+    with pytest.raises(LowlightError) as caught:
+        collect_inputs([str(folder)], exclude=folder)
+    assert caught.value.param == "out" and str(caught.value).startswith(f"out {folder}: the output folder is")
+    [item] = collect_inputs([str(photo)])
+    with pytest.raises(LowlightError, match="give a `suffix` or another `out` folder$"):
+        output_path(item, None, "")
+    result = runner.invoke(app, ["enhance", str(folder), "-o", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: --out {folder}: the output folder is the input folder"), (
+        result.output
+    )
+    assert "give another --out folder, or none to write beside" in result.output
+    result = runner.invoke(app, ["enhance", str(photo), "--suffix", "", "--device", "cpu", "-q"])  # per file
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: {photo}: the output would overwrite the input; give a --suffix or another --out folder\n"
+        in (result.output)
+    )
+    assert "`" not in result.output and sorted(folder.iterdir()) == [photo]
 
 
 def test_api_errors_name_the_parameter_in_api_terms():

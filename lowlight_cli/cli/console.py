@@ -159,6 +159,12 @@ def with_flag(exc: LowlightError) -> str:
     text, param = str(exc), getattr(exc, "param", None)
     if param and (text == param or text.startswith((f"{param} ", f"{param}:"))):
         text = flag(param) + text[len(param) :]
+    return flags_in(text)
+
+
+def flags_in(text: str) -> str:
+    """`text` with each parameter it names in backticks shown as its flag ("`tile`" -> "--tile"): for the
+    messages that are no exception, such as a batch's per-file failures."""
     return re.sub(r"`([a-z][a-z0-9_]*)`", lambda m: flag(m.group(1)), text)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from lowlight_cli.cli.console import console, escape, progress_bar, user_errors
+from lowlight_cli.cli.console import console, escape, flags_in, progress_bar, user_errors
 from lowlight_cli.cli.options import (
     BackendOpt,
     DenoiseOpt,
@@ -134,7 +134,7 @@ def enhance(
         for outcome in run.outcomes(tile_progress):
             bar.advance(files_task)
             if outcome.status == "failed":
-                failures.append(outcome.error or str(outcome.source))
+                failures.append(flags_in(outcome.error) if outcome.error else str(outcome.source))
                 console.print(f"[bold red]error:[/] {escape(failures[-1])}")
             elif outcome.status == "skipped":
                 skipped += 1

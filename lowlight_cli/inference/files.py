@@ -78,7 +78,7 @@ def _failure(source: Path, exc: BaseException) -> str:
     if isinstance(exc, DiskFullError):
         return f"{exc}; stopped: the disk is full"
     if isinstance(exc, MemoryError):
-        return f"{source}: out of memory; retry with a smaller --tile"
+        return f"{source}: out of memory; retry with a smaller `tile`"
     return str(exc)
 
 

@@ -47,12 +47,14 @@ def collect_inputs(args: list[str], recursive: bool = False, exclude: Path | Non
             return
         if folder.resolve() == skip:
             raise LowlightError(
-                f"-o {exclude}: the output folder is the input folder {arg} itself; give another "
-                "-o folder, or no -o to write beside the inputs with the _enhanced suffix"
+                f"out {exclude}: the output folder is the input folder {arg} itself; give another "
+                "`out` folder, or none to write beside the inputs with the _enhanced suffix",
+                param="out",
             )
         raise LowlightError(
-            f"-o {exclude}: the output folder holds the input folder {arg}, so its photos would "
-            "count as earlier results; give an -o folder outside it"
+            f"out {exclude}: the output folder holds the input folder {arg}, so its photos would "
+            "count as earlier results; give an `out` folder outside it",
+            param="out",
         )
 
     for arg in args:
@@ -85,7 +87,7 @@ def output_path(item: InputItem, out_dir: Path | None, suffix: str, fmt: str | N
     target = folder / f"{item.path.stem}{suffix}{output_suffix(item.path, fmt)}"
     if target.resolve() == item.path.resolve():
         raise FileError(
-            item.path, "the output would overwrite the input; give a --suffix or another -o folder"
+            item.path, "the output would overwrite the input; give a `suffix` or another `out` folder"
         )
     return target
 
@@ -122,7 +124,7 @@ def check_distinct_outputs(
             if key in inputs and inputs[key] != item.path:
                 raise LowlightError(
                     f"{item.path}: its output {target} would overwrite the input {inputs[key]}; "
-                    "nothing was enhanced: give a --suffix or another -o folder"
+                    "nothing was enhanced: give a `suffix` or another `out` folder"
                 )
 
 

@@ -42,7 +42,8 @@ def coco(root: Path) -> Iterator[Source]:
     splits = [root / s for s in COCO_SPLITS if (root / s).is_dir()]
     if not splits:
         raise LowlightError(
-            f"{root}: no {' or '.join(COCO_SPLITS)} folder (COCO layout; --download fetches it)"
+            f"{root}: no {' or '.join(COCO_SPLITS)} folder "
+            "(COCO layout; `lowlight synth --download` fetches it)"
         )
     for split in splits:
         yield from _walk(split, root)
