@@ -79,6 +79,40 @@ def test_enhance_names_its_output_folder_and_suffix_as_flags(tmp_path):
         in (result.output)
     )
     assert "`" not in result.output and sorted(folder.iterdir()) == [photo]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / SAMPLE.name).write_bytes(b"earlier")  # skipped as video refuses: one wording
+    result = runner.invoke(app, ["enhance", str(photo), "-o", str(tmp_path / "out"), "--device", "cpu"])
+    assert (
+        result.exit_code == 0
+        and f"skip {tmp_path / 'out' / SAMPLE.name} (exists; replace it with --overwrite)" in (result.output)
+    ), result.output
+
+
+def test_output_folder_refusals_name_out_as_the_flag(tmp_path):
+    """synth's folder of another dataset, the bundled weights' folder: the API says `out`, the CLI --out."""
+    import json
+    import shutil
+
+    from lowlight_cli.synth.settings import DEFAULTS
+    from lowlight_cli.weights.registry import bundled_dir
+
+    src, out = tmp_path / "src", tmp_path / "pairs"
+    src.mkdir()
+    out.mkdir()
+    shutil.copy(SAMPLE, src / SAMPLE.name)
+    made = {**DEFAULTS.to_dict(), "bright_level": DEFAULTS.bright_level + 0.1}
+    (out / "settings.json").write_text(json.dumps(made))
+    result = runner.invoke(app, ["synth", "--src", str(src), "--out", str(out), "--workers", "0", "-q"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        f"error: {out} was made with other settings (bright_level); use another --out folder"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["settings.json"]
+    result = runner.invoke(app, ["enhance", str(SAMPLE), "-o", str(bundled_dir() / "official"), "-q"])
+    assert result.exit_code == 1 and result.output.strip().startswith(
+        f"error: {bundled_dir() / 'official'}: inside the bundled weights"
+    )
+    assert result.output.strip().endswith("write to another folder (--out)"), result.output
 
 
 def test_api_errors_name_the_parameter_in_api_terms():

@@ -385,7 +385,7 @@ def test_refuses_input_as_output_existing_output_and_unwritable_paths(tmp_path):
     blocker.write_text("not a folder")
     cases = [
         ((src, src), "is the input"),
-        ((src, blocker), "exists; use --overwrite"),
+        ((src, blocker), "exists; replace it with --overwrite"),
         ((src, blocker / "out.mp4"), "is a file, not a folder"),
         ((src, tmp_path), "is a folder; give the output file's name"),
         ((src, tmp_path / "out.xyz"), "FFmpeg knows no container for '.xyz'"),

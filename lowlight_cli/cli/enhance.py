@@ -140,7 +140,7 @@ def enhance(
                 skipped += 1
                 if not quiet:
                     console.print(
-                        f"[dim]skip {escape(str(outcome.output))} (exists; --overwrite to replace)[/]"
+                        f"[dim]skip {escape(str(outcome.output))} (exists; replace it with --overwrite)[/]"
                     )
             else:
                 done += 1
