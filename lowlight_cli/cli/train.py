@@ -49,7 +49,7 @@ def train(
 ) -> None:
     """Train AgLLNet (staged or joint, from the official weights or from scratch), resumable, DDP-ready."""
     from lowlight_cli.training.run_config import load_config
-    from lowlight_cli.training.trainer import CONFIG, RunExistsError
+    from lowlight_cli.training.trainer import CONFIG
     from lowlight_cli.training.trainer import train as run
 
     explicit = [f"{k}={v}" for k, v in (("data", data), ("out", out), ("init", init)) if v is not None]
@@ -69,13 +69,7 @@ def train(
             bar, task = bars[0]
             bar.update(task, completed=step, total=total, status=status)
 
-        try:
-            metrics = run(cfg, resume=resume is not None, progress=progress, overwrite=overwrite)
-        except RunExistsError as exc:
-            raise LowlightError(
-                f"{exc.path}: already holds a training run ({', '.join(exc.files)}); continue it with "
-                f"--resume {exc.path}, replace it with --overwrite, or choose another --out"
-            ) from None
+        metrics = run(cfg, resume=resume is not None, progress=progress, overwrite=overwrite)
     if metrics is None:
         return  # not rank 0 of a torchrun job: rank 0 reports
     scores = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) or "no validation"

@@ -539,11 +539,10 @@ class RunExistsError(FileError):
     """`cfg.out` already holds a training run, and neither `resume` nor `overwrite` was given."""
 
     def __init__(self, run_dir: Path, files: list[str]) -> None:
-        self.files = files
         super().__init__(
             run_dir,
-            f"already holds a training run ({', '.join(files)}); continue it (resume), replace its files "
-            "(overwrite), or train into another folder (out)",
+            f"already holds a training run ({', '.join(files)}); continue it with `resume` {run_dir}, "
+            "replace it with `overwrite`, or choose another `out`",
         )
 
 
