@@ -362,6 +362,24 @@ def test_synth_loader_returns_aligned_crops(baseline):
     assert item["low"].mean() < item["high"].mean()
 
 
+def test_on_the_fly_pairs_quantize_low_images_to_8_bits():
+    """`synth_quantize`: the low images come in 8-bit codes, as a photo file's do, and the noise target
+    is still low - low_clean; without it they are not."""
+    import torch
+
+    from lowlight_cli.training.data import OnTheFlyPairs
+
+    codes = lambda t: t * 255  # noqa: E731
+    for quantize in (True, False):
+        torch.manual_seed(0)
+        item = OnTheFlyPairs(PHOTOS, crop=48, quantize=quantize, amplify=False)[0]
+        on_codes = all(
+            torch.allclose(codes(item[k]), codes(item[k]).round(), atol=1e-3) for k in ("low", "low_clean")
+        )
+        assert on_codes == quantize
+    torch.testing.assert_close(item["noise"], item["low"] - item["low_clean"], atol=3e-5, rtol=0)
+
+
 # ---- download
 
 

@@ -283,6 +283,7 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
         real_data=str(lol),
         real_share=0.5,
         synth_repeats=2,
+        synth_quantize=True,
         reinforce_target="high",
         stages=[{"name": "joint", "steps": 2}],
     )
@@ -293,6 +294,7 @@ def test_on_the_fly_photos_mix_with_real_pairs_and_train(synth_dir, tmp_path):
     )  # share 0.5: as many real as synthetic
     item = trainer.train_set[0]
     assert torch.equal(item["amplified"], item["high"])  # not built when Reinforce-Net trains toward `high`
+    torch.testing.assert_close(item["low"] * 255, (item["low"] * 255).round(), atol=1e-3, rtol=0)  # quantized
     trainer.fit()
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 

@@ -160,6 +160,7 @@ class OnTheFlyPairs(Dataset):
         flip: bool = True,
         settings: SynthSettings = DEFAULTS,
         amplify: bool = True,
+        quantize: bool = False,
     ) -> None:
         from lowlight_cli.synth.sources import folder_or_glob
 
@@ -167,6 +168,7 @@ class OnTheFlyPairs(Dataset):
         if not self.paths:
             raise FileNotFoundError(f"{source}: no photos")
         self.crop, self.flip, self.settings, self.amplify = crop, flip, settings, amplify
+        self.quantize = quantize
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -177,7 +179,11 @@ class OnTheFlyPairs(Dataset):
         high = _crop_flip({"high": read_rgb(self.paths[index])}, self.crop, self.flip)["high"]
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
         pair = synthesize(
-            np.ascontiguousarray(high, dtype=np.float32), rng, self.settings, amplify=self.amplify
+            np.ascontiguousarray(high, dtype=np.float32),
+            rng,
+            self.settings,
+            quantize=self.quantize,
+            amplify=self.amplify,
         )
         return _tensors({k: getattr(pair, k) for k in KINDS})
 

@@ -72,6 +72,9 @@ class TrainConfig:
     (e.g. cast_share)."""
     synth_repeats: PositiveInt = 1
     """data_mode=onthefly: how many times each photo appears per epoch (each time freshly synthesized)."""
+    synth_quantize: bool = False
+    """data_mode=onthefly: round each low image to 8 bits, as every photo file and `lowlight synth`'s stored
+    pairs are (very dark photos then carry only a few codes, as real ones do)."""
     out: str = "runs/agllnet"
     init: str = "official"
     """Weights to start from (bundled name, folder, hf://...) or `scratch`."""

@@ -241,7 +241,13 @@ class Trainer:
         amplify = cfg.reinforce_target == "amplified"
         data: PairDataset
         if cfg.data_mode == "onthefly":
-            photos = OnTheFlyPairs(cfg.data, crop=cfg.crop, settings=cfg.synth_settings, amplify=amplify)
+            photos = OnTheFlyPairs(
+                cfg.data,
+                crop=cfg.crop,
+                settings=cfg.synth_settings,
+                amplify=amplify,
+                quantize=cfg.synth_quantize,
+            )
             data = torch.utils.data.ConcatDataset([photos] * cfg.synth_repeats)
         else:
             data = SynthPairs(cfg.data, split="train", crop=cfg.crop)
