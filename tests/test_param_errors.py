@@ -48,6 +48,10 @@ def test_the_command_line_shows_flags_where_the_api_names_parameters(tmp_path):
     shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
     result = runner.invoke(app, ["eval", "--data", str(tmp_path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 1 and "give --weights and/or --baseline" in result.output, result.output
+    result = runner.invoke(
+        app, ["eval", "--data", str(tmp_path), "--baseline", "curve", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1 and "--baseline 'curve': unknown (available: " in result.output, result.output
 
 
 def test_enhance_names_its_output_folder_and_suffix_as_flags(tmp_path):

@@ -61,7 +61,7 @@ def test_small_tiles_are_raised_to_the_smallest_core_and_say_so():
         enhancer = Enhancer("official", backend="onnx", device="cpu", tile=tile)
         assert enhancer.tile_size(480, 640) == core
     assert (
-        f"tile {MIN_TILE} (--tile 1 raised to the smallest core)"
+        f"tile {MIN_TILE} (tile 1 raised to the smallest core)"
         in Enhancer("official", backend="onnx", device="cpu", tile=1).description
     )
 

@@ -130,7 +130,9 @@ def make_methods(
     methods: dict[str, Method] = {}
     for name in baselines:
         if name not in BASELINES:
-            raise LowlightError(f"baseline {name!r}: unknown (available: {', '.join(BASELINES)})")
+            raise LowlightError(
+                f"baselines {name!r}: unknown (available: {', '.join(BASELINES)})", param="baselines"
+            )
         methods[name] = BASELINES[name]
     for ref in weights:
         from lowlight_cli.inference.enhancer import Enhancer

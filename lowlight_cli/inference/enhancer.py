@@ -145,7 +145,7 @@ class Enhancer:
     def description(self) -> str:
         tiling = "no tiling" if self.tile == 0 else f"tile {self.tile}" if self.tile else "auto tiling"
         if self.tile and self.tile < MIN_TILE:
-            tiling = f"tile {MIN_TILE} (--tile {self.tile} raised to the smallest core)"
+            tiling = f"tile {MIN_TILE} (tile {self.tile} raised to the smallest core)"
         if self.fast_side:
             tiling += f", fast (network at {self.fast_side} px, guided upsampling)"
         if self._config is not None and self._config.attention_gate is not None:
