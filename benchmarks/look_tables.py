@@ -350,6 +350,59 @@ def lite_run_table() -> str:
     return "\n".join(out)
 
 
+CARD_ROWS = {
+    # kind: [(criterion shown, columns joined by " / ")]
+    "dark": [
+        ("black L* / NIQE (medians)", ("black", "niqe")),
+        ("colour shift / newly clipped", ("delta_ab", "clipped_new")),
+    ],
+    "real pairs": [
+        ("PSNR / SSIM", ("psnr", "ssim")),
+        ("GT-mean PSNR / SSIM", ("psnr_gt_mean", "ssim_gt_mean")),
+    ],
+    "noisy synthetic": [
+        ("PSNR / SSIM", ("psnr", "ssim")),
+        ("GT-mean PSNR / SSIM", ("psnr_gt_mean", "ssim_gt_mean")),
+    ],
+}
+CARD_PEERS = (REFERENCE, DEFAULT_WEIGHTS, "gamma")
+"""The methods a model card's results table puts beside its weights."""
+CARDS = {"model-card-lite.md": "agllnet-lite", "model-card-look-5.md": "agllnet-look-5"}
+"""Model card -> the method of the look benchmark its results table is about."""
+
+
+def card_table(data: dict, method: str) -> str:
+    """A model card's look results: `method` beside CARD_PEERS on every set, from the committed summaries."""
+    methods = [method, *(m for m in CARD_PEERS if m != method)]
+    out = [
+        "<!-- card-results:start -->",
+        "",
+        "| set | criterion | " + " | ".join(f"`{m}`" if m != "gamma" else m for m in methods) + " |",
+        "| --- | --- |" + " ---: |" * len(methods),
+    ]
+    well_exposed = [name for name in data if KINDS[name] == "well-exposed"]
+    for name, rows in data.items():
+        n = int(next(iter(rows.values()))["images"])
+        for label, columns in CARD_ROWS.get(KINDS[name], []):
+            cells = [" / ".join(_num(c, rows.get(m, {}).get(c)) for c in columns) for m in methods]
+            out.append(f"| {name} ({n}) | {label} | " + " | ".join(cells) + " |")
+    if well_exposed:
+        cells = [" / ".join(f"{data[s][m]['psnr']:.1f}" for s in well_exposed) for m in methods]
+        out.append(f"| {' / '.join(well_exposed)} | PSNR against the input | " + " | ".join(cells) + " |")
+    lines, passed = verdict(data, method)
+    failed = sum("**" in line for line in lines)  # worse, not met or not measured
+    rule = "[the rule for the default](benchmarks.md#the-rule-for-the-default)"
+    verdict_text = (
+        f"passes {rule} against `{REFERENCE}`"
+        if passed
+        else f"does not pass {rule}: it fails {failed} of its {len(lines)} checks against `{REFERENCE}`"
+        if failed
+        else f"does not pass {rule}: no worse than `{REFERENCE}` anywhere, but not better on most criteria"
+    )
+    out += ["", f"`{method}` {verdict_text}.", "", "<!-- card-results:end -->"]
+    return "\n".join(out)
+
+
 RUNS = {
     # model card: (committed logs of its run, curves image, what the validation numbers are, the run's stage)
     "model-card-look-5.md": (
@@ -408,6 +461,13 @@ def blocks(candidates: list[str]) -> list[tuple[Path, str, str, str]]:
         (docs / card, "<!-- look-run:start -->", "<!-- look-run:end -->", run_table(*run))
         for card, run in RUNS.items()
     ]
+    out += [
+        (docs / card, "<!-- card-results:start -->", "<!-- card-results:end -->", card_table(load(), method))
+        for card, method in CARDS.items()
+    ]
+    out.append(
+        (docs / "model-card-lite.md", "<!-- lite-cost:start -->", "<!-- lite-cost:end -->", lite_cost_table())
+    )
     return out
 
 
