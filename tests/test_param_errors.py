@@ -51,7 +51,8 @@ def test_the_command_line_shows_flags_where_the_api_names_parameters(tmp_path):
     result = runner.invoke(
         app, ["eval", "--data", str(tmp_path), "--baseline", "curve", "--out", str(tmp_path / "r")]
     )
-    assert result.exit_code == 1 and "--baseline 'curve': unknown (available: " in result.output, result.output
+    assert result.exit_code == 1, result.output
+    assert "--baseline 'curve': unknown (available: " in result.output, result.output
 
 
 def test_enhance_names_its_output_folder_and_suffix_as_flags(tmp_path):
