@@ -84,14 +84,22 @@ def shown_pixels(driver) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"), np.int16)
 
 
-def wait(predicate, seconds: float = 120, what: str = "the page"):
+def page_state(driver) -> str:
+    """What the page shows and logged, for a failure message: the server line, the queue, the console."""
+    from selenium.webdriver.common.by import By
+
+    shown = {i: driver.find_element(By.ID, i).text for i in ("server", "queue", "hint", "stats")}
+    return f"page {shown}; console {[e.get('message') for e in driver.get_log('browser')]}"
+
+
+def wait(predicate, seconds: float = 120, what: str = "the page", driver=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f": {page_state(driver)}" if driver else ""))
 
 
 def test_page_drop_slider_download_matches_cli(tmp_path):
@@ -108,10 +116,11 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
     driver = start_browser(downloads)
     try:
         driver.get(server.url + "/")
-        wait(lambda: "official" in driver.find_element(By.ID, "server").text, what="the server line")
+        server_line = driver.find_element(By.ID, "server")
+        wait(lambda: "official" in server_line.text, what="the server line", driver=driver)
         drop_file(driver, src)
         after = driver.find_element(By.ID, "after")
-        wait(lambda: after.get_attribute("data-rendered"), what="the first result")
+        wait(lambda: after.get_attribute("data-rendered"), what="the first result", driver=driver)
         row = driver.find_element(By.CSS_SELECTOR, "#queue li")
         assert "street.png" in row.text and "done" in row.text
         full = shown_pixels(driver)
@@ -129,6 +138,7 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
                 and '"ev":0.5' in after.get_attribute("data-rendered")
             ),
             what="the re-rendered preview",
+            driver=driver,
         )
         moved = shown_pixels(driver)
         assert np.abs(moved - full).mean() > 2  # the shown pixels changed with the sliders
@@ -163,6 +173,41 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
         assert np.abs(downloaded - expected).max() <= 1
         if os.environ.get("LOWLIGHT_SERVE_SCREENSHOT"):
             driver.save_screenshot(os.environ["LOWLIGHT_SERVE_SCREENSHOT"])
+    finally:
+        driver.quit()
+        server.stop()
+
+
+def test_page_shows_a_photo_that_finished_before_it_followed_the_job(tmp_path):
+    """The page opens a job's event stream only after the upload answers; a small photo can be done by then.
+    The stream's snapshot then says 'done', and the page shows the result as if it had seen it finish."""
+    from selenium.webdriver.common.by import By
+
+    src = tmp_path / "small.png"
+    Image.open(SAMPLE).convert("RGB").resize((96, 64), Image.Resampling.BOX).save(src)
+    server = LiveServer(create_app(ServeSettings(**SETTINGS).checked()))
+    driver = start_browser(tmp_path)
+    try:
+        driver.get(server.url + "/")
+        server_line = driver.find_element(By.ID, "server")
+        wait(lambda: "official" in server_line.text, what="the server line", driver=driver)
+        # hold the event stream's request until the job's own state (asked for directly) says done
+        driver.execute_script(
+            "const f = window.fetch; window.fetch = async (url, options) => {"
+            "  const m = String(url).match(/^(.*\\/jobs\\/[0-9a-f]+)\\/events$/);"
+            "  if (m) { for (;;) { const s = await (await f(m[1], options)).json();"
+            "    if (s.status !== 'queued' && s.status !== 'running') break;"
+            "    await new Promise((r) => setTimeout(r, 100)); } window.heldEvents = true; }"
+            "  return f(url, options); };"
+        )
+        drop_file(driver, src)
+        after = driver.find_element(By.ID, "after")
+        wait(lambda: after.get_attribute("data-rendered"), what="the result", driver=driver)
+        assert driver.execute_script("return window.heldEvents === true")  # the stream did open late
+        row = driver.find_element(By.CSS_SELECTOR, "#queue li")
+        assert "small.png" in row.text and "done" in row.text
+        assert driver.find_element(By.ID, "download").is_enabled()
+        assert driver.find_element(By.ID, "download-zip").is_enabled()
     finally:
         driver.quit()
         server.stop()

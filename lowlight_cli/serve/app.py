@@ -304,8 +304,10 @@ def create_app(
         jobs = store(request)
 
         async def stream():
-            yield f"data: {json.dumps({'type': 'snapshot', 'job': job.public()})}\n\n"
+            # count the events before taking the snapshot: one emitted in between is sent again (the page
+            # applies each event idempotently) rather than lost
             seen = len(job.events)
+            yield f"data: {json.dumps({'type': 'snapshot', 'job': job.public()})}\n\n"
             while True:
                 changed = jobs.changed(job)
                 fresh = job.events[seen:]
