@@ -311,39 +311,57 @@ def lite_cost_table() -> str:
     return "\n".join(out + ["", "<!-- lite-cost:end -->"])
 
 
+LITE_RUNS = (
+    ("agllnet-lite", "from scratch"),
+    ("agllnet-lite-2", "fine-tune of the first run's step-10000 EMA weights; its last step is bundled"),
+)
+"""The committed runs that make the bundled `agllnet-lite`, in order: (runs/ folder, what it is)."""
+
+
 def lite_run_table() -> str:
-    """The AgLLNet-Lite run's validation curve, from its committed logs (runs/agllnet-lite)."""
-    run = ROOT / "runs" / "agllnet-lite"
-    with open(run / "val.csv", newline="") as f:
-        val = list(csv.DictReader(f))
-    with open(run / "train.csv", newline="") as f:
-        train = list(csv.DictReader(f))
+    """The AgLLNet-Lite runs' validation curves and totals, from their committed logs (LITE_RUNS)."""
+    import yaml
+
     out = [
         "<!-- lite-run:start -->",
         "",
         "Validation on `data/look/synth-val` (16 crops of 256 px from 39 held-out photos, all pair kinds; "
-        "EMA weights, "
-        "no gate), every 250 steps of the committed run:",
+        "EMA weights, no gate), every 250 steps of the committed runs:",
         "",
-        "| step | val PSNR | val SSIM |",
-        "| ---: | ---: | ---: |",
+        "| run | step | val PSNR | val SSIM |",
+        "| --- | ---: | ---: | ---: |",
     ]
-    out += [f"| {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
-    last = train[-1]
-    import yaml
-
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    crop, batch = config["crop"], config["batch"]
-    crop_batch = crop * crop * batch
+    totals, notes = [0, 0, 0.0, 0.0], []
+    for name, what in LITE_RUNS:
+        run = ROOT / "runs" / name
+        with open(run / "val.csv", newline="") as f:
+            val = list(csv.DictReader(f))
+        with open(run / "train.csv", newline="") as f:
+            train = list(csv.DictReader(f))
+        out += [f"| {name} | {r['step']} | {float(r['psnr']):.2f} | {float(r['ssim']):.3f} |" for r in val]
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        steps, crop_batch = int(train[-1]["step"]), config["crop"] ** 2 * config["batch"]
+        seconds, previous = 0.0, 0
+        for r in train:  # each logged interval at its logged rate
+            seconds += (int(r["step"]) - previous) / float(r["steps_per_s"])
+            previous = int(r["step"])
+        totals = [
+            totals[0] + steps,
+            totals[1] + steps * config["batch"],
+            totals[2] + steps * crop_batch / 1e9,
+            totals[3] + seconds / 3600,
+        ]
+        notes.append(
+            f"`runs/{name}` ({what}): {steps} steps of {config['batch']} crops of {config['crop']} px, "
+            f"{steps / seconds:.2f} steps/s ({steps / seconds * crop_batch / 1e3:.0f} kpx/s), "
+            f"curves [runs/{name}/curves.png](../runs/{name}/curves.png)."
+        )
+    out += ["", *(f"- {n}" for n in notes)]
     out += [
         "",
-        f"Last logged step {last['step']}: loss {float(last['total']):.3f}; {last['step']} steps of {batch} "
-        f"crops of {crop} px ({int(last['step']) * batch:,} samples, "
-        f"{int(last['step']) * crop_batch / 1e9:.2f} gigapixels); the last stretch ran at "
-        f"{float(last['steps_per_s']):.2f} steps/s on average "
-        f"({float(last['steps_per_s']) * crop_batch / 1e3:.0f} kpx/s, "
-        "2-core CPU shared with other work). "
-        "Curves: [runs/agllnet-lite/curves.png](../runs/agllnet-lite/curves.png).",
+        f"In all: {totals[0]:,} steps, {totals[1]:,} samples, {totals[2]:.2f} gigapixels, "
+        f"{totals[3]:.1f} hours of training steps (validation not counted) on a 2-core CPU shared with "
+        "other work.",
         "",
         "<!-- lite-run:end -->",
     ]
