@@ -4,6 +4,7 @@ downloaded): drop a photo, see the result, move the strength slider, download, c
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import shlex
@@ -102,6 +103,23 @@ def wait(predicate, seconds: float = 120, what: str = "the page", driver=None):
     raise AssertionError(f"timed out waiting for {what}" + (f": {page_state(driver)}" if driver else ""))
 
 
+@contextlib.contextmanager
+def served_page(downloads: Path):
+    """A live `lowlight serve` app and headless Chromium on its page, once the page shows the server line."""
+    from selenium.webdriver.common.by import By
+
+    server = LiveServer(create_app(ServeSettings(**SETTINGS).checked()))
+    driver = start_browser(downloads)
+    try:
+        driver.get(server.url + "/")
+        server_line = driver.find_element(By.ID, "server")
+        wait(lambda: "official" in server_line.text, what="the server line", driver=driver)
+        yield driver
+    finally:
+        driver.quit()
+        server.stop()
+
+
 def test_page_drop_slider_download_matches_cli(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -112,12 +130,7 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
     im.resize((320, round(320 * im.height / im.width)), Image.Resampling.BOX).save(src)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    server = LiveServer(create_app(ServeSettings(**SETTINGS).checked()))
-    driver = start_browser(downloads)
-    try:
-        driver.get(server.url + "/")
-        server_line = driver.find_element(By.ID, "server")
-        wait(lambda: "official" in server_line.text, what="the server line", driver=driver)
+    with served_page(downloads) as driver:
         drop_file(driver, src)
         after = driver.find_element(By.ID, "after")
         wait(lambda: after.get_attribute("data-rendered"), what="the first result", driver=driver)
@@ -173,9 +186,6 @@ def test_page_drop_slider_download_matches_cli(tmp_path):
         assert np.abs(downloaded - expected).max() <= 1
         if os.environ.get("LOWLIGHT_SERVE_SCREENSHOT"):
             driver.save_screenshot(os.environ["LOWLIGHT_SERVE_SCREENSHOT"])
-    finally:
-        driver.quit()
-        server.stop()
 
 
 def test_page_shows_a_photo_that_finished_before_it_followed_the_job(tmp_path):
@@ -185,12 +195,7 @@ def test_page_shows_a_photo_that_finished_before_it_followed_the_job(tmp_path):
 
     src = tmp_path / "small.png"
     Image.open(SAMPLE).convert("RGB").resize((96, 64), Image.Resampling.BOX).save(src)
-    server = LiveServer(create_app(ServeSettings(**SETTINGS).checked()))
-    driver = start_browser(tmp_path)
-    try:
-        driver.get(server.url + "/")
-        server_line = driver.find_element(By.ID, "server")
-        wait(lambda: "official" in server_line.text, what="the server line", driver=driver)
+    with served_page(tmp_path) as driver:
         # hold the event stream's request until the job's own state (asked for directly) says done
         driver.execute_script(
             "const f = window.fetch; window.fetch = async (url, options) => {"
@@ -208,6 +213,3 @@ def test_page_shows_a_photo_that_finished_before_it_followed_the_job(tmp_path):
         assert "small.png" in row.text and "done" in row.text
         assert driver.find_element(By.ID, "download").is_enabled()
         assert driver.find_element(By.ID, "download-zip").is_enabled()
-    finally:
-        driver.quit()
-        server.stop()
