@@ -104,8 +104,8 @@ function onEvent(ev, byIndex) {
     ev.job.items.forEach((it) => { const r = byIndex.get(it.index); if (r) { Object.assign(r, { status: it.status, error: it.error, done: it.progress[0], total: it.progress[1], position: it.position }); paintRow(r); } });
     // an item that finished before the page followed its job is shown as one that finishes while it does
     const first = ev.job.items.map((it) => byIndex.get(it.index)).find((r) => r && r.status === "done");
-    if (first) { $("download-zip").disabled = false; if (!state.selected) select(first); }
-    if (ev.type === "end") $("download-zip").disabled = !state.items.some((r) => r.status === "done");
+    if (first && !state.selected) select(first);
+    $("download-zip").disabled = !state.items.some((r) => r.status === "done");
     return;
   }
   const r = byIndex.get(ev.item);
