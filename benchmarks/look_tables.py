@@ -331,7 +331,8 @@ def lite_run_table() -> str:
         "| run | step | val PSNR | val SSIM |",
         "| --- | ---: | ---: | ---: |",
     ]
-    totals, notes = [0, 0, 0.0, 0.0], []
+    per_run: list[tuple[int, int, float, float]] = []  # steps, samples, gigapixels, hours
+    notes = []
     for name, what in LITE_RUNS:
         run = ROOT / "runs" / name
         with open(run / "val.csv", newline="") as f:
@@ -345,18 +346,14 @@ def lite_run_table() -> str:
         for r in train:  # each logged interval at its logged rate
             seconds += (int(r["step"]) - previous) / float(r["steps_per_s"])
             previous = int(r["step"])
-        totals = [
-            totals[0] + steps,
-            totals[1] + steps * config["batch"],
-            totals[2] + steps * crop_batch / 1e9,
-            totals[3] + seconds / 3600,
-        ]
+        per_run.append((steps, steps * config["batch"], steps * crop_batch / 1e9, seconds / 3600))
         notes.append(
             f"`runs/{name}` ({what}): {steps} steps of {config['batch']} crops of {config['crop']} px, "
             f"{steps / seconds:.2f} steps/s ({steps / seconds * crop_batch / 1e3:.0f} kpx/s), "
             f"curves [runs/{name}/curves.png](../runs/{name}/curves.png)."
         )
     out += ["", *(f"- {n}" for n in notes)]
+    totals = [sum(column) for column in zip(*per_run, strict=True)]
     out += [
         "",
         f"In all: {totals[0]:,} steps, {totals[1]:,} samples, {totals[2]:.2f} gigapixels, "
